@@ -1,0 +1,1 @@
+"""Shared code of every Lambda: settings, database and S3 access, the catalog contract."""

@@ -1,0 +1,75 @@
+-- The catalog the API reads: the contract between the ETL (writer) and the queries (readers).
+-- The ETL runs this file inside an empty staging schema (search_path set to it), fills the
+-- tables with COPY, then renames the staging schema to `catalog` in one transaction, so a
+-- query sees the old catalog or the new one, never a mix. Text is lower case and trimmed.
+
+CREATE TABLE titles (
+    id            text PRIMARY KEY,              -- platform letter + show_id: 'ns8807'
+    platform      text NOT NULL CHECK (platform IN ('amazon', 'disney', 'hulu', 'netflix')),
+    show_id       text NOT NULL,
+    type          text NOT NULL,                 -- 'movie' or 'tv show'
+    title         text NOT NULL,
+    director      text,
+    cast_members  text[] NOT NULL DEFAULT '{}',
+    countries     text[] NOT NULL DEFAULT '{}',
+    genres        text[] NOT NULL DEFAULT '{}',
+    date_added    date,
+    release_year  integer NOT NULL,
+    rating        text NOT NULL,                 -- audience rating; missing becomes 'g'
+    duration_int  integer,
+    duration_type text CHECK (duration_type IN ('min', 'season')),
+    description   text,
+    score         double precision,              -- mean rating; NULL when nobody rated it
+    votes         integer NOT NULL DEFAULT 0
+);
+
+-- One row per (title, list member): exact-match lookups ('niger' never matches 'nigeria'),
+-- with the columns each query filters on copied in so its index alone answers it.
+CREATE TABLE title_cast (
+    title_id      text NOT NULL REFERENCES titles (id),
+    platform      text NOT NULL,
+    release_year  integer NOT NULL,
+    member        text NOT NULL,
+    PRIMARY KEY (title_id, member)
+);
+
+CREATE TABLE title_countries (
+    title_id      text NOT NULL REFERENCES titles (id),
+    type          text NOT NULL,
+    release_year  integer NOT NULL,
+    country       text NOT NULL,
+    PRIMARY KEY (title_id, country)
+);
+
+CREATE TABLE title_genres (
+    title_id      text NOT NULL REFERENCES titles (id),
+    genre         text NOT NULL,
+    PRIMARY KEY (title_id, genre)
+);
+
+-- Per ratings file and movieId (matched or not): what scores are computed from, so a reload
+-- of one ratings file or one platform recomputes scores without reading the others again.
+CREATE TABLE rating_stats (
+    source        text NOT NULL,                 -- the ratings file's key: 'raw/ratings/3.csv'
+    movie_id      text NOT NULL,
+    rating_sum    double precision NOT NULL,
+    votes         integer NOT NULL,
+    PRIMARY KEY (source, movie_id)
+);
+
+-- Which version of the catalog this is; `version` grows by one at every swap.
+CREATE TABLE meta (
+    version       bigint PRIMARY KEY,
+    load_id       text NOT NULL,
+    loaded_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX titles_duration ON titles (duration_type, duration_int DESC, id);
+CREATE INDEX titles_platform_duration
+    ON titles (platform, duration_type, release_year, duration_int DESC, id);
+CREATE INDEX titles_platform_type_year_score ON titles (platform, type, release_year, score);
+CREATE INDEX titles_rating ON titles (rating);
+CREATE INDEX titles_title ON titles (title, id);
+CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, member);
+CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
+CREATE INDEX title_genres_genre ON title_genres (genre);

@@ -1,0 +1,123 @@
+"""Real parts for every test: a PostgreSQL server over a connection and S3 over HTTP (moto)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from streamcat.settings import get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_TITLES = REPO.parent / "shared" / "data" / "titles"
+
+
+def _admin_url() -> str:
+    """The server named by DATABASE_URL, or the project's own (started if needed)."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    from local.postgres import ensure_server
+
+    return ensure_server()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this test run, dropped afterwards; exported as DATABASE_URL."""
+    admin_url = _admin_url()
+    name = f"streamcat_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg2.extensions.make_dsn(admin_url, dbname=name)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        from streamcat import db
+
+        db.reset_shared_connection()
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        get_settings.cache_clear()
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3/SQS server on loopback, exported as AWS_ENDPOINT_URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = {k: os.environ.get(k) for k in _AWS_ENV}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
+    _clear_cached_clients()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _clear_cached_clients()
+
+
+_AWS_ENV = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+def _clear_cached_clients() -> None:
+    from streamcat.storage import s3_client
+
+    get_settings.cache_clear()
+    s3_client.cache_clear()
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str) -> str:
+    """An empty data bucket for one test."""
+    import requests
+
+    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)
+    _clear_cached_clients()
+    from streamcat.storage import s3_client
+
+    name = get_settings().data_bucket
+    s3_client().create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def real_titles_dir() -> Path:
+    """The real catalogs in ../shared; absent on a user's machine, where these tests skip."""
+    if not SHARED_TITLES.is_dir():
+        pytest.skip(f"SKIPPED: real catalogs not found at {SHARED_TITLES} (development-only data)")
+    return SHARED_TITLES
