@@ -17,11 +17,12 @@ SHARED_TITLES = REPO.parent / "shared" / "data" / "titles"
 
 def _admin_url() -> str:
     """The server named by DATABASE_URL, or the project's own (started if needed)."""
-    if url := os.environ.get("DATABASE_URL"):
-        return url
+    if configured := os.environ.get("DATABASE_URL"):
+        return configured
     from local.postgres import ensure_server
 
-    return ensure_server()
+    own: str = ensure_server()
+    return own
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +69,7 @@ def s3_endpoint() -> Iterator[str]:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+        AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
     )

@@ -5,8 +5,9 @@ RDS Proxy does the pooling across containers in the cloud.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -14,6 +15,8 @@ import psycopg2.extensions
 from streamcat.settings import Settings, get_settings
 
 _connection: psycopg2.extensions.connection | None = None
+
+T = TypeVar("T")
 
 
 def dsn(settings: Settings) -> str:
@@ -72,3 +75,18 @@ def read_cursor() -> Iterator[psycopg2.extensions.cursor]:
     except (psycopg2.OperationalError, psycopg2.InterfaceError):
         reset_shared_connection()
         raise
+
+
+def run_read(work: Callable[[psycopg2.extensions.cursor], T]) -> T:
+    """`work` on a read cursor. A reused connection that turns out broken (server restart, idle
+    connection dropped by a proxy) is replaced and `work` retried once, so a warm container
+    recovers without failing a request; a fresh connection that fails is not retried."""
+    reused = _connection is not None and not _connection.closed
+    try:
+        with read_cursor() as cursor:
+            return work(cursor)
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        if not reused:
+            raise
+    with read_cursor() as cursor:
+        return work(cursor)

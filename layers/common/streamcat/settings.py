@@ -31,6 +31,19 @@ class Settings(BaseSettings):
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
 
+    # Powertools: the service name of logs, metrics and traces, and the metrics namespace.
+    powertools_service_name: str = "streamcat"
+    powertools_metrics_namespace: str = "StreamCat"
+    # Set by the Lambda runtime (and `sam local`): X-Ray tracing, whose SDK import costs a few
+    # hundred milliseconds, runs only in a real Lambda and can be switched off.
+    lambda_task_root: str | None = None
+    aws_sam_local: bool = False
+    powertools_trace_disabled: bool = False
+
+    # The docker-free local stack (`local/`): ports of its own PostgreSQL and moto servers.
+    local_pg_port: int = Field(default=54329, validation_alias="STREAMCAT_PG_PORT")
+    local_s3_port: int = Field(default=4566, validation_alias="STREAMCAT_S3_PORT")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

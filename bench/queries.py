@@ -1,0 +1,280 @@
+"""Query Lambdas against a loaded catalog: warm handler latency and cold start, beside the seed.
+
+`python -m bench.queries [--calls 1000] [--cold-runs 5] [--out bench/out/queries.json]`
+
+For each query, through its Lambda handler with its `events/<function>.json`: p50/p99 over
+`--calls` warm calls, and cold start (a fresh interpreter: import + first answer, median of
+`--cold-runs`). Beside it, in the same run, the seed's approach: one FastAPI app whose endpoints
+paste the parameters into SQL with f-strings and run it on one shared psycopg2 cursor (substring
+`LIKE` for countries), called through Mangum with the seed's path-style event. The seed app is a
+measurement baseline only, never served.
+
+Needs DATABASE_URL. When the database holds no catalog, a generated one of the real size is loaded.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = ("max_duration", "score_count", "count_platform", "actor", "prod_per_country", "contents")
+BUDGET_MS = {"warm_p50": 2.0, "warm_p99": 10.0, "cold": 300.0}
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def seed_handler() -> Handler:
+    """The seed's approach, for comparison: f-string SQL on one module-level cursor."""
+    import psycopg2
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    from streamcat.settings import get_settings
+
+    cursor = psycopg2.connect(get_settings().database_url).cursor()
+    app = FastAPI()
+
+    def one(statement: str) -> Any:
+        cursor.execute(statement)
+        return cursor.fetchone()
+
+    @app.get("/get_max_duration/{year}/{platform}/{duration_type}")
+    def max_duration(year: int, platform: str, duration_type: str) -> dict[str, Any]:
+        row = one(
+            "SELECT id, title, duration_int FROM catalog.titles WHERE release_year = "
+            f"{year} AND platform = '{platform}' AND duration_type = '{duration_type}' "
+            "ORDER BY duration_int DESC NULLS LAST LIMIT 1"
+        )
+        return {"id": row[0], "title": row[1], "duration_int": row[2]}
+
+    @app.get("/get_score_count/{platform}/{scored}/{year}")
+    def score_count(platform: str, scored: float, year: int) -> dict[str, Any]:
+        row = one(
+            f"SELECT count(*) FROM catalog.titles WHERE platform = '{platform}' AND "
+            f"type = 'movie' AND release_year = {year} AND score > {scored}"
+        )
+        return {"platform": platform, "count": row[0]}
+
+    @app.get("/get_count_platform/{platform}")
+    def count_platform(platform: str) -> dict[str, Any]:
+        row = one(
+            f"SELECT count(*) FROM catalog.titles WHERE platform = '{platform}' AND type = 'movie'"
+        )
+        return {"platform": platform, "count": row[0]}
+
+    @app.get("/get_actor/{platform}/{year}")
+    def actor(platform: str, year: int) -> dict[str, Any]:
+        row = one(
+            "SELECT member, count(*) FROM catalog.titles, unnest(cast_members) AS member "
+            f"WHERE platform = '{platform}' AND release_year = {year} "
+            "GROUP BY member ORDER BY count(*) DESC LIMIT 1"
+        )
+        return {"actor": row[0] if row else None, "appearances": row[1] if row else 0}
+
+    @app.get("/prod_per_county/{tipo}/{pais}/{anio}")
+    def prod_per_country(tipo: str, pais: str, anio: int) -> dict[str, Any]:
+        row = one(
+            f"SELECT count(*) FROM catalog.titles WHERE type = '{tipo}' AND release_year = "
+            f"{anio} AND array_to_string(countries, ', ') LIKE '%{pais}%'"
+        )
+        return {"pais": pais, "contenido": row[0]}
+
+    @app.get("/get_contents/{rating}")
+    def contents(rating: str) -> dict[str, Any]:
+        row = one(f"SELECT count(*) FROM catalog.titles WHERE rating = '{rating}'")
+        return {"rating": rating, "count": row[0]}
+
+    mangum = Mangum(app, lifespan="off")
+    return lambda event, context: mangum(event, context)
+
+
+# Run in a fresh interpreter: argv = (which, function name, event path); prints elapsed ms.
+_COLD_PROBE = """
+import time
+started = time.perf_counter()
+import importlib.util, json, sys
+which, name, event_path = sys.argv[1:4]
+if which == "handler":
+    spec = importlib.util.spec_from_file_location("app", f"functions/{name}/app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler = module.handler
+else:
+    from bench.queries import seed_handler
+    handler = seed_handler()
+from tests.support.api import LambdaContext
+with open(event_path) as f:
+    event = json.load(f)
+response = handler(event, LambdaContext())
+elapsed = (time.perf_counter() - started) * 1000
+assert response["statusCode"] == 200, response
+print(json.dumps({"cold_ms": elapsed}))
+"""
+
+
+def cold_start_ms(which: str, name: str, event_path: Path, runs: int) -> dict[str, float]:
+    """Median over `runs` fresh interpreters of import + first answer, and of the whole process
+    (interpreter start included)."""
+    inside, whole = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", _COLD_PROBE, which, name, str(event_path)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+        whole.append((time.perf_counter() - started) * 1000)
+        if result.returncode != 0:
+            raise RuntimeError(f"cold start of {which} {name} failed:\n{result.stderr}")
+        inside.append(json.loads(result.stdout.splitlines()[-1])["cold_ms"])
+    return {"cold_ms": statistics.median(inside), "process_ms": statistics.median(whole)}
+
+
+@contextmanager
+def stdout_silenced() -> Iterator[None]:
+    """Handlers log and emit metrics on stdout at every call: send them to /dev/null (the write
+    is still paid, as in Lambda) so the table stays readable."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
+
+
+def warm_ms(handler: Handler, event: dict[str, Any], calls: int) -> dict[str, float]:
+    from tests.support.api import LambdaContext
+
+    context = LambdaContext()
+    timings = []
+    with stdout_silenced():
+        for _ in range(20):
+            assert handler(event, context)["statusCode"] == 200
+        for _ in range(calls):
+            started = time.perf_counter_ns()
+            response = handler(event, context)
+            timings.append((time.perf_counter_ns() - started) / 1e6)
+            assert response["statusCode"] == 200, response
+    timings.sort()
+    return {
+        "warm_p50_ms": timings[len(timings) // 2],
+        "warm_p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+        "warm_mean_ms": statistics.fmean(timings),
+    }
+
+
+def ensure_catalog(database_url: str) -> str:
+    """What catalog the run measures; loads a generated one when none is there."""
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('catalog.meta') IS NOT NULL")
+            row = cursor.fetchone()
+            if row and row[0]:
+                cursor.execute(
+                    "SELECT (SELECT max(version) FROM catalog.meta),"
+                    " (SELECT count(*) FROM catalog.titles)"
+                )
+                loaded = cursor.fetchone()
+                if loaded and loaded[0] is not None:
+                    return f"loaded catalog v{loaded[0]}, {loaded[1]} titles"
+    finally:
+        connection.close()
+    from tests.support.catalog import create_catalog, generated_titles
+
+    titles_list = generated_titles()
+    create_catalog(database_url, titles_list, load_id="bench-generated")
+    return f"generated catalog, {len(titles_list)} titles (none was loaded)"
+
+
+def run(calls: int, cold_runs: int) -> dict[str, Any]:
+    from streamcat.settings import get_settings
+    from tests.support.api import EVENTS_DIR, load_event, load_function
+
+    database_url = get_settings().database_url
+    if not database_url:
+        raise SystemExit("set DATABASE_URL to the PostgreSQL server to measure against")
+    catalog = ensure_catalog(database_url)
+    seed = seed_handler()
+    results: dict[str, Any] = {}
+    for name in QUERIES:
+        event, alias_event = load_event(name), load_event(f"{name}_alias")
+        handler = load_function(name).handler
+        results[name] = {
+            "handler": {
+                **warm_ms(handler, event, calls),
+                **cold_start_ms("handler", name, EVENTS_DIR / f"{name}.json", cold_runs),
+            },
+            "seed": {
+                **warm_ms(seed, alias_event, calls),
+                **cold_start_ms("seed", name, EVENTS_DIR / f"{name}_alias.json", cold_runs),
+            },
+        }
+    return {
+        "catalog": catalog,
+        "calls": calls,
+        "cold_runs": cold_runs,
+        "budgets_ms": BUDGET_MS,
+        "queries": results,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    head = (
+        f"{'query':<17} {'impl':<8} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} "
+        f"{'cold ms':>8} {'proc ms':>8}  budget"
+    )
+    lines = [report["catalog"], head, "-" * len(head)]
+    for name, impls in report["queries"].items():
+        for impl, m in impls.items():
+            within = (
+                m["warm_p50_ms"] <= BUDGET_MS["warm_p50"]
+                and m["warm_p99_ms"] <= BUDGET_MS["warm_p99"]
+                and m["cold_ms"] <= BUDGET_MS["cold"]
+            )
+            lines.append(
+                f"{name:<17} {impl:<8} {m['warm_p50_ms']:>8.3f} {m['warm_p99_ms']:>8.3f} "
+                f"{m['warm_mean_ms']:>8.3f} {m['cold_ms']:>8.1f} {m['process_ms']:>8.1f}  "
+                f"{'ok' if within else 'OVER'}"
+            )
+    lines.append(
+        f"budgets: warm p50 <= {BUDGET_MS['warm_p50']} ms, p99 <= {BUDGET_MS['warm_p99']} ms, "
+        f"cold (import + first answer) <= {BUDGET_MS['cold']} ms"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__)
+    parser.add_argument("--calls", type=int, default=1000, help="warm calls per query")
+    parser.add_argument("--cold-runs", type=int, default=5, help="fresh interpreters per query")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "queries.json")
+    args = parser.parse_args(argv)
+    if args.calls < 1 or args.cold_runs < 1:
+        parser.error("--calls and --cold-runs must be at least 1")
+    report = run(args.calls, args.cold_runs)
+    print(table(report))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

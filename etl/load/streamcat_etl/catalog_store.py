@@ -1,0 +1,278 @@
+"""The catalog in PostgreSQL (SPEC 3.9): a complete new catalog is built in `catalog_staging`
+with COPY, then swapped in by renaming schemas in the load's transaction, so a reader sees the
+old catalog or the new one, never a mix or an empty table.
+
+Everything here runs in the caller's one transaction, under the load lock.
+"""
+
+import io
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+import psycopg2.extensions
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg2 import sql
+
+from streamcat_etl.titles import CleanTitle
+
+Cursor = psycopg2.extensions.cursor
+
+LIVE = "catalog"
+STAGING = "catalog_staging"
+RETIRED = "catalog_old"
+LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
+TABLES = ("titles", "title_cast", "title_countries", "title_genres", "rating_stats", "meta")
+_RECOMPUTED = ("score", "votes")
+"""Title columns never copied from the live catalog: derived from rating_stats at each load."""
+
+
+def lock_loads(cursor: Cursor) -> None:
+    """Serialise loads until this transaction ends."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+
+
+def live_version(cursor: Cursor) -> int | None:
+    cursor.execute("SELECT to_regclass(%s)", (f"{LIVE}.meta",))
+    row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    cursor.execute(sql.SQL("SELECT max(version) FROM {}.meta").format(sql.Identifier(LIVE)))
+    found = cursor.fetchone()
+    return None if found is None or found[0] is None else int(found[0])
+
+
+def create_staging(cursor: Cursor) -> None:
+    """An empty catalog: the shared schema file run with the staging schema as search path."""
+    staging = sql.Identifier(STAGING)
+    cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))
+    cursor.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
+    cursor.execute("SELECT current_setting('search_path')")
+    row = cursor.fetchone()
+    previous = str(row[0]) if row else "public"
+    cursor.execute("SELECT set_config('search_path', %s, true)", (STAGING,))
+    cursor.execute(resources.files("streamcat").joinpath("sql/catalog.sql").read_text())
+    cursor.execute("SELECT set_config('search_path', %s, true)", (previous,))
+
+
+def drop_staging(cursor: Cursor) -> None:
+    cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(STAGING)))
+
+
+def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle]) -> int:
+    """COPY the titles and their link tables; returns the number of titles."""
+    buffers = {name: io.StringIO() for name in ("titles", "cast", "countries", "genres")}
+    count = 0
+    for t in titles:
+        count += 1
+        arrays = (_array(t.cast_members), _array(t.countries), _array(t.genres))
+        buffers["titles"].write(
+            _line(
+                t.id,
+                t.platform,
+                t.show_id,
+                t.type,
+                t.title,
+                t.director,
+                *arrays,
+                t.date_added.isoformat() if t.date_added else None,
+                str(t.release_year),
+                t.rating,
+                _int(t.duration_int),
+                t.duration_type,
+                t.description,
+            )
+        )
+        year = str(t.release_year)
+        buffers["cast"].writelines(_line(t.id, t.platform, year, m) for m in t.cast_members)
+        buffers["countries"].writelines(_line(t.id, t.type, year, c) for c in t.countries)
+        buffers["genres"].writelines(_line(t.id, g) for g in t.genres)
+    _copy(cursor, "titles", _TITLE_COLUMNS, buffers["titles"])
+    _copy(cursor, "title_cast", ("title_id", "platform", "release_year", "member"), buffers["cast"])
+    _copy(
+        cursor,
+        "title_countries",
+        ("title_id", "type", "release_year", "country"),
+        buffers["countries"],
+    )
+    _copy(cursor, "title_genres", ("title_id", "genre"), buffers["genres"])
+    return count
+
+
+def copy_rating_stats(cursor: Cursor, source: str, stats: pa.Table) -> None:
+    """One ratings file's per-movie sums, as CSV written by pyarrow (no Python rows)."""
+    table = pa.table(
+        {
+            "source": pa.array([source] * stats.num_rows, pa.string()),
+            "movie_id": stats["movie_id"],
+            "rating_sum": stats["rating_sum"],
+            "votes": stats["votes"],
+        }
+    )
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+    buffer.seek(0)
+    query = sql.SQL(
+        "COPY {}.rating_stats (source, movie_id, rating_sum, votes) FROM STDIN WITH (FORMAT csv)"
+    ).format(sql.Identifier(STAGING))
+    cursor.copy_expert(query, buffer)
+
+
+def keep_live_titles(cursor: Cursor, platforms: list[str]) -> None:
+    """Carry the platforms this load does not replace over from the live catalog."""
+    if not platforms or not _live_exists(cursor):
+        return
+    ids = sql.SQL("SELECT id FROM {}.titles WHERE platform = ANY(%s)").format(sql.Identifier(LIVE))
+    _insert_from_live(cursor, "titles", sql.SQL("platform = ANY(%s)"), platforms)
+    for link in ("title_cast", "title_countries", "title_genres"):
+        where = sql.SQL("title_id IN ({})").format(ids)
+        _insert_from_live(cursor, link, where, platforms)
+
+
+def keep_live_rating_stats(cursor: Cursor, replaced_sources: list[str]) -> None:
+    if _live_exists(cursor):
+        _insert_from_live(
+            cursor, "rating_stats", sql.SQL("NOT (source = ANY(%s))"), replaced_sources
+        )
+
+
+def catalog_ids(cursor: Cursor) -> pa.Array:
+    """The staged catalog's ids, sorted: the item order of the training input."""
+    cursor.execute(sql.SQL("SELECT id FROM {}.titles ORDER BY id").format(sql.Identifier(STAGING)))
+    return pa.array([row[0] for row in cursor.fetchall()], pa.string())
+
+
+def rating_sources(cursor: Cursor) -> list[str]:
+    cursor.execute(
+        sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source").format(
+            sql.Identifier(STAGING)
+        )
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def apply_scores(cursor: Cursor) -> None:
+    """SPEC 3.8: score = sum of all sources' ratings / their number, for matched ids only;
+    titles nobody rated keep a NULL score and 0 votes."""
+    cursor.execute(
+        sql.SQL(
+            "UPDATE {schema}.titles AS t SET score = s.total / s.votes, votes = s.votes"
+            " FROM (SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
+            "       FROM {schema}.rating_stats GROUP BY movie_id) AS s"
+            " WHERE t.id = s.movie_id"
+        ).format(schema=sql.Identifier(STAGING))
+    )
+
+
+def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
+    cursor.execute(
+        sql.SQL("INSERT INTO {}.meta (version, load_id) VALUES (%s, %s)").format(
+            sql.Identifier(STAGING)
+        ),
+        (version, load_id),
+    )
+    for table in TABLES:
+        cursor.execute(
+            sql.SQL("ANALYZE {}.{}").format(sql.Identifier(STAGING), sql.Identifier(table))
+        )
+
+
+def swap(cursor: Cursor) -> None:
+    """Visible to readers only when the caller commits; readers blocked by the drop then
+    resolve `catalog` again and see the new tables."""
+    live, retired = sql.Identifier(LIVE), sql.Identifier(RETIRED)
+    if _live_exists(cursor):
+        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(retired))
+        cursor.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, retired))
+    cursor.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(STAGING), live))
+    cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(retired))
+
+
+_TITLE_COLUMNS = (
+    "id",
+    "platform",
+    "show_id",
+    "type",
+    "title",
+    "director",
+    "cast_members",
+    "countries",
+    "genres",
+    "date_added",
+    "release_year",
+    "rating",
+    "duration_int",
+    "duration_type",
+    "description",
+)
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _line(*values: str | None) -> str:
+    """One row of COPY's text format: tab-separated, backslash-escaped, NULL as \\N."""
+    return "\t".join(_escape(v) for v in values) + "\n"
+
+
+def _escape(value: str | None) -> str:
+    if value is None:
+        return "\\N"
+    if _SPECIAL.search(value) is None:  # nearly always: skip the substitution
+        return value
+    return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], value)
+
+
+def _array(members: tuple[str, ...]) -> str:
+    """A PostgreSQL array literal with every element quoted (commas, braces, quotes safe)."""
+    quoted = ('"' + m.replace("\\", "\\\\").replace('"', '\\"') + '"' for m in members)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _int(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _copy(cursor: Cursor, table: str, columns: tuple[str, ...], buffer: io.StringIO) -> None:
+    buffer.seek(0)
+    query = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+        sql.Identifier(STAGING),
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+    )
+    cursor.copy_expert(query, buffer)
+
+
+def _live_exists(cursor: Cursor) -> bool:
+    cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", (LIVE,))
+    row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: list[str]) -> None:
+    """INSERT ... SELECT of the columns both schemas share, so a catalog.sql that gained a
+    column still loads (the new column takes its default until its data is reloaded)."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = %s"
+        " AND column_name IN (SELECT column_name FROM information_schema.columns"
+        "                     WHERE table_schema = %s AND table_name = %s)"
+        " ORDER BY ordinal_position",
+        (STAGING, table, LIVE, table),
+    )
+    recomputed = _RECOMPUTED if table == "titles" else ()
+    columns = [row[0] for row in cursor.fetchall() if row[0] not in recomputed]
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {staging}.{table} ({names}) SELECT {names} FROM {live}.{table}"
+            " WHERE {where}"
+        ).format(
+            staging=sql.Identifier(STAGING),
+            live=sql.Identifier(LIVE),
+            table=sql.Identifier(table),
+            names=names,
+            where=where,
+        ),
+        (arg,),
+    )

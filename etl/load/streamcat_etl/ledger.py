@@ -1,0 +1,47 @@
+"""Idempotency (SPEC 3.10): which version of each raw object the live catalog holds.
+
+A notification is stale when its object (same ETag, and version when known) is already
+loaded, or when its sequencer is older than the loaded one for that key: S3 may deliver twice,
+late or out of order. Callers hold the load lock, so reading then writing here cannot race.
+"""
+
+from importlib import resources
+
+import psycopg2.extensions
+
+from streamcat_etl.events import ObjectEvent, is_older
+
+Cursor = psycopg2.extensions.cursor
+
+
+def ensure_schema(cursor: Cursor) -> None:
+    cursor.execute(resources.files("streamcat_etl").joinpath("sql/etl.sql").read_text())
+
+
+def stale_reason(cursor: Cursor, event: ObjectEvent) -> str | None:
+    """Why this notification needs no load, or None when it brings something new."""
+    cursor.execute(
+        "SELECT etag, version_id, sequencer FROM etl.loaded_objects WHERE bucket = %s AND key = %s",
+        (event.bucket, event.key),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    etag, version_id, sequencer = row
+    if etag == event.etag and (event.version_id is None or event.version_id == version_id):
+        return "already loaded (same ETag)"
+    if is_older(event.sequencer, sequencer):
+        return f"older than the loaded object (sequencer {event.sequencer} < {sequencer})"
+    return None
+
+
+def record_loaded(cursor: Cursor, event: ObjectEvent, etag: str, load_id: str) -> None:
+    """`etag` is the one of the bytes actually loaded (the event's may be empty)."""
+    cursor.execute(
+        "INSERT INTO etl.loaded_objects (bucket, key, etag, version_id, sequencer, load_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (bucket, key) DO UPDATE SET etag = EXCLUDED.etag,"
+        " version_id = EXCLUDED.version_id, sequencer = EXCLUDED.sequencer,"
+        " load_id = EXCLUDED.load_id, loaded_at = now()",
+        (event.bucket, event.key, etag, event.version_id, event.sequencer, load_id),
+    )

@@ -1,0 +1,58 @@
+"""Typed, validated request parameters shared by the query-string routes and their path aliases.
+
+Text is trimmed and lower-cased before validation (the catalog stores lower case), so `Netflix`,
+`NETFLIX` and ` netflix ` are one platform. Free-text parameters refuse control characters, which
+PostgreSQL could not take as text anyway.
+"""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from streamcat.platforms import Platform
+
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+MAX_TEXT_LENGTH = 100
+
+
+class DurationType(StrEnum):
+    MIN = "min"
+    SEASON = "season"
+
+
+class TitleType(StrEnum):
+    MOVIE = "movie"
+    TV_SHOW = "tv show"
+
+
+def _normalized(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+PlatformName = Annotated[
+    Platform, BeforeValidator(_normalized), Field(description="amazon, disney, hulu or netflix")
+]
+DurationKind = Annotated[
+    DurationType,
+    BeforeValidator(_normalized),
+    Field(description="`min` (movies) or `season` (TV shows)"),
+]
+TitleKind = Annotated[
+    TitleType, BeforeValidator(_normalized), Field(description="`movie` or `tv show`")
+]
+Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR, description="release year")]
+Score = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False, description="a score from 0 to 5")]
+Text = Annotated[
+    str,
+    BeforeValidator(_normalized),
+    Field(min_length=1, max_length=MAX_TEXT_LENGTH),
+    AfterValidator(_no_control_characters),
+]

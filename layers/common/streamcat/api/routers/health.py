@@ -1,0 +1,22 @@
+"""`GET /health`: 200 once a catalog is loaded, else a 503 problem."""
+
+from fastapi import APIRouter
+
+from streamcat.api.models import HealthAnswer
+from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
+from streamcat.db import run_read
+from streamcat.queries.catalog_meta import catalog_version
+
+router = APIRouter(tags=["health"], responses=problem_responses({503: COMMON_PROBLEMS[503]}))
+
+
+@router.get(
+    "/health",
+    response_model=HealthAnswer,
+    summary="Whether a catalog is loaded and serving",
+)
+async def get_health() -> HealthAnswer:
+    loaded = run_read(catalog_version)
+    if loaded is None:
+        raise Problem(503, "Catalog not loaded", "the catalog schema holds no loaded version")
+    return HealthAnswer(status="ok", catalog_version=loaded.version, load_id=loaded.load_id)

@@ -1,0 +1,132 @@
+"""`GET /recommendations?title=…` (or `?id=…`) and the seed's `/get_recommendation/{titulo}`.
+
+Answers come from the model in memory (`streamcat.recommend`); the database is not touched.
+A title on several platforms resolves to the entry with the most votes, then the lowest id,
+and the answer's `id` says which one was used.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+
+from streamcat.api.problems import Problem, problem_responses
+from streamcat.recommend.model import Recommender
+from streamcat.recommend.store import ModelUnavailable, get_store
+
+RECOMMENDATIONS = 5
+SUGGESTIONS = 5
+
+
+class Recommendation(BaseModel):
+    id: str
+    title: str
+    platform: str
+    score: float | None = Field(description="mean rating; null when nobody rated the title")
+
+
+class RecommendationAnswer(BaseModel):
+    id: str = Field(description="the catalog id the query resolved to")
+    title: str
+    recommendations: list[Recommendation] = Field(description="most similar first")
+
+
+def _collapsed(value: object) -> object:
+    return " ".join(value.lower().split()) if isinstance(value, str) else value
+
+
+def _printable(value: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+TitleText = Annotated[
+    str,
+    BeforeValidator(_collapsed),
+    Field(min_length=1, max_length=300, description="a title, any case"),
+    AfterValidator(_printable),
+]
+TitleId = Annotated[
+    str,
+    BeforeValidator(_collapsed),
+    Field(min_length=2, max_length=70, pattern=r"^[a-z]s[a-z0-9_.-]+$", description="e.g. ns8807"),
+]
+
+router = APIRouter(
+    tags=["recommendations"],
+    responses=problem_responses(
+        {
+            404: "Unknown title (with `suggestions`) or id",
+            422: "Neither or both of `title` and `id`, or an invalid value",
+            503: "No recommendation model is loaded (missing or corrupt)",
+        }
+    ),
+)
+
+
+@router.get(
+    "/recommendations",
+    response_model=RecommendationAnswer,
+    summary="5 titles similar to the given one (by title or id), best first",
+)
+def get_recommendations(
+    response: Response,
+    title: Annotated[TitleText | None, Query()] = None,
+    id: Annotated[TitleId | None, Query()] = None,
+) -> RecommendationAnswer:
+    if (title is None) == (id is None):
+        raise Problem(422, "Invalid parameter", "give exactly one of `title` or `id`", "title")
+    return _answer(response, title=title, title_id=id)
+
+
+@router.get(
+    "/get_recommendation/{titulo}",
+    response_model=RecommendationAnswer,
+    tags=["seed aliases"],
+    summary="Alias of /recommendations?title=",
+)
+def get_recommendation_alias(
+    response: Response, titulo: Annotated[TitleText, Path()]
+) -> RecommendationAnswer:
+    return _answer(response, title=titulo, title_id=None, parameter="titulo")
+
+
+def _answer(
+    response: Response, title: str | None, title_id: str | None, parameter: str = "title"
+) -> RecommendationAnswer:
+    model = _model()
+    response.headers["X-Model-Version"] = str(model.version)
+    if title_id is not None:
+        index = model.find_id(title_id)
+        if index is None:
+            raise Problem(404, "Unknown id", f"no title has the id {title_id!r}", "id")
+    else:
+        assert title is not None
+        index = model.find_title(title)
+        if index is None:
+            suggestions = model.suggest(title, SUGGESTIONS)
+            hint = f"; did you mean {suggestions[0]!r}?" if suggestions else ""
+            raise Problem(
+                404,
+                "Unknown title",
+                f"no title is called {title!r}{hint}",
+                parameter,
+                suggestions=suggestions,
+            )
+    found = model.entry(index)
+    return RecommendationAnswer(
+        id=found.id,
+        title=found.title,
+        recommendations=[
+            Recommendation(id=r.id, title=r.title, platform=r.platform, score=r.score)
+            for r in model.recommend(index, RECOMMENDATIONS)
+        ],
+    )
+
+
+def _model() -> Recommender:
+    try:
+        return get_store().current()
+    except ModelUnavailable as reason:
+        raise Problem(503, "Recommendations unavailable", str(reason)) from reason

@@ -1,0 +1,70 @@
+"""The model artifact: where it lives in S3 and its JSON shape, shared by the trainer (writer)
+and the recommendations function (reader) so neither can drift from the other.
+
+`model.json.gz` holds parallel lists over the catalog (`ids`, `titles`, `platforms`, `scores`,
+`votes`) and, per title, the indexes of its most similar titles, best first (`neighbours`).
+`latest.json` names the newest complete model; it is written last, so a reader following it
+never finds a partial model.
+"""
+
+from typing import Any, TypedDict
+
+FORMAT = 1
+MODEL_FILE = "model.json.gz"
+
+
+class ModelDocument(TypedDict):
+    format: int
+    version: int
+    trained_at: str
+    ids: list[str]
+    titles: list[str]
+    platforms: list[str]
+    scores: list[float | None]
+    votes: list[int]
+    neighbours: list[list[int]]
+
+
+class LatestPointer(TypedDict):
+    version: int
+    key: str
+    trained_at: str
+
+
+def recommender_prefix(models_prefix: str) -> str:
+    return f"{models_prefix}recommender/"
+
+
+def model_key(models_prefix: str, version: int) -> str:
+    return f"{recommender_prefix(models_prefix)}v{version}/{MODEL_FILE}"
+
+
+def fitted_key(models_prefix: str, version: int, name: str) -> str:
+    return f"{recommender_prefix(models_prefix)}v{version}/{name}"
+
+
+def latest_key(models_prefix: str) -> str:
+    return f"{recommender_prefix(models_prefix)}latest.json"
+
+
+class ModelFormatError(ValueError):
+    """The artifact is not a model this code can read (corrupt, truncated, other format)."""
+
+
+def validate_document(document: Any) -> ModelDocument:
+    """Check the shape the reader relies on, so a bad artifact fails at load, not per request."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFormatError(f"not a format {FORMAT} recommender model")
+    columns = ("ids", "titles", "platforms", "scores", "votes", "neighbours")
+    if not all(isinstance(document.get(c), list) for c in columns):
+        raise ModelFormatError(f"a model needs the lists {', '.join(columns)}")
+    size = len(document["ids"])
+    if size == 0 or any(len(document[c]) != size for c in columns):
+        raise ModelFormatError("the model's lists are empty or of different lengths")
+    for row in document["neighbours"]:
+        if not isinstance(row, list) or not all(isinstance(j, int) and 0 <= j < size for j in row):
+            raise ModelFormatError("a neighbour list holds an index outside the catalog")
+    if not isinstance(document.get("version"), int):
+        raise ModelFormatError("the model has no integer version")
+    checked: ModelDocument = document  # type: ignore[assignment]
+    return checked

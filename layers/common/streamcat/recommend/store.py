@@ -1,0 +1,138 @@
+"""The container's model: loaded from S3 on first use, swapped for a newer one when
+`latest.json` changes (checked with a cheap HEAD at most every `refresh_seconds`).
+
+A missing or unreadable model is `ModelUnavailable` (the API's 503); a newer model that fails
+to load leaves the current one serving. After a failed load, S3 is asked again only after
+`retry_seconds`, so an outage does not turn every request into S3 calls.
+"""
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from streamcat.recommend.artifact import ModelFormatError, latest_key, validate_document
+from streamcat.recommend.model import Recommender
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
+
+logger = Logger(child=True)
+
+REFRESH_SECONDS = 60.0
+RETRY_SECONDS = 10.0
+
+
+class ModelUnavailable(RuntimeError):  # noqa: N818 (reads as the condition it reports)
+    """No model can be served; the message says why."""
+
+
+class ModelStore:
+    def __init__(
+        self,
+        bucket: str,
+        models_prefix: str,
+        refresh_seconds: float = REFRESH_SECONDS,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bucket = bucket
+        self.latest_key = latest_key(models_prefix)
+        self.refresh_seconds = refresh_seconds
+        self.retry_seconds = retry_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._model: Recommender | None = None
+        self._etag: str | None = None
+        self._checked_at: float | None = None
+        self._failure: str | None = None
+
+    def current(self) -> Recommender:
+        """The model to answer with, refreshed when due."""
+        with self._lock:
+            now = self._clock()
+            wait = self.refresh_seconds if self._model is not None else self.retry_seconds
+            if self._checked_at is None or now - self._checked_at >= wait:
+                self._checked_at = now
+                self._refresh()
+            if self._model is None:
+                raise ModelUnavailable(self._failure or "no recommendation model loaded")
+            return self._model
+
+    def preload(self) -> bool:
+        """Load during a Lambda's init phase (full CPU, outside the first request's time);
+        False when no model could be loaded (requests will retry and answer 503 meanwhile)."""
+        try:
+            self.current()
+        except ModelUnavailable:
+            return False
+        return True
+
+    def _refresh(self) -> None:
+        try:
+            etag = self._latest_etag()
+            if self._model is not None and etag == self._etag:
+                return
+            self._model, self._etag = self._load(), etag
+            self._failure = None
+        except ModelUnavailable as problem:
+            self._failure = str(problem)
+            if self._model is not None:
+                logger.warning("kept the current model", extra={"reason": self._failure})
+
+    def _latest_etag(self) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = s3_client().head_object(Bucket=self.bucket, Key=self.latest_key)
+        except ClientError as error:
+            if _status(error) == 404:
+                raise ModelUnavailable("no recommendation model has been published yet") from error
+            raise ModelUnavailable(f"the model store is unreachable: {_code(error)}") from error
+        except BotoCoreError as error:
+            raise ModelUnavailable(f"the model store is unreachable: {error}") from error
+        return str(head.get("ETag", ""))
+
+    def _load(self) -> Recommender:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        s3 = s3_client()
+        try:
+            pointer = json.loads(_read(s3, self.bucket, self.latest_key))
+            key = pointer["key"]
+            document = json.loads(gzip.decompress(_read(s3, self.bucket, str(key))))
+            return Recommender(validate_document(document))
+        except ClientError as error:
+            raise ModelUnavailable(
+                f"the published model could not be read: {_code(error)}"
+            ) from error
+        except BotoCoreError as error:
+            raise ModelUnavailable(f"the model store is unreachable: {error}") from error
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as error:
+            reason = str(error) if isinstance(error, ModelFormatError) else type(error).__name__
+            raise ModelUnavailable(f"the published model is corrupt: {reason}") from error
+
+
+def _read(s3: Any, bucket: str, key: str) -> bytes:
+    body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def _status(error: Any) -> int | None:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status is not None else None
+
+
+def _code(error: Any) -> str:
+    return str(error.response.get("Error", {}).get("Code", "error"))
+
+
+@lru_cache(maxsize=1)
+def get_store() -> ModelStore:
+    """The container's store, from the settings (tests clear the cache after changing them)."""
+    settings = get_settings()
+    return ModelStore(settings.data_bucket, settings.models_prefix)

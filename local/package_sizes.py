@@ -1,0 +1,120 @@
+"""Unzipped size of every built function with its layers, against Lambda's 250 MB limit.
+
+`python -m local.package_sizes [--build-dir .aws-sam/build]` reads the template SAM wrote into
+the build directory (CodeUri and ContentUri there name the built folders), adds up each
+function's folder and its layers' folders, prints one line per function and exits 1 when one
+is over the limit.
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local.invoke import REPO, InvokeError, function_names, function_spec, load_template
+
+LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000
+"""What AWS counts as 250 MB: the function's code and all its layers, unzipped."""
+DEFAULT_BUILD_DIR = REPO / ".aws-sam" / "build"
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BuiltFunction:
+    """A function as SAM built it: folders Lambda unpacks to /var/task and /opt."""
+
+    logical_id: str
+    handler: str
+    code_dir: Path
+    layer_dirs: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class PackageSize:
+    logical_id: str
+    code_bytes: int
+    layer_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.code_bytes + self.layer_bytes
+
+    @property
+    def fits(self) -> bool:
+        return self.total_bytes < LAMBDA_UNZIPPED_LIMIT_BYTES
+
+
+def built_functions(build_dir: Path) -> list[BuiltFunction]:
+    """Every function of the built template with its built code and layer folders."""
+    template_path = build_dir / "template.yaml"
+    if not template_path.is_file():
+        raise InvokeError(f"no built template at {template_path}: run `sam build` first")
+    template: Mapping[str, Any] = load_template(template_path)
+    functions = []
+    for logical_id in function_names(template):
+        spec = function_spec(template, logical_id, build_dir)
+        functions.append(
+            BuiltFunction(logical_id, spec.handler, spec.code_dir, tuple(spec.layer_dirs))
+        )
+    return functions
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file under `folder`, as the zip SAM uploads would unpack them."""
+    if not folder.is_dir():
+        raise InvokeError(f"built folder {folder} is missing")
+    total = 0
+    for root, _, files in os.walk(folder):
+        total += sum((Path(root) / name).stat().st_size for name in files)
+    return total
+
+
+def measure(build_dir: Path) -> list[PackageSize]:
+    layer_bytes: dict[Path, int] = {}
+    sizes = []
+    for function in built_functions(build_dir):
+        for layer in function.layer_dirs:
+            layer_bytes.setdefault(layer, folder_bytes(layer))
+        sizes.append(
+            PackageSize(
+                function.logical_id,
+                code_bytes=folder_bytes(function.code_dir),
+                layer_bytes=sum(layer_bytes[layer] for layer in function.layer_dirs),
+            )
+        )
+    return sizes
+
+
+def report(sizes: list[PackageSize]) -> str:
+    limit_mb = LAMBDA_UNZIPPED_LIMIT_BYTES / _MB
+    header = f"{'function':<26}{'code MB':>10}{'layers MB':>11}{'total MB':>10}"
+    lines = [f"{header}  limit {limit_mb:.0f} MB"]
+    for size in sizes:
+        verdict = "ok" if size.fits else "OVER THE LIMIT"
+        lines.append(
+            f"{size.logical_id:<26}{size.code_bytes / _MB:>10.1f}{size.layer_bytes / _MB:>11.1f}"
+            f"{size.total_bytes / _MB:>10.1f}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.package_sizes", description=__doc__.split("\n", 1)[0]
+    )
+    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR)
+    arguments = parser.parse_args(argv)
+    try:
+        sizes = measure(arguments.build_dir.resolve())
+    except InvokeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report(sizes))
+    return 0 if all(size.fits for size in sizes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""SPEC 3.8, 3.9: a load COPYs a complete catalog into staging and swaps it in; partial uploads
+reload just their part; scores come from every ratings file; artifacts follow the catalog."""
+
+import pytest
+
+from tests.support.etl import Etl, ratings_csv, titles_csv
+
+NETFLIX = "raw/titles/netflix_titles.csv"
+DISNEY = "raw/titles/disney_plus_titles.csv"
+
+
+@pytest.fixture
+def etl(database_url: str, bucket: str) -> Etl:
+    return Etl(database_url, bucket)
+
+
+def test_first_load_copies_titles_links_and_swaps_in_version_1(etl: Etl) -> None:
+    result = etl.upload_and_load(
+        {
+            NETFLIX: titles_csv("s1", "s2", cast='Ann "Q" Lee, Bob\\Tab', country="Niger, Nigeria"),
+            DISNEY: titles_csv("s7"),
+        }
+    )
+
+    assert result["catalog_version"] == 1 and result["swapped"]
+    assert etl.ids() == ["ds7", "ns1", "ns2"]
+    assert etl.rows("SELECT cast_members, countries FROM catalog.titles WHERE id = 'ns1'") == [
+        (['ann "q" lee', "bob\\tab"], ["niger", "nigeria"])
+    ]
+    assert etl.rows(
+        "SELECT title_id FROM catalog.title_countries WHERE country = 'niger' ORDER BY 1"
+    ) == [("ns1",), ("ns2",)]
+    assert etl.rows("SELECT member FROM catalog.title_cast WHERE title_id = 'ns2' ORDER BY 1") == [
+        ('ann "q" lee',),
+        ("bob\\tab",),
+    ]
+    assert etl.rows(
+        "SELECT to_regnamespace('catalog_staging'), to_regnamespace('catalog_old')"
+    ) == [(None, None)]
+
+
+def test_partial_reload_replaces_one_platform_and_keeps_the_others(etl: Etl) -> None:
+    etl.upload_and_load({NETFLIX: titles_csv("s1", "s2"), DISNEY: titles_csv("s7")})
+
+    result = etl.upload_and_load({NETFLIX: titles_csv("s3")})
+
+    assert result["catalog_version"] == 2
+    assert etl.ids() == ["ds7", "ns3"]
+    assert etl.rows("SELECT title_id FROM catalog.title_genres ORDER BY 1") == [("ds7",), ("ns3",)]
+
+
+def test_scores_are_means_over_all_files_votes_counts_and_unrated_titles_null(etl: Etl) -> None:
+    etl.upload_and_load(
+        {
+            NETFLIX: titles_csv("s1", "s2", "s3"),
+            "raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1"), (2, 5.0, "ns1"), (1, 0.5, "ns2")),
+            "raw/ratings/2.csv": ratings_csv((3, 3.0, "ns1")),
+        }
+    )
+
+    assert etl.rows("SELECT id, score, votes FROM catalog.titles ORDER BY id") == [
+        ("ns1", 4.0, 3),
+        ("ns2", 0.5, 1),
+        ("ns3", None, 0),
+    ]
+
+
+def test_reloading_one_ratings_file_replaces_only_its_share(etl: Etl) -> None:
+    etl.upload_and_load(
+        {
+            NETFLIX: titles_csv("s1"),
+            "raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1")),
+            "raw/ratings/2.csv": ratings_csv((2, 2.0, "ns1")),
+        }
+    )
+
+    etl.upload_and_load({"raw/other/ratings/2.csv": ratings_csv((2, 5.0, "ns1"), (3, 3.0, "ns1"))})
+
+    assert etl.rows("SELECT score, votes FROM catalog.titles") == [(4.0, 3)]
+    assert etl.version() == 2
+
+
+def test_unmatched_movie_ids_are_dropped_counted_and_kept_out_of_parquet(etl: Etl) -> None:
+    result = etl.upload_and_load(
+        {
+            NETFLIX: titles_csv("s1"),
+            "raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1"), (2, 3.0, "ns404"), (3, 1.0, "xs1")),
+        }
+    )
+
+    ratings = next(f for f in etl.report(result["load_id"])["files"] if f["kind"] == "ratings")
+    assert (ratings["rows_read"], ratings["rows_kept"], ratings["ratings_dropped_unmatched"]) == (
+        3,
+        1,
+        2,
+    )
+    assert [row["movieId"] for row in etl.parquet(1)] == ["ns1"]
+    assert etl.rows("SELECT score, votes FROM catalog.titles") == [(4.0, 1)]
+
+
+def test_ratings_before_titles_score_once_the_titles_arrive(etl: Etl) -> None:
+    first = etl.upload_and_load(
+        {"raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns1"))}
+    )
+    assert first["catalog_version"] == 1 and etl.ids() == []
+
+    etl.upload_and_load({NETFLIX: titles_csv("s1")})
+
+    assert etl.rows("SELECT score, votes FROM catalog.titles") == [(3.0, 2)]
+
+
+def test_training_input_holds_all_matched_ratings_of_the_new_version(etl: Etl) -> None:
+    etl.upload_and_load(
+        {
+            NETFLIX: titles_csv("s1", "s2"),
+            "raw/ratings/1.csv": ratings_csv((7, 4.5, "ns2"), (8, 1.0, "nope")),
+        }
+    )
+    etl.upload_and_load({"raw/ratings/2.csv": ratings_csv((9, 2.0, "ns1"))})
+
+    arrays = etl.interactions(2)
+
+    assert arrays["item_ids"].tolist() == ["ns1", "ns2"]
+    assert arrays["user"].dtype == "int32" and arrays["item"].dtype == "int32"
+    assert arrays["rating2"].dtype == "uint8"
+    triples = sorted(
+        zip(
+            arrays["user"].tolist(),
+            arrays["item"].tolist(),
+            arrays["rating2"].tolist(),
+            strict=True,
+        )
+    )
+    assert triples == [(7, 1, 9), (9, 0, 4)]
+
+
+def test_report_counts_rows_fixes_and_timings_in_s3_and_the_loads_table(etl: Etl) -> None:
+    result = etl.upload_and_load({NETFLIX: titles_csv("s1", "s2", rating="")})
+
+    report = etl.report(result["load_id"])
+    (titles,) = report["files"]
+    assert (titles["status"], titles["rows_read"], titles["rows_kept"]) == ("loaded", 2, 2)
+    assert titles["fixes"]["missing_rating_to_g"] == 2
+    assert report["catalog_version"] == 1 and report["timings_s"]["stage_titles"] > 0
+    stored = etl.rows("SELECT catalog_version, report->'totals'->>'rows_kept' FROM etl.loads")
+    assert stored == [(1, "2")]

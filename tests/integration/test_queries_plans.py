@@ -1,0 +1,73 @@
+"""Every query statement is answered from its index, on a catalog of realistic size."""
+
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+from psycopg2 import extensions
+
+from streamcat.queries import (
+    actor,
+    catalog_meta,
+    contents,
+    count_platform,
+    max_duration,
+    prod_per_country,
+    score_count,
+)
+from tests.support.catalog import create_catalog, generated_titles
+
+
+@pytest.fixture(scope="module")
+def cursor(database_url: str) -> Iterator[extensions.cursor]:
+    create_catalog(database_url, generated_titles(per_platform=2000))
+    connection = psycopg2.connect(database_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalog.titles, catalog.title_cast, catalog.title_countries")
+        yield cursor
+    connection.close()
+
+
+def _plan(cursor: extensions.cursor, statement: str, args: dict[str, object]) -> str:
+    cursor.execute("EXPLAIN (COSTS OFF) " + statement, args)
+    return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("statement", "args", "index"),
+    [
+        (
+            max_duration.SQL,
+            {"duration_type": "min", "platform": "netflix", "year": 2018},
+            "titles_platform_duration",
+        ),
+        (
+            max_duration.SQL,
+            {"duration_type": "min", "platform": None, "year": None},
+            "titles_duration",
+        ),
+        (max_duration.SQL, {"duration_type": "season", "platform": None, "year": 2018}, "titles_"),
+        (
+            score_count.SQL,
+            {"platform": "netflix", "scored": 3.5, "year": 2018},
+            "titles_platform_type_year_score",
+        ),
+        (count_platform.SQL, {"platform": "netflix"}, "titles_platform_type_year_score"),
+        (actor.SQL, {"platform": "netflix", "year": 2018}, "title_cast_platform_year"),
+        (actor.HAS_CAST_SQL, {"platform": "hulu"}, "title_cast_platform_year"),
+        (
+            prod_per_country.SQL,
+            {"type": "movie", "country": "india", "year": 2018},
+            "title_countries_lookup",
+        ),
+        (contents.SQL, {"rating": "tv-ma"}, "titles_rating"),
+        (catalog_meta.SQL, {}, "meta_pkey"),
+    ],
+)
+def test_statement_uses_its_index(
+    cursor: extensions.cursor, statement: str, args: dict[str, object], index: str
+) -> None:
+    plan = _plan(cursor, statement, args)
+    assert "Seq Scan" not in plan, plan
+    assert f"using {index}" in plan or f"on {index}" in plan, plan

@@ -1,0 +1,59 @@
+"""Driving the HTTP functions the way Lambda does: their `app.py` files, their events, a context."""
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO / "functions"
+EVENTS_DIR = REPO / "events"
+QUERY_FUNCTIONS = (
+    "max_duration",
+    "score_count",
+    "count_platform",
+    "actor",
+    "prod_per_country",
+    "contents",
+)
+HTTP_FUNCTIONS = (*QUERY_FUNCTIONS, "docs")
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of the runtime's context object that Powertools and Mangum read."""
+
+    function_name: str = "streamcat-local"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:streamcat-local"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+    log_group_name: str = "/aws/lambda/streamcat-local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_function(name: str) -> ModuleType:
+    """`functions/<name>/app.py` under a module name of its own (every function's file is
+    `app.py`, as Lambda imports it)."""
+    path = FUNCTIONS_DIR / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"streamcat_function_{name}", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    return event
+
+
+def events_of(function: str) -> list[str]:
+    """The event files of a function: `<function>.json` and `<function>_<variant>.json`."""
+    names = sorted(path.stem for path in EVENTS_DIR.glob(f"{function}*.json"))
+    return [n for n in names if n == function or n.removeprefix(function).startswith("_")]

@@ -1,0 +1,152 @@
+"""The ETL driven as in the cloud: objects put into (moto) S3, the handler invoked with the
+SQS batch of genuine S3 notifications, results read back from PostgreSQL and S3."""
+
+import io
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+import numpy as np
+import psycopg2
+import pyarrow.parquet as pq
+
+from local.trigger import LocalLambdaContext
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
+from streamcat_etl.handler import lambda_handler
+from tests.support.titles import csv_bytes, title_row
+
+RATINGS_HEADER = "userId,rating,timestamp,movieId\n"
+_sequencers = itertools.count(0x0062E9A5B7C0000000)
+
+
+def ratings_csv(*rows: tuple[int, float, str]) -> bytes:
+    """(userId, rating, movieId) rows; timestamps are arbitrary."""
+    lines = [
+        f"{user},{rating},{1_600_000_000 + i},{movie}\n"
+        for i, (user, rating, movie) in enumerate(rows)
+    ]
+    return (RATINGS_HEADER + "".join(lines)).encode()
+
+
+def titles_csv(*show_ids: str, **fields: str) -> bytes:
+    return csv_bytes(*(title_row(show_id=s, title=f"title {s}", **fields) for s in show_ids))
+
+
+@dataclass(frozen=True)
+class Upload:
+    key: str
+    etag: str
+    sequencer: str
+    version_id: str | None = None
+
+
+def s3_record(upload: Upload, bucket: str) -> dict[str, Any]:
+    """One record as S3 writes it: the key form-encoded (`+` for a space), `/` kept."""
+    obj: dict[str, Any] = {
+        "key": quote_plus(upload.key, safe="/"),
+        "size": 1,
+        "eTag": upload.etag,
+        "sequencer": upload.sequencer,
+    }
+    if upload.version_id:
+        obj["versionId"] = upload.version_id
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2024-01-01T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": obj},
+    }
+
+
+def sqs_event(bucket: str, *uploads: Upload) -> dict[str, Any]:
+    """The SQS batch Lambda receives: one S3 notification per message."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps({"Records": [s3_record(u, bucket)]}),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:raw",
+                "awsRegion": "us-east-1",
+            }
+            for i, u in enumerate(uploads)
+        ]
+    }
+
+
+class Etl:
+    """One test's bucket and database, with the ETL as the only writer."""
+
+    def __init__(self, database_url: str, bucket: str) -> None:
+        self.database_url = database_url
+        self.bucket = bucket
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "DROP SCHEMA IF EXISTS catalog, catalog_staging, catalog_old, etl CASCADE"
+            )
+        connection.close()
+
+    def connect(self) -> psycopg2.extensions.connection:
+        return psycopg2.connect(self.database_url)
+
+    def put(self, key: str, data: bytes) -> Upload:
+        response = s3_client().put_object(Bucket=self.bucket, Key=key, Body=data)
+        return Upload(key, response["ETag"].strip('"'), f"{next(_sequencers):018X}")
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        context = LocalLambdaContext("etl", "arn:aws:lambda:us-east-1:000000000000:function:etl")
+        result: dict[str, Any] = lambda_handler(event, context)
+        return result
+
+    def load(self, *uploads: Upload) -> dict[str, Any]:
+        return self.invoke(sqs_event(self.bucket, *uploads))
+
+    def upload_and_load(self, files: dict[str, bytes]) -> dict[str, Any]:
+        return self.load(*(self.put(key, data) for key, data in files.items()))
+
+    def rows(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query, args)
+                return cursor.fetchall()
+        finally:
+            connection.close()
+
+    def version(self) -> int | None:
+        found = self.rows("SELECT to_regclass('catalog.meta')")[0][0]
+        return self.rows("SELECT max(version) FROM catalog.meta")[0][0] if found else None
+
+    def ids(self) -> list[str]:
+        return [row[0] for row in self.rows("SELECT id FROM catalog.titles ORDER BY id")]
+
+    def keys(self, prefix: str = "") -> list[str]:
+        listed = s3_client().list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return sorted(obj["Key"] for obj in listed.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        data: bytes = s3_client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return data
+
+    def report(self, load_id: str) -> dict[str, Any]:
+        key = f"{get_settings().reports_prefix}loads/{load_id}.json"
+        document: dict[str, Any] = json.loads(self.read(key))
+        return document
+
+    def parquet(self, number: int) -> list[dict[str, Any]]:
+        data = self.read(f"curated/ratings/source={number}/part-0.parquet")
+        rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(data)).to_pylist()
+        return rows
+
+    def interactions(self, version: int) -> dict[str, np.ndarray]:
+        with np.load(io.BytesIO(self.read(f"curated/interactions/v{version}.npz"))) as npz:
+            return {name: npz[name] for name in npz.files}

@@ -1,0 +1,72 @@
+"""Which objects an event announces, in which order, and what their names make of them."""
+
+import json
+
+import pytest
+
+from streamcat.platforms import Platform
+from streamcat_etl.events import is_older, object_events
+from streamcat_etl.raw_files import RatingsFile, TitlesFile, recognise
+from tests.support.etl import Upload, s3_record, sqs_event
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("0055AED6DCD90281E5", "0055AED6DCD90281E6"),
+        ("0062E9A5B7C1", "0062E9A5B7C10001"),
+        ("0062e9a5b7c0ff", "0062E9A5B7C1"),
+    ],
+)
+def test_sequencers_compare_as_right_padded_hex(older: str, newer: str) -> None:
+    assert is_older(older, newer) and not is_older(newer, older)
+
+
+def test_unknown_sequencers_order_nothing() -> None:
+    assert not is_older(None, "01") and not is_older("01", None)
+    assert not is_older("0A", "0a")
+
+
+def test_sqs_bodies_are_decoded_keys_unquoted_and_the_newest_per_key_kept() -> None:
+    old = Upload("raw/a b/x+y.csv", "e1", "0A")
+    new = Upload("raw/a b/x+y.csv", "e2", "0B")
+    event = sqs_event("bkt", new, old, Upload("raw/ratings/1.csv", "e3", "01"))
+
+    found = object_events(event)
+
+    assert [(o.key, o.etag) for o in found] == [
+        ("raw/a b/x+y.csv", "e2"),
+        ("raw/ratings/1.csv", "e3"),
+    ]
+
+
+def test_test_events_junk_bodies_and_removals_are_ignored() -> None:
+    removed = s3_record(Upload("raw/ratings/1.csv", "e", "01"), "bkt")
+    removed["eventName"] = "ObjectRemoved:Delete"
+    event = {
+        "Records": [
+            {"eventSource": "aws:sqs", "body": json.dumps({"Event": "s3:TestEvent"})},
+            {"eventSource": "aws:sqs", "body": "not json"},
+            {"eventSource": "aws:sqs", "body": json.dumps({"Records": [removed]})},
+            "garbage",
+        ]
+    }
+    assert object_events(event) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("raw/titles/netflix_titles.csv", TitlesFile(Platform.NETFLIX)),
+        ("raw/amazon_prime_titles.csv", TitlesFile(Platform.AMAZON)),
+        ("raw/x/y/ratings/8.csv", RatingsFile(8)),
+        ("raw/ratings/12.csv", RatingsFile(12)),
+        ("raw/ratings/0.csv", None),
+        ("raw/ratings/1.csv.bak", None),
+        ("raw/ratings/../1.csv", None),
+        ("raw/titles/Netflix_titles.csv", None),
+        ("raw/myratings/1.csv", None),
+    ],
+)
+def test_files_are_recognised_by_name(key: str, expected: object) -> None:
+    assert recognise(key, "raw/") == expected

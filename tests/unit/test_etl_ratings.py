@@ -1,0 +1,81 @@
+"""SPEC 2, 3.8: ratings files are validated with the exact line, reduced to per-movie stats,
+and matched to the catalog (unmatched dropped and counted)."""
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from streamcat_etl.ratings import match_catalog, rating_stats, read_ratings
+from streamcat_etl.validation import InvalidFile
+from tests.support.etl import RATINGS_HEADER, ratings_csv
+
+SOURCE = "raw/ratings/1.csv"
+
+
+def read(tmp_path: Path, data: bytes) -> pa.Table:
+    path = tmp_path / "r.csv"
+    path.write_bytes(data)
+    return read_ratings(path, SOURCE)
+
+
+def message(tmp_path: Path, data: bytes) -> str:
+    with pytest.raises(InvalidFile) as caught:
+        read(tmp_path, data)
+    assert caught.value.source == SOURCE
+    return str(caught.value)
+
+
+def test_columns_are_typed(tmp_path: Path) -> None:
+    table = read(tmp_path, ratings_csv((1, 4.5, "ns1")))
+    assert table.schema.types == [pa.int32(), pa.float32(), pa.int64(), pa.string()]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "1,4.0,1,ns1\n2,x,1,ns1\n",
+            "line 3, column 'rating': expected a number from 0.5 to 5.0 in steps of 0.5, found 'x'",
+        ),
+        (
+            "1,4.0,1,ns1\n2,4.25,1,ns1\n",
+            "line 3, column 'rating': expected a number from 0.5 to 5.0 in steps of 0.5,"
+            " found '4.25'",
+        ),
+        ("1,0,1,ns1\n", "line 2, column 'rating'"),
+        ("1,4.0,1,ns1\n99999999999,4,1,ns1\n", "line 3, column 'userId'"),
+        (
+            "1,4.0,1,ns1\n2,4.0,,ns1\n",
+            "line 3, column 'timestamp': expected Unix seconds (an integer), found an empty value",
+        ),
+        ("1,4.0,1,\n", "line 2, column 'movieId'"),
+        ("1,4.0,1,ns1\n2,4.0,1\n", "line 3: expected 4 fields"),
+        ("", "expected at least one rating after the header, found no rows"),
+    ],
+)
+def test_bad_values_are_named_by_line_and_column(tmp_path: Path, body: str, expected: str) -> None:
+    assert expected in message(tmp_path, (RATINGS_HEADER + body).encode())
+
+
+def test_header_must_match(tmp_path: Path) -> None:
+    assert "line 1: expected the header userId,rating,timestamp,movieId, found 'a,b'" in message(
+        tmp_path, b"a,b\n1,2\n"
+    )
+
+
+def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
+    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 0.5, "ns1"), (1, 3.0, "ds2")))
+    stats = sorted(rating_stats(table).to_pylist(), key=lambda r: r["movie_id"])
+    assert stats == [
+        {"movie_id": "ds2", "rating_sum": 3.0, "votes": 1},
+        {"movie_id": "ns1", "rating_sum": 5.0, "votes": 2},
+    ]
+
+
+def test_unmatched_movie_ids_are_dropped_and_counted(tmp_path: Path) -> None:
+    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 1.0, "zz9"), (3, 2.0, "ds2")))
+    matched = match_catalog(table, pa.array(["ds2", "ns1"]))
+    assert matched.dropped == 1
+    assert matched.table["movieId"].to_pylist() == ["ns1", "ds2"]
+    assert matched.item.to_pylist() == [1, 0]
