@@ -70,9 +70,11 @@ class TrueItems:
     factors: Floats
     quality: Floats
 
-    def similarity(self, i: int, j: int) -> float:
-        """Cosine of two titles' true factors (1 for copies of one title)."""
-        return float(self.factors[i] @ self.factors[j])
+    def aligned(self, ids: list[str]) -> "TrueItems":
+        """The same truth in the order of `ids` (e.g. the catalog's, sorted by id)."""
+        position = {title_id: i for i, title_id in enumerate(self.ids)}
+        order = np.array([position[title_id] for title_id in ids], dtype=np.int64)
+        return TrueItems(list(ids), self.factors[order], self.quality[order])
 
 
 def read_catalog(titles_dir: Path) -> Catalog:

@@ -70,7 +70,9 @@ def create_catalog(
 ) -> None:
     """Replaces schema `catalog` with one holding `titles` (link tables derived from their lists,
     as the ETL does) and a `meta` row, so `/health` sees a loaded catalog."""
-    schema_sql = resources.files("streamcat").joinpath("sql/catalog.sql").read_text()
+    sql_files = resources.files("streamcat").joinpath("sql")
+    schema_sql = sql_files.joinpath("catalog.sql").read_text()
+    indexes_sql = sql_files.joinpath("catalog_indexes.sql").read_text()
     connection = psycopg2.connect(database_url)
     try:
         with connection, connection.cursor() as cursor:
@@ -85,6 +87,7 @@ def create_catalog(
                 page_size=1000,
             )
             cursor.execute(_LINK_TABLES_SQL)
+            cursor.execute(indexes_sql)
             cursor.execute(
                 "INSERT INTO meta (version, load_id) VALUES (%s, %s)", (version, load_id)
             )

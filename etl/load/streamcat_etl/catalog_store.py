@@ -48,11 +48,16 @@ def create_staging(cursor: Cursor) -> None:
     staging = sql.Identifier(STAGING)
     cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))
     cursor.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
+    _run_in_staging(cursor, "sql/catalog.sql")
+
+
+def _run_in_staging(cursor: Cursor, schema_file: str) -> None:
+    """Run one of the layer's schema files with the staging schema as search path."""
     cursor.execute("SELECT current_setting('search_path')")
     row = cursor.fetchone()
     previous = str(row[0]) if row else "public"
     cursor.execute("SELECT set_config('search_path', %s, true)", (STAGING,))
-    cursor.execute(resources.files("streamcat").joinpath("sql/catalog.sql").read_text())
+    cursor.execute(resources.files("streamcat").joinpath(schema_file).read_text())
     cursor.execute("SELECT set_config('search_path', %s, true)", (previous,))
 
 
@@ -172,6 +177,7 @@ def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
         ),
         (version, load_id),
     )
+    _run_in_staging(cursor, "sql/catalog_indexes.sql")
     for table in TABLES:
         cursor.execute(
             sql.SQL("ANALYZE {}.{}").format(sql.Identifier(STAGING), sql.Identifier(table))

@@ -14,21 +14,22 @@ CHUNK = 128
 
 
 def top_neighbours(
-    embedding: npt.NDArray[np.float32],
+    queries: npt.NDArray[np.float32],
+    keys: npt.NDArray[np.float32],
     bonus: npt.NDArray[np.float32],
     family: npt.NDArray[np.int64],
     k: int,
 ) -> npt.NDArray[np.int32]:
-    """Per row i, the k columns j maximising embedding[i] . embedding[j] + bonus[j], best first,
-    never a column of the same `family` as i (the title itself, its copies on other platforms)."""
-    n = len(embedding)
+    """Per title i, the k titles j maximising queries[i] . keys[j] + bonus[j], best first, never
+    one of the same `family` as i (the title itself, its copies on other platforms)."""
+    n = len(queries)
     if not 0 < k < n:
         raise ValueError(f"k must be between 1 and {n - 1}, got {k}")
     n_chunks = -(-n // CHUNK)
     padded = n_chunks * CHUNK
     result = np.empty((n, k), dtype=np.int32)
-    rows_with_one = np.hstack([embedding, np.ones((n, 1), dtype=np.float32)])
-    columns = np.vstack([embedding.T, bonus[None, :]]).astype(np.float32)
+    rows_with_one = np.hstack([queries, np.ones((n, 1), dtype=np.float32)])
+    columns = np.vstack([keys.T, bonus[None, :]]).astype(np.float32)
     twins = _twins(family)
     buffer = np.full((ROW_BLOCK, padded), -np.inf, dtype=np.float32)
     for start in range(0, n, ROW_BLOCK):

@@ -1,6 +1,6 @@
 -- The catalog the API reads: the contract between the ETL (writer) and the queries (readers).
 -- The ETL runs this file inside an empty staging schema (search_path set to it), fills the
--- tables with COPY, then renames the staging schema to `catalog` in one transaction, so a
+-- tables with COPY, builds the indexes of catalog_indexes.sql, then renames the staging schema to `catalog` in one transaction, so a
 -- query sees the old catalog or the new one, never a mix. Text is lower case and trimmed.
 
 CREATE TABLE titles (
@@ -63,13 +63,3 @@ CREATE TABLE meta (
     load_id       text NOT NULL,
     loaded_at     timestamptz NOT NULL DEFAULT now()
 );
-
-CREATE INDEX titles_duration ON titles (duration_type, duration_int DESC, id);
-CREATE INDEX titles_platform_duration
-    ON titles (platform, duration_type, release_year, duration_int DESC, id);
-CREATE INDEX titles_platform_type_year_score ON titles (platform, type, release_year, score);
-CREATE INDEX titles_rating ON titles (rating);
-CREATE INDEX titles_title ON titles (title, id);
-CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, member);
-CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
-CREATE INDEX title_genres_genre ON title_genres (genre);
