@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest invoke bench-etl clean
+.PHONY: setup run test lint typecheck pytest invoke build package-sizes db-start db-stop \
+	bench bench-etl bench-queries bench-recommendations evaluate load-test clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +33,43 @@ typecheck: setup
 pytest: setup
 	$(BIN)/pytest
 
+## Any function of template.yaml with any event, docker-free: make invoke FUNCTION=ActorFunction EVENT=events/actor.json
+invoke: setup
+	$(BIN)/python -m local.invoke $(FUNCTION) $(EVENT)
+
+build: setup
+	$(BIN)/sam validate --lint
+	$(BIN)/sam build --cached --parallel
+
+package-sizes: build
+	$(BIN)/python -m local.package_sizes
+
+db-start: setup
+	$(BIN)/python -m local.postgres start
+
+db-stop: setup
+	$(BIN)/python -m local.postgres stop
+
+## Every benchmark at full scale: bench/results.json, bench/results.md, bench/results.png.
+bench: setup
+	$(BIN)/python -m bench.suite
+
+bench-etl: setup
+	$(BIN)/python -m bench.etl --out bench/out/etl.json
+
+bench-queries: setup
+	$(BIN)/python -m bench.queries --calls 1000 --out bench/out/queries.json
+
+bench-recommendations: setup
+	$(BIN)/python -m bench.recommendations --out bench/out/recommendations.json
+
+evaluate: setup
+	$(BIN)/python -m bench.evaluate --out bench/out/evaluate.json
+
+## Against a running `make run`: a mix of every route at rising concurrency.
+load-test: setup
+	$(BIN)/python -m bench.load --base-url http://127.0.0.1:8000 --duration 20 --out bench/out/load.json
+
+## Keeps .local/ (the own PostgreSQL's data and the generated data).
 clean:
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache bench/out

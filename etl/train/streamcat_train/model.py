@@ -1,5 +1,17 @@
 """The recommender: one similarity blending content, co-rating structure and a quality prior,
-turned into every title's top neighbours."""
+turned into every title's top neighbours.
+
+For a query title i and a candidate j:
+
+    sim(i, j) = W_c^2 cos_content(i, j)
+              + conf_i cos_ratings(i, j) (|r_j| / |r|_99)^GAMMA
+              + W_q quality_j
+
+The ratings term is asymmetric on purpose: the candidate's factor length (how much it is rated
+and liked), damped by GAMMA, makes "users who liked i also liked j" favour titles people
+actually watch, without collapsing every list onto the same few hits (GAMMA = 1 nearly does,
+GAMMA = 0 ignores it). A title nobody rated is matched on content alone.
+"""
 
 from dataclasses import dataclass
 
@@ -7,21 +19,24 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcat_train.catalog import CatalogTitles
-from streamcat_train.collaborative import RatingsModel, ratings_embedding
+from streamcat_train.collaborative import RatingsModel, confidence, ratings_factors
 from streamcat_train.content import ContentModel, content_embedding
 from streamcat_train.interactions import Ratings
 from streamcat_train.neighbours import top_neighbours
 
 NEIGHBOURS = 10
-CONTENT_DIMS = 48
-RATINGS_DIMS = 48
-CONTENT_WEIGHT = 1.0
-RATINGS_WEIGHT = 1.0
+CONTENT_DIMS = 40
+RATINGS_DIMS = 40
+CONTENT_WEIGHT = 0.6
+GAMMA = 0.6
 QUALITY_WEIGHT = 0.05
 """A one-standard-deviation better title gains what 0.05 of cosine similarity is worth."""
 PRIOR_VOTES = 25.0
 """A title's score counts as much as this many votes of the catalog's mean (Bayesian shrinkage)."""
 SEED = 0
+TRUST_ALL = True
+
+Matrix = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -56,13 +71,24 @@ def families(titles: list[str]) -> npt.NDArray[np.int64]:
     return np.array([index.setdefault(t, len(index)) for t in normalised], dtype=np.int64)
 
 
+def ratings_sides(factors: Matrix, trust: Matrix) -> tuple[Matrix, Matrix]:
+    """Query side: unit factors weighted by confidence (`trust`, 1 = trusted fully); candidate side: unit factors times the
+    damped relative length."""
+    norms = np.linalg.norm(factors, axis=1, keepdims=True)
+    unit = np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
+    rated = norms[norms > 0]
+    scale = float(np.percentile(rated, 99)) if len(rated) else 1.0
+    length = np.minimum(norms / scale, 1.0) ** GAMMA
+    return unit * trust[:, None], unit * length
+
+
 def train(catalog: CatalogTitles, ratings: Ratings) -> TrainedModel:
     n = len(catalog)
     content, content_model = content_embedding(catalog, CONTENT_DIMS, SEED)
-    rated, confidence, ratings_model = ratings_embedding(ratings, n, RATINGS_DIMS, SEED)
-    embedding = np.hstack(
-        [CONTENT_WEIGHT * content, RATINGS_WEIGHT * np.sqrt(confidence)[:, None] * rated]
-    ).astype(np.float32)
+    ratings_model = ratings_factors(ratings, n, RATINGS_DIMS, SEED)
+    query_side, candidate_side = ratings_sides(ratings_model.item_factors, confidence(ratings, n))
+    queries = np.hstack([CONTENT_WEIGHT * content, query_side]).astype(np.float32)
+    keys = np.hstack([CONTENT_WEIGHT * content, candidate_side]).astype(np.float32)
     bonus = QUALITY_WEIGHT * quality_prior(catalog.scores, catalog.votes)
-    neighbours = top_neighbours(embedding, bonus, families(catalog.titles), min(NEIGHBOURS, n - 1))
+    neighbours = top_neighbours(queries, keys, bonus, families(catalog.titles), NEIGHBOURS)
     return TrainedModel(catalog, neighbours, content_model, ratings_model, len(ratings.user))

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "streamcat"
     db_connect_timeout_s: int = Field(default=5, ge=1)
+    # The ETL's only: the login of the read-only role the HTTP functions use in the cloud.
+    reader_secret_arn: str | None = None
 
     data_bucket: str = "streamcat-data"
     raw_prefix: str = "raw/"

@@ -1,0 +1,39 @@
+"""The read-only role of the HTTP functions in the cloud, created and granted by the ETL.
+
+Each swap brings in a brand-new `catalog` schema whose grants start empty, so the grant is
+repeated inside the swap's transaction: the readers never meet a catalog they may not read.
+Locally (no `READER_SECRET_ARN`) every function uses `DATABASE_URL` and this does nothing.
+"""
+
+import json
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from streamcat.settings import Settings
+
+Cursor = psycopg2.extensions.cursor
+
+
+def grant_readers(cursor: Cursor, settings: Settings, schema: str) -> str | None:
+    """Make sure the reader role exists with its secret's password and may read `schema`;
+    returns the role name, or None where no reader is configured."""
+    if not settings.reader_secret_arn:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # boto3 only when configured
+
+    login = json.loads(str(parameters.get_secret(settings.reader_secret_arn, max_age=300)))
+    role = sql.Identifier(login["username"])
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login["username"],))
+    if cursor.fetchone() is None:
+        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+    cursor.execute(
+        sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(role), (login["password"],)
+    )
+    cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
+    cursor.execute(
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), role
+        )
+    )
+    return str(login["username"])

@@ -1,0 +1,61 @@
+"""The read-only role of the HTTP functions: the ETL creates it from its secret and grants it
+every swapped-in catalog, which starts with no grants of its own."""
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import psycopg2
+import psycopg2.errors
+import pytest
+from psycopg2 import sql
+
+from streamcat.settings import get_settings
+from tests.support.etl import Etl, titles_csv
+
+NETFLIX = "raw/titles/netflix_titles.csv"
+
+
+@pytest.fixture
+def reader(database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A reader secret in (moto) Secrets Manager named by READER_SECRET_ARN; the role is
+    dropped afterwards (roles belong to the whole server, not the test database)."""
+    import boto3
+
+    role = f"streamcat_reader_{uuid.uuid4().hex[:8]}"
+    secrets = boto3.client("secretsmanager")
+    arn = secrets.create_secret(
+        Name=role, SecretString=json.dumps({"username": role, "password": "reader-pass"})
+    )["ARN"]
+    monkeypatch.setenv("READER_SECRET_ARN", arn)
+    get_settings.cache_clear()
+    yield role
+    get_settings.cache_clear()
+    with psycopg2.connect(database_url) as admin, admin.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    admin.close()
+
+
+def _as_reader(database_url: str, role: str) -> psycopg2.extensions.connection:
+    return psycopg2.connect(psycopg2.extensions.make_dsn(database_url, user=role))
+
+
+def test_reader_reads_each_new_catalog_and_cannot_change_it(
+    database_url: str, bucket: str, reader: str
+) -> None:
+    etl = Etl(database_url, bucket)
+    etl.upload_and_load({NETFLIX: titles_csv("s1")})
+    etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
+
+    connection = _as_reader(database_url, reader)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version FROM catalog.meta")
+            assert cursor.fetchall() == [(2,)]
+            cursor.execute("SELECT count(*) FROM catalog.titles")
+            assert cursor.fetchall() == [(2,)]
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM catalog.titles")
+    finally:
+        connection.close()
