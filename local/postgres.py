@@ -108,11 +108,21 @@ def running_port(server: OwnServer) -> int | None:
         pid, port = int(lines[0]), int(lines[3])
     except (FileNotFoundError, IndexError, ValueError):
         return None
+    return port if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    """A postmaster killed but never reaped (a container's PID 1 may reap nothing) stays a
+    zombie that answers signals: it serves nothing and must not block a restart."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return None
-    return port
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def database_url(admin_url: str, database: str = DATABASE) -> str:
@@ -148,12 +158,20 @@ def _start(server: OwnServer) -> None:
     """pg_ctl detaches the server; it listens on loopback and a socket inside `root` only.
     pg_ctl hands `-o` to /bin/sh, hence the quoted path."""
     server.socket_dir.mkdir(parents=True, exist_ok=True)
+    _clear_lock_files(server)
     options = (
         f"-p {server.port} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 "
         f"-k {shlex.quote(str(server.socket_dir))}"
     )
     data, log = str(server.data_dir), str(server.log_path)
     _run([*_pg_ctl(), "start", "-D", data, "-l", log, "-W", "-o", options], "pg_ctl start")
+
+
+def _clear_lock_files(server: OwnServer) -> None:
+    """Called only when no live postmaster owns them: a crashed one leaves its lock files, and
+    postgres refuses to start while the pid they name is a zombie."""
+    (server.data_dir / "postmaster.pid").unlink(missing_ok=True)
+    (server.socket_dir / f".s.PGSQL.{server.port}.lock").unlink(missing_ok=True)
 
 
 def _wait_until_accepting(server: OwnServer, admin_url: str) -> None:

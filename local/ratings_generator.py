@@ -33,7 +33,7 @@ ITEM_GROUPS = 48
 """Titles are grouped by factors; a user picks a group by taste, then a title by popularity."""
 GENRE_WEIGHT = 0.8
 """Share of a title's factors explained by its genres; the rest only ratings reveal."""
-TASTE_SELECTIVITY = 4.0
+TASTE_SELECTIVITY = 8.0
 """How strongly taste decides which titles a user rates at all."""
 UNMATCHED_IDS = ("ns99999", "as99999", "hs99999", "ds99999", "ns0", "xs1")
 """movieIds that match no title, as in the original data."""
@@ -244,7 +244,7 @@ def _affinity(tastes: Floats, factors: Floats, user: Ints, item: Ints) -> Floats
     for start in range(0, len(user), block):
         rows = slice(start, start + block)
         out[rows] = np.einsum("ij,ij->i", tastes32[user[rows]], factors32[item[rows]])
-    return 1.6 * out
+    return 2.5 * out
 
 
 def _half_stars(raw: Floats) -> Floats:
@@ -265,7 +265,7 @@ def generate_ratings(
     unmatched_fraction: float = 0.002,
 ) -> list[Path]:
     """Write `out_dir/1.csv` .. `<n_files>.csv` (`userId,rating,timestamp,movieId`); same
-    arguments, same bytes. Each (user, title) pair appears at most once."""
+    arguments, same bytes. Each (user, catalog title) pair appears at most once."""
     if n_ratings < 1 or n_files < 1 or not 0 <= unmatched_fraction < 1:
         raise ValueError("n_ratings and n_files must be positive, unmatched_fraction in [0, 1)")
     item_seed, user_seed, rating_seed = np.random.SeedSequence(seed).spawn(3)

@@ -10,6 +10,7 @@ import psycopg2
 import pytest
 
 from local import invoke
+from tests.support.catalog import drop_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -242,9 +243,10 @@ def _http_event(path: str, route: str) -> dict[str, object]:
 def test_the_real_count_platform_function_answers_from_postgresql(database_url: str) -> None:
     if not (REPO / "functions" / "count_platform" / "app.py").is_file():
         pytest.skip("SKIPPED: functions/count_platform/app.py not written yet")
+    drop_catalog(database_url)
     schema = (REPO / "layers/common/streamcat/sql/catalog.sql").read_text()
     with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
-        cursor.execute("CREATE SCHEMA IF NOT EXISTS catalog")
+        cursor.execute("CREATE SCHEMA catalog")
         cursor.execute("SET search_path TO catalog")
         cursor.execute(schema)
         cursor.execute(

@@ -97,10 +97,13 @@ def create_catalog(
 
 
 def drop_catalog(database_url: str) -> None:
+    """Back to an empty database: no catalog, no staging leftovers, no ETL ledger."""
     connection = psycopg2.connect(database_url)
     try:
         with connection, connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA IF EXISTS catalog CASCADE")
+            cursor.execute(
+                "DROP SCHEMA IF EXISTS catalog, catalog_staging, catalog_old, etl CASCADE"
+            )
     finally:
         connection.close()
 

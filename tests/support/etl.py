@@ -16,6 +16,7 @@ from local.trigger import LocalLambdaContext
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.handler import lambda_handler
+from tests.support.catalog import drop_catalog
 from tests.support.titles import csv_bytes, title_row
 
 RATINGS_HEADER = "userId,rating,timestamp,movieId\n"
@@ -89,11 +90,7 @@ class Etl:
     def __init__(self, database_url: str, bucket: str) -> None:
         self.database_url = database_url
         self.bucket = bucket
-        with self.connect() as connection, connection.cursor() as cursor:
-            cursor.execute(
-                "DROP SCHEMA IF EXISTS catalog, catalog_staging, catalog_old, etl CASCADE"
-            )
-        connection.close()
+        drop_catalog(database_url)
 
     def connect(self) -> psycopg2.extensions.connection:
         return psycopg2.connect(self.database_url)

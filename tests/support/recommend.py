@@ -2,6 +2,7 @@
 rules, generated ratings read back, scores computed, as the trainer's inputs and as rows for
 `tests.support.catalog.create_catalog`."""
 
+import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import pyarrow.csv as pacsv
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
+from streamcat.recommend.artifact import FORMAT, ModelDocument
 from streamcat_etl.titles import CleanTitle, clean_titles
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
@@ -126,3 +128,38 @@ def generated_rated_catalog(
     if not (ratings_dir / "1.csv").exists():
         generate_ratings(titles_dir, ratings_dir, n_ratings=n_ratings, seed=seed)
     return rated_catalog(titles_dir, ratings_dir)
+
+
+def subset_titles_dir(titles_dir: Path, out_dir: Path, per_platform: int) -> Path:
+    """The first `per_platform` rows of each real titles file: small, still real."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for platform in Platform:
+        with (titles_dir / platform.titles_file).open(newline="", encoding="utf-8") as source:
+            rows = list(csv.reader(source))[: per_platform + 1]
+        with (out_dir / platform.titles_file).open("w", newline="", encoding="utf-8") as target:
+            csv.writer(target).writerows(rows)
+    return out_dir
+
+
+def model_document(
+    titles: list[tuple[str, str, int]], version: int = 1, neighbours: int = 5
+) -> ModelDocument:
+    """A hand-made model over (id, title, votes): title i's neighbours are the next ones in
+    the list (wrapping), skipping any with the same title (at least `neighbours` must remain)."""
+    texts = [t for _, t, _ in titles]
+    lists = []
+    for i in range(len(titles)):
+        others = [(i + step) % len(titles) for step in range(1, len(titles))]
+        lists.append([j for j in others if texts[j] != texts[i]][:neighbours])
+    return ModelDocument(
+        format=FORMAT,
+        version=version,
+        trained_at="2026-11-24T12:00:00+00:00",
+        ids=[i for i, _, _ in titles],
+        titles=texts,
+        platforms=[str(Platform.from_id(i)) for i, _, _ in titles],
+        scores=[3.5 if votes else None for _, _, votes in titles],
+        votes=[votes for _, _, votes in titles],
+        neighbours_per_title=neighbours,
+        neighbours=[j for row in lists for j in row],
+    )

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from streamcat.platforms import Platform
-from streamcat_etl.events import is_older, object_events
+from streamcat.s3_events import is_older, object_events
 from streamcat_etl.raw_files import RatingsFile, TitlesFile, recognise
 from tests.support.etl import Upload, s3_record, sqs_event
 

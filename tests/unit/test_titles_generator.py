@@ -5,10 +5,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from streamcat.platforms import Platform
-from streamcat_etl.titles import TitlesResult, clean_titles
 
 from local.titles_generator import generate_catalogs
+from streamcat.platforms import Platform
+from streamcat_etl.titles import TitlesResult, clean_titles
 
 ROW_RULES = {
     "missing_rating_to_g",

@@ -5,9 +5,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from streamcat.platforms import Platform
 from streamcat_etl.titles import CleanTitle, TitlesResult
-
 from tests.support.titles import clean_real, clean_rows, title_row
 
 

@@ -4,11 +4,11 @@ import time
 import tracemalloc
 
 import pytest
+
 from streamcat.platforms import Platform
 from streamcat_etl.titles import clean_titles
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES
 from streamcat_etl.validation import MAX_LISTED_PROBLEMS, InvalidFile, Problem
-
 from tests.support.titles import HEADER_LINE, clean_rows, csv_bytes, title_row
 
 SOURCE = "raw/titles/netflix_titles.csv"

@@ -2,14 +2,16 @@
 with COPY, then swapped in by renaming schemas in the load's transaction, so a reader sees the
 old catalog or the new one, never a mix or an empty table.
 
-Everything here runs in the caller's one transaction, under the load lock.
+Everything here but `load_lock` runs in the caller's one transaction, under the load lock.
 """
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 
+import psycopg2
 import psycopg2.extensions
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -28,9 +30,28 @@ _RECOMPUTED = ("score", "votes")
 """Title columns never copied from the live catalog: derived from rating_stats at each load."""
 
 
-def lock_loads(cursor: Cursor) -> None:
-    """Serialise loads until this transaction ends."""
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+@contextmanager
+def load_lock(connection: psycopg2.extensions.connection) -> Iterator[None]:
+    """Serialise whole loads, publishing to S3 included: a lock held only until the swap
+    commits would let the next load read curated/ before this one has written it. The lock
+    is the session's, so a container that dies releases it with its connection."""
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+    try:
+        yield
+    finally:
+        _unlock(connection)
+
+
+def _unlock(connection: psycopg2.extensions.connection) -> None:
+    """A broken connection has lost its session, and the lock with it."""
+    if connection.closed:
+        return
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        return
 
 
 def live_version(cursor: Cursor) -> int | None:

@@ -11,9 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from streamcat import db
+from streamcat.s3_events import object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from streamcat_etl.events import object_events
 from streamcat_etl.pipeline import run_load
 from streamcat_etl.report import LOADED, REJECTED, SKIPPED, LoadReport
 

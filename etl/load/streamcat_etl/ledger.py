@@ -2,14 +2,17 @@
 
 A notification is stale when its object (same ETag, and version when known) is already
 loaded, or when its sequencer is older than the loaded one for that key: S3 may deliver twice,
-late or out of order. Callers hold the load lock, so reading then writing here cannot race.
+late or out of order. An object counts as loaded only once its load has filed its report in
+`etl.loads`, i.e. also published its artifacts: a load whose catalog committed but whose
+publishing failed is redone by the redelivery. Callers hold the load lock, so reading then
+writing here cannot race.
 """
 
 from importlib import resources
 
 import psycopg2.extensions
 
-from streamcat_etl.events import ObjectEvent, is_older
+from streamcat.s3_events import ObjectEvent, is_older
 
 Cursor = psycopg2.extensions.cursor
 
@@ -21,7 +24,9 @@ def ensure_schema(cursor: Cursor) -> None:
 def stale_reason(cursor: Cursor, event: ObjectEvent) -> str | None:
     """Why this notification needs no load, or None when it brings something new."""
     cursor.execute(
-        "SELECT etag, version_id, sequencer FROM etl.loaded_objects WHERE bucket = %s AND key = %s",
+        "SELECT o.etag, o.version_id, o.sequencer FROM etl.loaded_objects AS o"
+        " JOIN etl.loads AS l ON l.load_id = o.load_id"
+        " WHERE o.bucket = %s AND o.key = %s",
         (event.bucket, event.key),
     )
     row = cursor.fetchone()

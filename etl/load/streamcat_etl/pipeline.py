@@ -2,14 +2,16 @@
 
 Order: triage (skip stale notifications, clean titles, quarantine what is rejected), build the
 staging catalog (new titles, live titles of other platforms, ratings file by file), swap, then
-publish the ratings Parquet and the training input, and file the report. Nothing reaches
-curated/ before the catalog commits, so a failed load publishes no partial artifact and the
-raised error makes SQS redeliver the batch.
+publish the ratings Parquet and the training input, and file the report, all under the load
+lock. Nothing reaches curated/ before the catalog commits, so a failed load publishes no
+partial artifact and the raised error makes SQS redeliver the batch; a load that committed but
+failed to publish has filed no report, so the ledger lets the redelivery load it again.
 """
 
 import io
 import shutil
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,16 +25,17 @@ from aws_lambda_powertools import Logger
 from psycopg2.extras import Json
 
 from streamcat.platforms import Platform
+from streamcat.s3_events import ObjectEvent
 from streamcat.settings import Settings
 from streamcat_etl import catalog_store, ledger
-from streamcat_etl.reader_role import grant_readers
-from streamcat_etl.events import ObjectEvent
 from streamcat_etl.interactions import Interactions, from_curated, from_matched, write_npz
 from streamcat_etl.quarantine import error_document, quarantine
 from streamcat_etl.ratings import match_catalog, rating_stats, read_ratings, write_parquet
 from streamcat_etl.raw_files import ACCEPTED_NAMES, RatingsFile, TitlesFile, recognise
+from streamcat_etl.reader_role import grant_readers
 from streamcat_etl.report import LOADED, REJECTED, SKIPPED, FileReport, LoadReport
 from streamcat_etl.titles import TitlesResult, clean_titles
+from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES, check_size
 from streamcat_etl.validation import InvalidFile, Problem
 
 if TYPE_CHECKING:
@@ -93,10 +96,14 @@ class _Load:
     item_ids: pa.Array | None = None
 
     def run(self, events: list[ObjectEvent]) -> None:
-        with self.connection, self.connection.cursor() as cursor:
+        with ExitStack() as held:
             with self.report.timed("lock"):
-                catalog_store.lock_loads(cursor)
-                ledger.ensure_schema(cursor)
+                held.enter_context(catalog_store.load_lock(self.connection))
+            self._load(events)
+
+    def _load(self, events: list[ObjectEvent]) -> None:
+        with self.connection, self.connection.cursor() as cursor:
+            ledger.ensure_schema(cursor)
             version = catalog_store.live_version(cursor)
             self.report.previous_version = self.report.catalog_version = version
             for event in events:
@@ -122,13 +129,15 @@ class _Load:
             if isinstance(kind, RatingsFile):
                 path = self.workdir / f"ratings-{kind.number}-{len(self.report.files)}.csv"
                 with path.open("wb") as out:
-                    etag = self._fetch(event, out)
+                    fetched = self._fetch(event, out)
             else:
                 buffer = io.BytesIO()
-                etag = self._fetch(event, buffer)
-        if etag is None:
+                fetched = self._fetch(event, buffer, MAX_TITLES_FILE_BYTES)
+        if fetched is None:
             self._skip(event, _kind_name(kind), "gone or replaced since this notification")
-        elif kind is None:
+            return
+        etag, size = fetched
+        if kind is None:
             name = event.key.rsplit("/", 1)[-1]
             problem = Problem(None, None, "a file named " + ACCEPTED_NAMES, repr(name))
             file = self.report.add(FileReport(event.key, "unrecognised", REJECTED))
@@ -146,12 +155,15 @@ class _Load:
                 ),
             )
         else:
-            self._clean_titles(event, etag, kind, buffer.getvalue())
+            self._clean_titles(event, etag, kind, size, buffer)
 
-    def _clean_titles(self, event: ObjectEvent, etag: str, kind: TitlesFile, data: bytes) -> None:
+    def _clean_titles(
+        self, event: ObjectEvent, etag: str, kind: TitlesFile, size: int, buffer: io.BytesIO
+    ) -> None:
         try:
             with self.report.timed("clean_titles"):
-                result = clean_titles(kind.platform, data, event.key)
+                check_size(size, event.key)
+                result = clean_titles(kind.platform, buffer.getvalue(), event.key)
         except InvalidFile as error:
             self._reject(
                 event, etag, error, self.report.add(FileReport(event.key, "titles", REJECTED))
@@ -279,8 +291,11 @@ class _Load:
                 ),
             )
 
-    def _fetch(self, event: ObjectEvent, out: IO[bytes]) -> str | None:
-        """The object's bytes into `out` and its ETag; None when it is gone or replaced."""
+    def _fetch(
+        self, event: ObjectEvent, out: IO[bytes], max_bytes: int | None = None
+    ) -> tuple[str, int] | None:
+        """The object's ETag and size, its bytes into `out`; None when it is gone or replaced.
+        An object over `max_bytes` is not read at all, so its size alone rejects it."""
         request = {"Bucket": event.bucket, "Key": event.key}
         if event.version_id:
             request["VersionId"] = event.version_id
@@ -294,16 +309,24 @@ class _Load:
         if event.etag and etag != event.etag:
             response["Body"].close()
             return None
+        size = response["ContentLength"]
+        if max_bytes is not None and size > max_bytes:
+            response["Body"].close()
+            return etag, size
         shutil.copyfileobj(response["Body"], out, 1 << 20)
-        return etag
+        return etag, size
 
     def _reject(self, event: ObjectEvent, etag: str, error: InvalidFile, file: FileReport) -> None:
+        prefix = self.settings.quarantine_prefix
         with self.report.timed("quarantine"):
-            target = quarantine(self.s3, event, etag, error, self.settings.quarantine_prefix)
+            fresh = quarantine(self.s3, event, etag, error, prefix)
+        if not fresh:
+            file.status, file.reason = SKIPPED, f"already quarantined as {prefix}{event.key}"
+            return
         logger.warning("file rejected", extra={"key": event.key, "error": str(error)})
         file.status, file.reason, file.rows_rejected = REJECTED, str(error), error.total
-        file.problems = error_document(event, error)["problems"]
-        file.quarantine_key = target
+        file.problems = error_document(event, etag, error)["problems"]
+        file.quarantine_key = prefix + event.key
 
     def _skip(self, event: ObjectEvent, kind: str, reason: str) -> None:
         logger.info("object skipped", extra={"key": event.key, "reason": reason})

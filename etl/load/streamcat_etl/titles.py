@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from streamcat.platforms import Platform
-
 from streamcat_etl import titles_fields as fields
 from streamcat_etl.titles_csv import TITLES_HEADER, read_records
 from streamcat_etl.validation import FieldError, Problem, ProblemLog, preview

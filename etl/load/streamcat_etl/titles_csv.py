@@ -49,19 +49,24 @@ def read_records(
     """Yield (line where the record starts, its 12 fields) for every non-blank record."""
     start = _check_bom(data, source, fixes)
     _check_header(data, start, source)
-    if len(data) > MAX_TITLES_FILE_BYTES:
-        reject(
-            source,
-            None,
-            None,
-            f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes",
-            f"{len(data):,} bytes",
-        )
+    check_size(len(data), source)
     text = _decode(data, start, source)
     crlf = data.count(b"\r\n")
     if crlf:
         fixes["crlf_line_ends"] += crlf
     yield from _records(text, source, log, fixes)
+
+
+def check_size(size: int, source: str) -> None:
+    """Also callable with an S3 object's size alone, so an oversized file is never read."""
+    if size > MAX_TITLES_FILE_BYTES:
+        reject(
+            source,
+            None,
+            None,
+            f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes",
+            f"{size:,} bytes",
+        )
 
 
 def _check_bom(data: bytes, source: str, fixes: Counter[str]) -> int:

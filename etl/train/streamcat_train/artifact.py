@@ -18,7 +18,12 @@ from streamcat.recommend.artifact import (
     latest_key,
     model_key,
 )
+from streamcat.recommend.model import normalize_title
 from streamcat_train.model import TrainedModel
+
+SERVED_NEIGHBOURS = 5
+"""The API answers 5; the model keeps 10 (offline evaluation at 10). Every neighbour stored is
+parsed in every cold start."""
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -31,11 +36,12 @@ def model_document(model: TrainedModel, trained_at: str) -> ModelDocument:
         version=catalog.version,
         trained_at=trained_at,
         ids=catalog.ids,
-        titles=catalog.titles,
+        titles=[normalize_title(t) for t in catalog.titles],
         platforms=catalog.platforms,
         scores=[None if math.isnan(s) else round(float(s), 4) for s in catalog.scores],
         votes=[int(v) for v in catalog.votes],
-        neighbours=model.neighbours.tolist(),
+        neighbours_per_title=SERVED_NEIGHBOURS,
+        neighbours=model.neighbours[:, :SERVED_NEIGHBOURS].ravel().tolist(),
     )
 
 

@@ -1,43 +1,29 @@
 """The training Lambda: SQS messages carrying S3 notifications of interactions uploads."""
 
-import json
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from streamcat.s3_events import object_events
+from streamcat.settings import get_settings
 from streamcat_train.interactions import InteractionsError, version_of
 from streamcat_train.train import train_and_publish
 
-logger = Logger(service="streamcat-train")
+logger = Logger(service=get_settings().powertools_service_name)
 
 
 def interactions_keys(event: dict[str, Any]) -> list[str]:
-    """Created `…interactions/v<n>.npz` keys of an SQS batch of S3 notifications (or a plain
-    S3 event), decoded, newest version last; anything else is ignored."""
+    """Created `…interactions/v<n>.npz` keys of the event, newest version last; anything
+    else is ignored."""
     keys: dict[str, int] = {}
-    for record in event.get("Records") or []:
-        inner = [record]
-        if isinstance(record, dict) and record.get("eventSource") == "aws:sqs":
-            try:
-                inner = json.loads(record.get("body") or "").get("Records") or []
-            except (json.JSONDecodeError, AttributeError):
-                logger.warning("ignored an SQS message that is not an S3 notification")
-                continue
-        for notification in inner:
-            if not isinstance(notification, dict):
-                continue
-            if not str(notification.get("eventName", "")).startswith("ObjectCreated:"):
-                continue
-            s3_object = (notification.get("s3") or {}).get("object") or {}
-            key = unquote_plus(str(s3_object.get("key", "")))
-            try:
-                keys[key] = version_of(key)
-            except InteractionsError:
-                logger.info(
-                    "ignored an object that is not an interactions upload", extra={"key": key}
-                )
+    for created in object_events(event):
+        try:
+            keys[created.key] = version_of(created.key)
+        except InteractionsError:
+            logger.info(
+                "ignored an object that is not an interactions upload", extra={"key": created.key}
+            )
     return sorted(keys, key=keys.__getitem__)
 
 
@@ -47,4 +33,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     keys = interactions_keys(event)
     if not keys:
         return {"status": "ignored", "reason": "no interactions upload in the event"}
-    return train_and_publish(keys[-1])
+    result: dict[str, Any] = train_and_publish(keys[-1])
+    return result

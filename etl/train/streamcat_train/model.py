@@ -27,14 +27,13 @@ from streamcat_train.neighbours import top_neighbours
 NEIGHBOURS = 10
 CONTENT_DIMS = 40
 RATINGS_DIMS = 40
-CONTENT_WEIGHT = 0.6
-GAMMA = 0.6
+CONTENT_WEIGHT = 0.8
+GAMMA = 0.5
 QUALITY_WEIGHT = 0.05
 """A one-standard-deviation better title gains what 0.05 of cosine similarity is worth."""
 PRIOR_VOTES = 25.0
 """A title's score counts as much as this many votes of the catalog's mean (Bayesian shrinkage)."""
 SEED = 0
-TRUST_ALL = True
 
 Matrix = npt.NDArray[np.float32]
 
@@ -72,13 +71,13 @@ def families(titles: list[str]) -> npt.NDArray[np.int64]:
 
 
 def ratings_sides(factors: Matrix, trust: Matrix) -> tuple[Matrix, Matrix]:
-    """Query side: unit factors weighted by confidence (`trust`, 1 = trusted fully); candidate side: unit factors times the
-    damped relative length."""
+    """Query side: unit factors weighted by confidence (a rarely rated title leans on its
+    content); candidate side: unit factors times their damped relative length."""
     norms = np.linalg.norm(factors, axis=1, keepdims=True)
     unit = np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
     rated = norms[norms > 0]
     scale = float(np.percentile(rated, 99)) if len(rated) else 1.0
-    length = np.minimum(norms / scale, 1.0) ** GAMMA
+    length = (norms / scale) ** GAMMA
     return unit * trust[:, None], unit * length
 
 

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
+    # The Lambda runtime's credentials, for the recommendations function's boto-free S3 reads
+    # (importing botocore alone takes ~250 ms of its 500 ms cold-start budget).
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
 
     # Powertools: the service name of logs, metrics and traces, and the metrics namespace.
     powertools_service_name: str = "streamcat"

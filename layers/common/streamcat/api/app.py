@@ -57,6 +57,7 @@ def create_local_app() -> FastAPI:
         health,
         max_duration,
         prod_per_country,
+        recommendations,
         score_count,
     )
 
@@ -68,6 +69,7 @@ def create_local_app() -> FastAPI:
         actor.router,
         prod_per_country.router,
         contents.router,
+        recommendations.router,
         docs=True,
     )
 

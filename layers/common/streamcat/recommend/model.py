@@ -2,9 +2,11 @@
 
 A title text held by several catalog entries (the same title on several platforms, or repeated
 within Amazon) resolves deterministically to the entry with the most votes, then the lowest id;
-the answer names the id used.
+the answer names the id used. The model's titles are already normalised (`normalize_title`, by
+the trainer); queries are normalised the same way.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,6 +17,22 @@ from streamcat.recommend.suggestions import TrigramIndex
 def normalize_title(text: str) -> str:
     """Lower case, trimmed, inner whitespace collapsed: how the catalog stores titles."""
     return " ".join(text.lower().split())
+
+
+def _resolved_titles(titles: list[str], votes: list[int], ids: list[str]) -> dict[str, int]:
+    """Title -> index; a title held by several entries goes to the most voted, then the lowest
+    id. Built in C for the unique titles (most), by hand for the few repeated ones: this runs
+    in every cold start."""
+    by_title = dict(zip(titles, range(len(titles)), strict=True))
+    if len(by_title) == len(titles):
+        return by_title
+    repeated = {title for title, count in Counter(titles).items() if count > 1}
+    for i, title in enumerate(titles):
+        if title in repeated:
+            best = by_title[title]
+            if (-votes[i], ids[i]) < (-votes[best], ids[best]):
+                by_title[title] = i
+    return by_title
 
 
 @dataclass(frozen=True)
@@ -34,11 +52,9 @@ class Recommender:
         self._platforms = document["platforms"]
         self._scores = document["scores"]
         self._neighbours = document["neighbours"]
-        self._by_id = {title_id: i for i, title_id in enumerate(self._ids)}
-        votes = document["votes"]
-        self._by_title: dict[str, int] = {}
-        for i in sorted(range(len(self._ids)), key=lambda i: (-votes[i], self._ids[i])):
-            self._by_title.setdefault(normalize_title(self._titles[i]), i)
+        self._per_title = document["neighbours_per_title"]
+        self._by_id = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._by_title = _resolved_titles(self._titles, document["votes"], self._ids)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -56,7 +72,10 @@ class Recommender:
 
     def recommend(self, index: int, count: int = 5) -> list[Recommendation]:
         """The `count` most similar titles, best first (never the title or a copy of it)."""
-        return [self.entry(j) for j in self._neighbours[index][:count]]
+        start = index * self._per_title
+        return [
+            self.entry(j) for j in self._neighbours[start : start + min(count, self._per_title)]
+        ]
 
     @cached_property
     def _trigrams(self) -> TrigramIndex:
@@ -65,4 +84,5 @@ class Recommender:
 
     def suggest(self, text: str, count: int = 5) -> list[str]:
         """Catalog titles closest to `text` (trigram similarity, as pg_trgm computes it)."""
-        return self._trigrams.closest(normalize_title(text), count)
+        index: TrigramIndex = self._trigrams
+        return index.closest(normalize_title(text), count)

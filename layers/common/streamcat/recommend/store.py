@@ -12,14 +12,13 @@ import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from streamcat.recommend.artifact import ModelFormatError, latest_key, validate_document
 from streamcat.recommend.model import Recommender
+from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 
 logger = Logger(child=True)
 
@@ -34,12 +33,14 @@ class ModelUnavailable(RuntimeError):  # noqa: N818 (reads as the condition it r
 class ModelStore:
     def __init__(
         self,
+        reader: S3Reader,
         bucket: str,
         models_prefix: str,
         refresh_seconds: float = REFRESH_SECONDS,
         retry_seconds: float = RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._reader = reader
         self.bucket = bucket
         self.latest_key = latest_key(models_prefix)
         self.refresh_seconds = refresh_seconds
@@ -73,11 +74,11 @@ class ModelStore:
         return True
 
     def _refresh(self) -> None:
+        """First load: GET the pointer (its ETag comes along). Later: HEAD it, reload on change."""
         try:
-            etag = self._latest_etag()
-            if self._model is not None and etag == self._etag:
+            if self._model is not None and self._latest_etag() == self._etag:
                 return
-            self._model, self._etag = self._load(), etag
+            self._model, self._etag = self._load()
             self._failure = None
         except ModelUnavailable as problem:
             self._failure = str(problem)
@@ -85,54 +86,33 @@ class ModelStore:
                 logger.warning("kept the current model", extra={"reason": self._failure})
 
     def _latest_etag(self) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
-            head = s3_client().head_object(Bucket=self.bucket, Key=self.latest_key)
-        except ClientError as error:
-            if _status(error) == 404:
-                raise ModelUnavailable("no recommendation model has been published yet") from error
-            raise ModelUnavailable(f"the model store is unreachable: {_code(error)}") from error
-        except BotoCoreError as error:
+            return self._reader.etag(self.bucket, self.latest_key)
+        except ObjectMissing as error:
+            raise ModelUnavailable("no recommendation model has been published yet") from error
+        except StoreError as error:
             raise ModelUnavailable(f"the model store is unreachable: {error}") from error
-        return str(head.get("ETag", ""))
 
-    def _load(self) -> Recommender:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        s3 = s3_client()
+    def _load(self) -> tuple[Recommender, str]:
+        """The model `latest.json` points at, and that pointer's ETag."""
         try:
-            pointer = json.loads(_read(s3, self.bucket, self.latest_key))
-            key = pointer["key"]
-            document = json.loads(gzip.decompress(_read(s3, self.bucket, str(key))))
-            return Recommender(validate_document(document))
-        except ClientError as error:
+            latest = self._reader.get(self.bucket, self.latest_key)
+            key = json.loads(latest.body)["key"]
+            document = json.loads(gzip.decompress(self._reader.get(self.bucket, str(key)).body))
+            return Recommender(validate_document(document)), latest.etag
+        except ObjectMissing as error:
             raise ModelUnavailable(
-                f"the published model could not be read: {_code(error)}"
+                f"no recommendation model has been published yet ({error} is missing)"
             ) from error
-        except BotoCoreError as error:
+        except StoreError as error:
             raise ModelUnavailable(f"the model store is unreachable: {error}") from error
         except (ValueError, KeyError, TypeError, OSError, EOFError) as error:
             reason = str(error) if isinstance(error, ModelFormatError) else type(error).__name__
             raise ModelUnavailable(f"the published model is corrupt: {reason}") from error
 
 
-def _read(s3: Any, bucket: str, key: str) -> bytes:
-    body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body
-
-
-def _status(error: Any) -> int | None:
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return int(status) if status is not None else None
-
-
-def _code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", "error"))
-
-
 @lru_cache(maxsize=1)
 def get_store() -> ModelStore:
     """The container's store, from the settings (tests clear the cache after changing them)."""
     settings = get_settings()
-    return ModelStore(settings.data_bucket, settings.models_prefix)
+    return ModelStore(S3Reader(settings), settings.data_bucket, settings.models_prefix)

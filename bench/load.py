@@ -1,0 +1,368 @@
+"""Load test of the running local API: a realistic mix of every route at rising concurrency.
+
+`python -m bench.load [--base-url http://127.0.0.1:8000] [--duration 20] [--levels 1,4,16,32]
+[--out bench/out/load.json]`
+
+The mix: each query through its query-string route and its seed alias route, recommendations,
+and a share of requests that must be 404s (unknown titles, unknown routes, Hulu's cast), with
+parameters drawn from the catalog the API serves (read from DATABASE_URL, else from the local
+stack's own PostgreSQL). Each concurrency level runs `--duration / len(levels)` seconds, every
+client a thread with its own keep-alive connection. Reported per level: throughput, p50/p90/p99/
+max latency, status counts and errors (5xx and connection errors). Loopback only: the client and
+server share this machine's cores, so the numbers bound what one local process serves, not what
+Lambda would.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+CONNECTION_ERROR = "connection_error"
+REQUEST_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class CatalogSample:
+    """Parameter values that exist in the served catalog."""
+
+    platforms: list[str]
+    years: list[int]
+    countries: list[str]
+    ratings: list[str]
+    titles: list[str]
+
+
+def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> CatalogSample:
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setseed(%s)", (seed / 1000,))
+
+            def column(query: str) -> list[Any]:
+                cursor.execute(query, (size,))
+                return [row[0] for row in cursor.fetchall()]
+
+            return CatalogSample(
+                platforms=column(
+                    "SELECT DISTINCT platform FROM catalog.titles ORDER BY 1 LIMIT %s"
+                ),
+                years=column(
+                    "SELECT release_year FROM catalog.titles GROUP BY 1"
+                    " ORDER BY count(*) DESC LIMIT %s"
+                ),
+                countries=column(
+                    "SELECT country FROM catalog.title_countries GROUP BY 1"
+                    " ORDER BY count(*) DESC LIMIT %s"
+                ),
+                ratings=column(
+                    "SELECT rating FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC LIMIT %s"
+                ),
+                titles=column("SELECT title FROM catalog.titles ORDER BY random() LIMIT %s"),
+            )
+    finally:
+        connection.close()
+
+
+Build = Callable[[random.Random, CatalogSample], str]
+
+
+def _p(rng: random.Random, sample: CatalogSample) -> str:
+    return rng.choice(sample.platforms)
+
+
+def _y(rng: random.Random, sample: CatalogSample) -> int:
+    return rng.choice(sample.years)
+
+
+def _q(path: str, **params: object) -> str:
+    return f"{path}?{urlencode(params)}"
+
+
+def _seg(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+def _kind(rng: random.Random) -> str:
+    return rng.choice(["min", "season"])
+
+
+def _score(rng: random.Random) -> float:
+    return rng.choice([1.0, 2.5, 3.0, 3.5, 4.0])
+
+
+@dataclass(frozen=True)
+class Route:
+    weight: int
+    path: str | None
+    """Its path in the served OpenAPI document; None for the routes meant to 404."""
+    build: Build
+
+
+ROUTES: dict[str, Route] = {
+    "max_duration": Route(
+        10,
+        "/max-duration",
+        lambda r, s: _q("/max-duration", year=_y(r, s), platform=_p(r, s), duration_type=_kind(r)),
+    ),
+    "max_duration_alias": Route(
+        5,
+        "/get_max_duration/{year}/{platform}/{duration_type}",
+        lambda r, s: f"/get_max_duration/{_y(r, s)}/{_p(r, s)}/{_kind(r)}",
+    ),
+    "score_count": Route(
+        10,
+        "/score-count",
+        lambda r, s: _q("/score-count", platform=_p(r, s), scored=_score(r), year=_y(r, s)),
+    ),
+    "score_count_alias": Route(
+        5,
+        "/get_score_count/{platform}/{scored}/{year}",
+        lambda r, s: f"/get_score_count/{_p(r, s)}/{_score(r)}/{_y(r, s)}",
+    ),
+    "count_platform": Route(
+        10, "/count-platform", lambda r, s: _q("/count-platform", platform=_p(r, s))
+    ),
+    "count_platform_alias": Route(
+        5, "/get_count_platform/{platform}", lambda r, s: f"/get_count_platform/{_p(r, s)}"
+    ),
+    "actor": Route(10, "/actor", lambda r, s: _q("/actor", platform=_p(r, s), year=_y(r, s))),
+    "actor_alias": Route(
+        5, "/get_actor/{platform}/{year}", lambda r, s: f"/get_actor/{_p(r, s)}/{_y(r, s)}"
+    ),
+    "prod_per_country": Route(
+        10,
+        "/prod-per-country",
+        lambda r, s: _q(
+            "/prod-per-country",
+            tipo=r.choice(["movie", "tv show"]),
+            pais=r.choice(s.countries),
+            anio=_y(r, s),
+        ),
+    ),
+    "prod_per_country_alias": Route(
+        5,
+        "/prod_per_county/{tipo}/{pais}/{anio}",
+        lambda r, s: (
+            f"/prod_per_county/{_seg(r.choice(['movie', 'tv show']))}/"
+            f"{_seg(r.choice(s.countries))}/{_y(r, s)}"
+        ),
+    ),
+    "contents": Route(10, "/contents", lambda r, s: _q("/contents", rating=r.choice(s.ratings))),
+    "contents_alias": Route(
+        5, "/get_contents/{rating}", lambda r, s: f"/get_contents/{_seg(r.choice(s.ratings))}"
+    ),
+    "recommendations": Route(
+        5, "/recommendations", lambda r, s: _q("/recommendations", title=r.choice(s.titles))
+    ),
+    "recommendations_alias": Route(
+        2,
+        "/get_recommendation/{titulo}",
+        lambda r, s: f"/get_recommendation/{_seg(r.choice(s.titles))}",
+    ),
+    "not_found_title": Route(
+        2,
+        "/recommendations",
+        lambda r, s: _q("/recommendations", title=f"no such title {r.randrange(10**6)}"),
+    ),
+    "not_found_route": Route(1, None, lambda r, s: f"/no-such-route/{r.randrange(10**6)}"),
+}
+
+
+def served_routes(base_url: str) -> dict[str, Route]:
+    """The mix's routes the API serves (the local app may lack some, e.g. recommendations)."""
+    paths = httpx.get(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S).json()["paths"]
+    return {name: r for name, r in ROUTES.items() if r.path is None or r.path in paths}
+
+
+@dataclass
+class Outcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    by_route: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, route: str, status: str, elapsed_ms: float) -> None:
+        self.latencies_ms.append(elapsed_ms)
+        self.statuses[status] += 1
+        self.by_route.setdefault(route, Counter())[status] += 1
+
+    def merge(self, other: "Outcome") -> None:
+        self.latencies_ms += other.latencies_ms
+        self.statuses.update(other.statuses)
+        for route, counts in other.by_route.items():
+            self.by_route.setdefault(route, Counter()).update(counts)
+
+
+def _client_loop(
+    base_url: str,
+    routes: dict[str, Route],
+    sample: CatalogSample,
+    seed: int,
+    deadline: float,
+    out: Outcome,
+) -> None:
+    rng = random.Random(seed)  # noqa: S311 - a reproducible request mix, not a secret
+    names = list(routes)
+    weights = [routes[name].weight for name in names]
+    with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
+        while time.perf_counter() < deadline:
+            route = rng.choices(names, weights)[0]
+            url = routes[route].build(rng, sample)
+            started = time.perf_counter()
+            try:
+                status = str(client.get(url).status_code)
+            except httpx.TransportError:
+                status = CONNECTION_ERROR
+            out.add(route, status, (time.perf_counter() - started) * 1000)
+
+
+def _percentile(sorted_ms: list[float], share: float) -> float:
+    if not sorted_ms:
+        return 0.0
+    return sorted_ms[min(len(sorted_ms) - 1, int(share * len(sorted_ms)))]
+
+
+def run_level(
+    base_url: str,
+    routes: dict[str, Route],
+    sample: CatalogSample,
+    concurrency: int,
+    seconds: float,
+    seed: int,
+) -> dict[str, Any]:
+    outcomes = [Outcome() for _ in range(concurrency)]
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(
+            target=_client_loop,
+            args=(base_url, routes, sample, seed * 1000 + i, deadline, outcomes[i]),
+        )
+        for i in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    total = Outcome()
+    for outcome in outcomes:
+        total.merge(outcome)
+    latencies = sorted(total.latencies_ms)
+    errors = sum(n for s, n in total.statuses.items() if s == CONNECTION_ERROR or s[0] == "5")
+    return {
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 3),
+        "requests": len(latencies),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50), 3),
+        "p90_ms": round(_percentile(latencies, 0.90), 3),
+        "p99_ms": round(_percentile(latencies, 0.99), 3),
+        "max_ms": round(latencies[-1], 3) if latencies else 0.0,
+        "mean_ms": round(statistics.fmean(latencies), 3) if latencies else 0.0,
+        "errors": errors,
+        "error_rate": round(errors / len(latencies), 5) if latencies else 0.0,
+        "statuses": dict(sorted(total.statuses.items())),
+        "by_route": {r: dict(sorted(c.items())) for r, c in sorted(total.by_route.items())},
+    }
+
+
+def check_loopback(base_url: str) -> None:
+    host = urlsplit(base_url).hostname
+    if host not in LOOPBACK:
+        raise SystemExit(f"refusing to load {base_url}: only a loopback API may be load tested")
+
+
+def check_serving(base_url: str) -> None:
+    try:
+        response = httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S)
+    except httpx.TransportError as error:
+        raise SystemExit(
+            f"no API answers at {base_url} ({error}); start it with `python -m local.stack`"
+            " or `python -m local.server`"
+        ) from error
+    if response.status_code != 200:
+        raise SystemExit(f"{base_url}/health answered {response.status_code}: {response.text}")
+
+
+def catalog_database_url() -> str:
+    """DATABASE_URL, else the local stack's own server (what `python -m local.stack` serves)."""
+    from local.postgres import database_url, default_server, running_port
+    from streamcat.settings import get_settings
+
+    configured: str | None = get_settings().database_url
+    if configured:
+        return configured
+    server = default_server()
+    port = running_port(server)
+    if port is None:
+        raise SystemExit(
+            "set DATABASE_URL to the database the API serves, or start `python -m local.stack`"
+        )
+    url: str = database_url(server.url(port))
+    return url
+
+
+def run(base_url: str, duration: float, levels: list[int], seed: int) -> dict[str, Any]:
+    check_loopback(base_url)
+    check_serving(base_url)
+    sample = sample_catalog(catalog_database_url())
+    routes = served_routes(base_url)
+    seconds = duration / len(levels)
+    results = [run_level(base_url, routes, sample, level, seconds, seed) for level in levels]
+    return {
+        "base_url": base_url,
+        "duration_s": duration,
+        "seconds_per_level": seconds,
+        "mix_weights": {name: route.weight for name, route in routes.items()},
+        "not_served": sorted(set(ROUTES) - set(routes)),
+        "levels": results,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| clients | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level in report["levels"]:
+        lines.append(
+            f"| {level['concurrency']} | {level['requests']} | {level['throughput_rps']:.0f}"
+            f" | {level['p50_ms']:.2f} | {level['p90_ms']:.2f} | {level['p99_ms']:.2f}"
+            f" | {level['max_ms']:.1f} | {level['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds, all levels")
+    parser.add_argument("--levels", default="1,4,16,32", help="concurrent clients per level")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "load.json")
+    args = parser.parse_args(argv)
+    levels = [int(level) for level in args.levels.split(",")]
+    report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

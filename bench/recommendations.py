@@ -1,0 +1,184 @@
+"""The recommendations Lambda: cold start (a fresh interpreter: import, model load from local moto
+S3, first answer) and warm latency, with a full-scale model (22,998 titles, trained on 11 million
+generated ratings; trained once and cached under `.local/recommend/`, the training time is
+reported too).
+
+    python -m bench.recommendations [--calls 2000] [--cold-runs 5]
+        [--out bench/out/recommendations.json]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.evaluate import CACHE_DIR, REPO, TITLES_DIR
+
+BUDGET_MS = {"cold": 500.0, "warm_p99": 10.0}
+MODEL_CACHE = CACHE_DIR / "model_full.json.gz"
+TRAINING_CACHE = CACHE_DIR / "model_full.training.json"
+EVENT = REPO / "events" / "recommendations.json"
+
+# Run in a fresh interpreter: argv = (event path,); prints elapsed ms of import + first answer.
+_COLD_PROBE = """
+import time
+started = time.perf_counter()
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("app", "functions/recommendations/app.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from tests.support.api import LambdaContext
+with open(sys.argv[1]) as f:
+    event = json.load(f)
+response = module.handler(event, LambdaContext())
+elapsed = (time.perf_counter() - started) * 1000
+assert response["statusCode"] == 200, response
+print(json.dumps({"cold_ms": elapsed}))
+"""
+
+
+def full_model() -> tuple[bytes, dict[str, Any]]:
+    """The encoded full-scale model and how long training took (cached after the first run)."""
+    if MODEL_CACHE.exists() and TRAINING_CACHE.exists():
+        return MODEL_CACHE.read_bytes(), json.loads(TRAINING_CACHE.read_text())
+    from streamcat_train.artifact import encode, model_document
+    from streamcat_train.model import train
+    from tests.support.recommend import generated_rated_catalog
+
+    data = generated_rated_catalog(TITLES_DIR, CACHE_DIR, 11_000_000)
+    started = time.perf_counter()
+    model = train(data.catalog, data.ratings)
+    training = {
+        "train_s": round(time.perf_counter() - started, 2),
+        "titles": len(data.catalog),
+        "ratings": len(data.ratings.user),
+    }
+    trained_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    body = encode(model_document(model, trained_at))
+    MODEL_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    MODEL_CACHE.write_bytes(body)
+    TRAINING_CACHE.write_text(json.dumps(training))
+    return body, training
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def publish(body: bytes) -> None:
+    from streamcat.recommend.artifact import latest_key, model_key
+    from streamcat.settings import get_settings
+    from streamcat.storage import s3_client
+
+    settings = get_settings()
+    s3 = s3_client()
+    s3.create_bucket(Bucket=settings.data_bucket)
+    key = model_key(settings.models_prefix, 1)
+    s3.put_object(Bucket=settings.data_bucket, Key=key, Body=body)
+    pointer = {"version": 1, "key": key, "trained_at": "bench"}
+    s3.put_object(
+        Bucket=settings.data_bucket,
+        Key=latest_key(settings.models_prefix),
+        Body=json.dumps(pointer).encode(),
+    )
+
+
+def cold_start_ms(runs: int) -> dict[str, float]:
+    inside, whole = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", _COLD_PROBE, str(EVENT)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=dict(os.environ),
+            timeout=120,
+            check=False,
+        )
+        whole.append((time.perf_counter() - started) * 1000)
+        if result.returncode != 0:
+            raise RuntimeError(f"cold start failed:\n{result.stderr[-2000:]}")
+        inside.append(json.loads(result.stdout.splitlines()[-1])["cold_ms"])
+    return {
+        "cold_ms": statistics.median(inside),
+        "cold_min_ms": min(inside),
+        "cold_max_ms": max(inside),
+        "process_ms": statistics.median(whole),
+    }
+
+
+def warm_ms(calls: int) -> dict[str, float]:
+    from bench.queries import warm_ms as measure
+    from tests.support.api import load_event, load_function
+
+    handler = load_function("recommendations").handler
+    return measure(handler, load_event("recommendations"), calls)
+
+
+def run(calls: int, cold_runs: int) -> dict[str, Any]:
+    from local.s3 import apply_environment, local_environment, start_moto
+
+    body, training = full_model()
+    server = start_moto(_free_port())
+    try:
+        apply_environment(local_environment(server.endpoint, "streamcat-bench", "us-east-1"))
+        publish(body)
+        cold = cold_start_ms(cold_runs)
+        warm = warm_ms(calls)
+    finally:
+        server.stop()
+    return {
+        "model_bytes": len(body),
+        "training": training,
+        "calls": calls,
+        "cold_runs": cold_runs,
+        **cold,
+        **warm,
+        "budget_ms": BUDGET_MS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "recommendations.json")
+    args = parser.parse_args(argv)
+    if args.calls < 1 or args.cold_runs < 1:
+        parser.error("--calls and --cold-runs must be at least 1")
+    report = run(args.calls, args.cold_runs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    ok_cold = report["cold_ms"] <= BUDGET_MS["cold"]
+    ok_warm = report["warm_p99_ms"] <= BUDGET_MS["warm_p99"]
+    print(
+        f"model {report['model_bytes'] / 1e6:.2f} MB gz; full-scale training "
+        f"{report['training']['train_s']} s ({report['training']['ratings']:,} ratings)"
+    )
+    print(
+        f"cold start (import + S3 model load + first answer): median {report['cold_ms']:.0f} ms, "
+        f"min {report['cold_min_ms']:.0f} ms, max {report['cold_max_ms']:.0f} ms, "
+        f"process {report['process_ms']:.0f} ms "
+        f"[budget {BUDGET_MS['cold']:.0f} ms: {'ok' if ok_cold else 'OVER'}]"
+    )
+    print(
+        f"warm: p50 {report['warm_p50_ms']:.3f} ms, p99 {report['warm_p99_ms']:.3f} ms "
+        f"[budget p99 {BUDGET_MS['warm_p99']:.0f} ms: {'ok' if ok_warm else 'OVER'}]"
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

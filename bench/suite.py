@@ -1,0 +1,464 @@
+"""Every benchmark in one run: each as a subprocess, their JSON collected, compared, charted.
+
+`python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
+[--only etl,queries,load,recommendations,evaluate,package_sizes] [--out-dir DIR] [--results F]`
+
+Runs bench.etl, bench.queries, bench.load (against a local API server it starts on a free
+loopback port), bench.recommendations, bench.evaluate and local.package_sizes (when a SAM build
+exists), each whose module exists. Writes `bench/results.json` (every bench's output and the
+comparisons), `bench/results.md` (each comparison as absolute numbers and a ratio to its
+baseline) and `bench/results.png`. A bench that fails is recorded with its error and the suite
+goes on; the exit status is 1 when any failed.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+OUT_DIR = REPO / "bench" / "out"
+"""Where each bench writes its own JSON; a trial run at small sizes should pass another
+`--out-dir`, so it does not replace the full-scale outputs there."""
+RESULTS_JSON = REPO / "bench" / "results.json"
+BENCH_TIMEOUT_S = 3600.0
+SERVER_START_TIMEOUT_S = 30.0
+BUILD_DIR = REPO / ".aws-sam" / "build"
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`value` of ours against `baseline`; `ratio` = value / baseline."""
+
+    bench: str
+    what: str
+    unit: str
+    value: float
+    baseline_name: str
+    baseline: float
+    better: str
+    """'lower' or 'higher': which way of the ratio is good."""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+    @property
+    def wins(self) -> bool:
+        if self.better == "lower":
+            return self.value <= self.baseline
+        return self.value >= self.baseline
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"ratio": self.ratio, "wins": self.wins}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _module_exists(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _run_module(module: str, args: list[str], env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", module, *args]
+    print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
+    done = subprocess.run(
+        command, cwd=REPO, env=env, timeout=BENCH_TIMEOUT_S, capture_output=True, text=True
+    )
+    sys.stderr.write(done.stdout[-4000:])
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} exited {done.returncode}: {done.stderr.strip()[-1500:]}")
+
+
+def _database_env() -> dict[str, str]:
+    """DATABASE_URL for the benches: the configured one, or the project's own server."""
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        from local.postgres import database_url, ensure_server
+
+        env["DATABASE_URL"] = database_url(ensure_server())
+    return env
+
+
+@contextmanager
+def _local_api(env: dict[str, str]) -> Iterator[str]:
+    """`python -m local.server` on a free loopback port, stopped afterwards."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "local.server", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the local API did not start on {base_url}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+def run_etl(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = args.out_dir / "etl.json"
+    _run_module("bench.etl", ["--ratings", str(args.ratings), "--out", str(out)], env)
+    return _read(out)
+
+
+def run_queries(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = args.out_dir / "queries.json"
+    extra = ["--calls", str(args.calls), "--cold-runs", str(args.cold_runs)]
+    _run_module("bench.queries", [*extra, "--out", str(out)], env)
+    return _read(out)
+
+
+def run_load(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = args.out_dir / "load.json"
+    with _local_api(env) as base_url:
+        extra = ["--base-url", base_url, "--duration", str(args.load_duration)]
+        _run_module("bench.load", [*extra, "--out", str(out)], env)
+    return _read(out)
+
+
+def run_recommendations(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = args.out_dir / "recommendations.json"
+    extra = ["--calls", str(args.calls), "--cold-runs", str(args.cold_runs)]
+    _run_module("bench.recommendations", [*extra, "--out", str(out)], env)
+    return _read(out)
+
+
+def run_evaluate(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out = args.out_dir / "evaluate.json"
+    _run_module("bench.evaluate", ["--ratings", str(args.ratings), "--out", str(out)], env)
+    return _read(out)
+
+
+_SIZES_CHILD = """
+import json, sys
+from pathlib import Path
+from local.package_sizes import LAMBDA_UNZIPPED_LIMIT_BYTES, measure
+sizes = measure(Path(sys.argv[1]))
+print(json.dumps({"limit_bytes": LAMBDA_UNZIPPED_LIMIT_BYTES, "functions": {
+    s.logical_id: {"code_bytes": s.code_bytes, "layer_bytes": s.layer_bytes,
+                   "total_bytes": s.total_bytes} for s in sizes}}))
+"""
+
+
+def run_package_sizes(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """local.package_sizes prints a table; its `measure` gives the numbers as JSON."""
+    if not (BUILD_DIR / "template.yaml").is_file():
+        raise FileNotFoundError(f"no SAM build at {BUILD_DIR}: run `sam build` first")
+    done = subprocess.run(
+        [sys.executable, "-c", _SIZES_CHILD, str(BUILD_DIR)],
+        cwd=REPO,
+        env=env,
+        timeout=BENCH_TIMEOUT_S,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    document: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return document
+
+
+Runner = Callable[[argparse.Namespace, dict[str, str]], dict[str, Any]]
+BENCHES: dict[str, tuple[str, Runner]] = {
+    "etl": ("bench.etl", run_etl),
+    "queries": ("bench.queries", run_queries),
+    "load": ("bench.load", run_load),
+    "recommendations": ("bench.recommendations", run_recommendations),
+    "evaluate": ("bench.evaluate", run_evaluate),
+    "package_sizes": ("local.package_sizes", run_package_sizes),
+}
+
+
+def etl_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    ours, baseline, budget = out["ours"], out.get("baseline"), out["budget"]
+    found = [
+        Comparison("etl", "ETL seconds", "s", ours["etl_s"], "budget", budget["seconds"], "lower"),
+        Comparison(
+            "etl",
+            "ETL peak RSS",
+            "MB",
+            ours["etl_peak_rss_mb"],
+            "budget",
+            budget["peak_rss_mb"],
+            "lower",
+        ),
+    ]
+    if baseline:
+        found += [
+            Comparison(
+                "etl", "ETL seconds", "s", ours["etl_s"], "seed", baseline["total_s"], "lower"
+            ),
+            Comparison(
+                "etl",
+                "ETL peak RSS",
+                "MB",
+                ours["etl_peak_rss_mb"],
+                "seed",
+                baseline["peak_rss_mb"],
+                "lower",
+            ),
+        ]
+    return found
+
+
+def queries_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    found = []
+    for name, impls in out["queries"].items():
+        ours, seed = impls["handler"], impls["seed"]
+        for metric, label in (("warm_p50_ms", "p50"), ("warm_p99_ms", "p99"), ("cold_ms", "cold")):
+            what = f"{name} {label}"
+            found.append(
+                Comparison("queries", what, "ms", ours[metric], "seed", seed[metric], "lower")
+            )
+    return found
+
+
+def load_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    levels = out["levels"]
+    first = levels[0]
+    found = []
+    for level in levels[1:]:
+        clients = level["concurrency"]
+        found.append(
+            Comparison(
+                "load",
+                f"{clients} clients req/s",
+                "req/s",
+                level["throughput_rps"],
+                f"{first['concurrency']} client(s)",
+                first["throughput_rps"],
+                "higher",
+            )
+        )
+        found.append(
+            Comparison(
+                "load",
+                f"{clients} clients p99",
+                "ms",
+                level["p99_ms"],
+                f"{first['concurrency']} client(s)",
+                first["p99_ms"],
+                "lower",
+            )
+        )
+    return found
+
+
+def recommendations_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    budget = out["budget_ms"]
+    return [
+        Comparison(
+            "recommendations", "cold start", "ms", out["cold_ms"], "budget", budget["cold"], "lower"
+        ),
+        Comparison(
+            "recommendations",
+            "warm p99",
+            "ms",
+            out["warm_p99_ms"],
+            "budget",
+            budget["warm_p99"],
+            "lower",
+        ),
+    ]
+
+
+def evaluate_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    methods = out["methods"]
+    ours = methods["streamcat"]
+    found = []
+    for baseline in (name for name in methods if name != "streamcat"):
+        for metric in ("hit_rate@10", "ndcg@10", "genre_coherence", "true_taste_similarity"):
+            if metric in ours and metric in methods[baseline]:
+                found.append(
+                    Comparison(
+                        "evaluate",
+                        metric,
+                        "",
+                        ours[metric],
+                        baseline,
+                        methods[baseline][metric],
+                        "higher",
+                    )
+                )
+    return found
+
+
+def package_sizes_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    limit = out["limit_bytes"] / MB
+    return [
+        Comparison(
+            "package_sizes", name, "MB", size["total_bytes"] / MB, "250 MB limit", limit, "lower"
+        )
+        for name, size in out["functions"].items()
+    ]
+
+
+COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
+    "etl": etl_comparisons,
+    "queries": queries_comparisons,
+    "load": load_comparisons,
+    "recommendations": recommendations_comparisons,
+    "evaluate": evaluate_comparisons,
+    "package_sizes": package_sizes_comparisons,
+}
+
+
+def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
+    settings = results["settings"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated {results['generated_at']} on {results['cores']} cores by"
+        f" `python -m bench.suite` ({', '.join(f'{k}={v}' for k, v in settings.items())}).",
+        "",
+        "| bench | status | seconds |",
+        "|---|---|---:|",
+    ]
+    for name, bench in results["benches"].items():
+        status = bench["status"] + (f": {bench['error'][:120]}" if bench.get("error") else "")
+        lines.append(f"| {name} | {status.replace('|', '/')} | {bench.get('seconds', 0):.1f} |")
+    lines += [
+        "",
+        "| bench | what | ours | baseline | baseline value | ratio | better |",
+        "|---|---|---:|---|---:|---:|---|",
+    ]
+    for c in comparisons:
+        ratio = f"{c.ratio:.3f}" if c.ratio is not None else "n/a"
+        verdict = ("yes" if c.wins else "no") + f" ({c.better} is better)"
+        lines.append(
+            f"| {c.bench} | {c.what} | {c.value:,.3f} {c.unit} | {c.baseline_name}"
+            f" | {c.baseline:,.3f} {c.unit} | {ratio} | {verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(comparisons: list[Comparison], path: Path) -> None:
+    """One bar per comparison: its ratio to the baseline (log scale), green when ours wins."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [c for c in comparisons if c.ratio is not None and c.ratio > 0]
+    height = max(3.0, 0.28 * len(shown) + 1.2)
+    figure, axis = plt.subplots(figsize=(9, height))
+    labels = [f"{c.bench}: {c.what} vs {c.baseline_name}" for c in shown]
+    ratios = [c.ratio or 0.0 for c in shown]
+    colors = ["#2a9d8f" if c.wins else "#e76f51" for c in shown]
+    axis.barh(range(len(shown)), ratios, color=colors)
+    axis.set_yticks(range(len(shown)), labels, fontsize=7)
+    axis.invert_yaxis()
+    axis.set_xscale("log")
+    axis.axvline(1.0, color="black", linewidth=0.8)
+    axis.set_xlabel("ours / baseline (log scale; green: ours is better or within budget)")
+    axis.set_title("StreamCat benchmarks")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def run_suite(args: argparse.Namespace) -> tuple[dict[str, Any], list[Comparison]]:
+    env = _database_env()
+    benches: dict[str, Any] = {}
+    comparisons: list[Comparison] = []
+    for name in args.only:
+        module, runner = BENCHES[name]
+        if not _module_exists(module):
+            benches[name] = {"status": "skipped", "error": f"{module} does not exist"}
+            continue
+        started = time.perf_counter()
+        try:
+            output = runner(args, env)
+            found = COMPARE[name](output)
+        except (RuntimeError, OSError, KeyError, ValueError, subprocess.SubprocessError) as error:
+            status = "skipped" if isinstance(error, FileNotFoundError) else "failed"
+            benches[name] = {"status": status, "error": str(error)}
+            print(f"{name}: {status}: {error}", file=sys.stderr)
+        else:
+            benches[name] = {"status": "ok", "output": output}
+            comparisons += found
+        benches[name]["seconds"] = round(time.perf_counter() - started, 2)
+    results = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "settings": {
+            "ratings": args.ratings,
+            "calls": args.calls,
+            "cold_runs": args.cold_runs,
+            "load_duration_s": args.load_duration,
+        },
+        "benches": benches,
+        "comparisons": [c.to_dict() for c in comparisons],
+    }
+    return results, comparisons
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.suite", description=__doc__)
+    parser.add_argument("--ratings", type=int, default=11_000_000)
+    parser.add_argument("--calls", type=int, default=1000, help="warm calls per handler")
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--load-duration", type=float, default=20.0, help="seconds, all levels")
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="each bench's own JSON")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS_JSON, help=".json; .md and .png beside it"
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda text: text.split(","),
+        default=list(BENCHES),
+        help="comma-separated subset of " + ",".join(BENCHES),
+    )
+    args = parser.parse_args(argv)
+    unknown = set(args.only) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown benches {sorted(unknown)}; known: {', '.join(BENCHES)}")
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    results, comparisons = run_suite(args)
+    report, chart_path = args.results.with_suffix(".md"), args.results.with_suffix(".png")
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    report.write_text(markdown(results, comparisons))
+    chart(comparisons, chart_path)
+    print(report.read_text())
+    print(f"wrote {args.results}, {report} and {chart_path}")
+    return 1 if any(b["status"] == "failed" for b in results["benches"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""S3 unreachable at a chosen step of a load: the load raises (so SQS redelivers), curated/
+holds no artifact of an uncommitted catalog, the catalog is the old one or the new one whole,
+the API keeps answering, and the redelivery completes everything."""
+
+from collections.abc import Iterator
+
+import botocore.exceptions
+import pytest
+from fastapi.testclient import TestClient
+
+from streamcat import db
+from streamcat.api.app import create_local_app
+from streamcat_etl import handler, pipeline
+from tests.support.etl import Etl, ratings_csv, titles_csv
+from tests.support.faults import before, dead_s3
+
+NETFLIX = "raw/titles/netflix_titles.csv"
+HULU = "raw/titles/hulu_titles.csv"
+RATINGS = "raw/ratings/1.csv"
+OLD_IDS = ["ns1", "ns2"]
+NEW_IDS = ["ns1", "ns2", "ns3"]
+
+
+@pytest.fixture
+def etl(database_url: str, bucket: str) -> Etl:
+    return Etl(database_url, bucket)
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[TestClient]:
+    db.reset_shared_connection()
+    with TestClient(create_local_app()) as client:
+        yield client
+
+
+def _netflix_movies(api: TestClient) -> int:
+    response = api.get("/count-platform", params={"platform": "netflix"})
+    assert response.status_code == 200, response.text
+    count: int = response.json()["count"]
+    return count
+
+
+def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
+    """From `step` on, the load's S3 client reaches nothing."""
+    if step == "download":
+        patch.setattr(handler, "s3_client", dead_s3)
+        return [1]
+    return before(patch, pipeline._Load, step, lambda load, *_: setattr(load, "s3", dead_s3()))
+
+
+@pytest.mark.parametrize("step", ["download", "_reject", "_publish", "_file_report"])
+def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
+    etl: Etl, api: TestClient, step: str
+) -> None:
+    etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
+    curated_before = etl.keys("curated/")
+    batch = (
+        etl.put(NETFLIX, titles_csv("s1", "s2", "s3")),
+        etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 3.0, "ns3"))),
+        etl.put(HULU, b"not,a,titles,file\n1,2,3,4\n"),
+    )
+
+    with pytest.MonkeyPatch.context() as patch:
+        fired = _cut_s3_at(patch, step)
+        with pytest.raises(botocore.exceptions.EndpointConnectionError):
+            etl.load(*batch)
+    assert fired
+
+    failed_version = etl.version()
+    assert (failed_version, etl.ids()) in [(1, OLD_IDS), (2, NEW_IDS)]
+    assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
+    assert _netflix_movies(api) == len(etl.ids())
+    if failed_version == 1:
+        assert etl.keys("curated/") == curated_before
+    if step == "_publish":
+        assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
+
+    retried = etl.load(*batch)
+
+    assert failed_version is not None
+    assert retried["swapped"] and retried["catalog_version"] == failed_version + 1
+    assert etl.ids() == NEW_IDS and _netflix_movies(api) == 3
+    assert [(r["userId"], r["movieId"]) for r in etl.parquet(1)] == [(1, "ns1"), (2, "ns3")]
+    assert len(etl.interactions(failed_version + 1)["user"]) == 2
+    assert "quarantine/" + HULU in etl.keys("quarantine/")
+    assert etl.report(retried["load_id"])["catalog_version"] == failed_version + 1
+    assert etl.load(*batch)["swapped"] is False, "once complete, a redelivery changes nothing"

@@ -1,0 +1,98 @@
+"""The training Lambda on real PostgreSQL and S3 over HTTP: interactions in, a model out that
+the API's store loads; stale or repeated uploads change nothing."""
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from streamcat.recommend.artifact import fitted_key, latest_key, model_key, validate_document
+from streamcat.recommend.s3_reader import S3Reader
+from streamcat.recommend.store import ModelStore
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
+from streamcat_train.handler import lambda_handler
+from streamcat_train.train import StaleCatalogError, train_and_publish
+from tests.support.api import LambdaContext
+from tests.support.catalog import create_catalog
+from tests.support.recommend import RatedCatalog, generated_rated_catalog, subset_titles_dir
+
+VERSION = 3
+CONTEXT = cast(Any, LambdaContext())
+
+
+@pytest.fixture(scope="module")
+def data(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCatalog:
+    titles = subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 300)
+    return generated_rated_catalog(titles, tmp_path_factory.mktemp("ratings"), 40_000, seed=3)
+
+
+@pytest.fixture
+def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
+    create_catalog(database_url, data.catalog_rows(), version=VERSION)
+    key = f"{get_settings().curated_prefix}interactions/v{VERSION}.npz"
+    s3_client().put_object(Bucket=bucket, Key=key, Body=data.npz_bytes())
+    return key
+
+
+def _sqs_event(bucket: str, key: str) -> dict[str, object]:
+    notification = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": key, "sequencer": "0A"}},
+            }
+        ]
+    }
+    return {
+        "Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": json.dumps(notification)}]
+    }
+
+
+def test_publishes_model_and_fitted_objects_then_the_pointer(
+    uploaded: str, bucket: str, data: RatedCatalog
+) -> None:
+    info = train_and_publish(uploaded)
+    prefix = get_settings().models_prefix
+    assert info["status"] == "published" and info["version"] == VERSION
+    assert info["titles"] == len(data.catalog) and info["ratings"] == len(data.ratings.user)
+    s3 = s3_client()
+    pointer = json.loads(s3.get_object(Bucket=bucket, Key=latest_key(prefix))["Body"].read())
+    assert pointer["key"] == model_key(prefix, VERSION) and pointer["version"] == VERSION
+    for name in ("content.joblib", "ratings.joblib"):
+        s3.head_object(Bucket=bucket, Key=fitted_key(prefix, VERSION, name))
+    raw = s3.get_object(Bucket=bucket, Key=pointer["key"])["Body"].read()
+    document = validate_document(json.loads(gzip.decompress(raw)))
+    assert document["ids"] == data.catalog.ids
+    per_title = document["neighbours_per_title"]
+    assert per_title == 5
+    for i in range(len(document["ids"])):
+        row = document["neighbours"][i * per_title : (i + 1) * per_title]
+        assert all(document["titles"][j] != document["titles"][i] for j in row)
+
+    served = ModelStore(S3Reader(get_settings()), bucket, prefix).current()
+    popular = max(range(len(document["ids"])), key=lambda i: document["votes"][i])
+    index = served.find_title(document["titles"][popular].upper())
+    assert index is not None and len(served.recommend(index)) == 5
+
+
+def test_handler_trains_from_an_sqs_notification(uploaded: str, bucket: str) -> None:
+    result = lambda_handler(_sqs_event(bucket, uploaded), CONTEXT)
+    assert result["status"] == "published"
+    again = lambda_handler(_sqs_event(bucket, uploaded), CONTEXT)
+    assert again == {"status": "skipped", "reason": "already published", "version": VERSION}
+
+
+def test_interactions_of_an_older_catalog_are_skipped(uploaded: str, bucket: str) -> None:
+    older = uploaded.replace(f"v{VERSION}.npz", f"v{VERSION - 1}.npz")
+    assert train_and_publish(older)["reason"] == "newer catalog loaded"
+    assert "Contents" not in s3_client().list_objects_v2(Bucket=bucket, Prefix="models/")
+
+
+def test_interactions_ahead_of_the_catalog_fail_loudly(uploaded: str) -> None:
+    ahead = uploaded.replace(f"v{VERSION}.npz", f"v{VERSION + 1}.npz")
+    with pytest.raises(StaleCatalogError, match="database holds 3"):
+        train_and_publish(ahead)
