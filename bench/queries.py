@@ -109,10 +109,10 @@ if which == "handler":
 else:
     from bench.queries import seed_handler
     handler = seed_handler()
-from tests.support.api import LambdaContext
+from local.lambda_context import LocalLambdaContext
 with open(event_path) as f:
     event = json.load(f)
-response = handler(event, LambdaContext())
+response = handler(event, LocalLambdaContext())
 elapsed = (time.perf_counter() - started) * 1000
 assert response["statusCode"] == 200, response
 print(json.dumps({"cold_ms": elapsed}))
@@ -158,9 +158,9 @@ def stdout_silenced() -> Iterator[None]:
 
 
 def warm_ms(handler: Handler, event: dict[str, Any], calls: int) -> dict[str, float]:
-    from tests.support.api import LambdaContext
+    from local.lambda_context import LocalLambdaContext
 
-    context = LambdaContext()
+    context = LocalLambdaContext()
     timings = []
     with stdout_silenced():
         for _ in range(20):

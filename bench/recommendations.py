@@ -34,10 +34,10 @@ import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("app", "functions/recommendations/app.py")
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-from tests.support.api import LambdaContext
+from local.lambda_context import LocalLambdaContext
 with open(sys.argv[1]) as f:
     event = json.load(f)
-response = module.handler(event, LambdaContext())
+response = module.handler(event, LocalLambdaContext())
 elapsed = (time.perf_counter() - started) * 1000
 assert response["statusCode"] == 200, response
 print(json.dumps({"cold_ms": elapsed}))

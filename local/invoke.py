@@ -14,8 +14,6 @@ import importlib
 import json
 import os
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +21,10 @@ from typing import Any
 
 import yaml
 
+from local.lambda_context import LocalLambdaContext
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO / "template.yaml"
-FAKE_ACCOUNT = "123456789012"
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
 
@@ -159,25 +158,6 @@ def resolve_environment(
     return resolved
 
 
-class FakeLambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    def __init__(self, spec: FunctionSpec, region: str) -> None:
-        self.function_name = f"streamcat-local-{spec.logical_id}"
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{FAKE_ACCOUNT}:function:{self.function_name}"
-        )
-        self.memory_limit_in_mb = spec.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
-        self._deadline = time.monotonic() + spec.timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 @contextlib.contextmanager
 def _function_process_state(spec: FunctionSpec, environment: Mapping[str, str]) -> Iterator[None]:
     """The environment and import path of the function, restored afterwards so that several
@@ -240,7 +220,15 @@ def invoke(
     with _function_process_state(spec, environment), contextlib.redirect_stdout(sys.stderr):
         handler = _load_handler(spec)
         region = os.environ.get("AWS_REGION", "us-east-1")
-        return handler(event, FakeLambdaContext(spec, region))
+        return handler(
+            event,
+            LocalLambdaContext(
+                function_name=f"streamcat-local-{spec.logical_id}",
+                memory_limit_in_mb=spec.memory_mb,
+                timeout_s=spec.timeout_s,
+                region=region,
+            ),
+        )
 
 
 def read_event(path: Path) -> Any:

@@ -11,13 +11,14 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
+
+from local.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 Handler = Callable[[dict[str, Any], Any], Any]
 BodyTransform = Callable[[str, str], str]
 MAX_BATCH_SIZE = 10
-LAMBDA_TIMEOUT_S = 900
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,6 @@ def resolve_handler(dotted_path: str) -> Handler:
     if not callable(handler):
         raise ValueError(f"handler {dotted_path!r}: {module_name} has no function {function_name}")
     return handler  # type: ignore[no-any-return]
-
-
-@dataclass
-class LocalLambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 3008
-    log_group_name: str = "local"
-    log_stream_name: str = "local"
-    deadline: float = field(default_factory=lambda: time.monotonic() + LAMBDA_TIMEOUT_S)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True)
@@ -186,10 +169,7 @@ class SqsTrigger:
     def _handle(self, batch: list["MessageTypeDef"]) -> None:
         ids = [message["MessageId"] for message in batch]
         self.stats.batches += 1
-        context = LocalLambdaContext(
-            function_name=self.handler_name,
-            invoked_function_arn=f"arn:aws:lambda:{self._region}:000000000000:function:local",
-        )
+        context = LocalLambdaContext(function_name=self.handler_name, region=self._region)
         log.info("%s: invoking %s with %d messages", self.queue_name, self.handler_name, len(ids))
         started = time.perf_counter()
         try:

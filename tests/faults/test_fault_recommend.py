@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.recommend.artifact import latest_key, model_key
 from streamcat.recommend.store import get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.api import QUERY_FUNCTIONS, LambdaContext, events_of, load_event, load_function
+from tests.support.api import QUERY_FUNCTIONS, events_of, load_event, load_function
 from tests.support.catalog import create_catalog, drop_catalog, known_titles
 from tests.support.recommend import model_document
 
@@ -24,7 +25,7 @@ MODEL = [(f"ns{i}", f"title {i}", 10 * i) for i in range(1, 9)]
 
 
 def _answer(function: ModuleType, event: dict[str, Any]) -> tuple[int, str, Any]:
-    response = function.handler(event, LambdaContext())
+    response = function.handler(event, LocalLambdaContext())
     content_type = response["headers"]["content-type"]
     return response["statusCode"], content_type, json.loads(response["body"])
 

@@ -8,12 +8,12 @@ from typing import Any
 import psycopg2
 import pytest
 
+from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.observability import logger
 from tests.support.api import (
     HTTP_FUNCTIONS,
     QUERY_FUNCTIONS,
-    LambdaContext,
     events_of,
     load_event,
     load_function,
@@ -62,7 +62,7 @@ def functions(database_url: str) -> Iterator[dict[str, ModuleType]]:
 def _invoke(
     functions: dict[str, ModuleType], function: str, event: dict[str, Any]
 ) -> dict[str, Any]:
-    response: dict[str, Any] = functions[function].handler(event, LambdaContext())
+    response: dict[str, Any] = functions[function].handler(event, LocalLambdaContext())
     return response
 
 

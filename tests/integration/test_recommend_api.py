@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from local.lambda_context import LocalLambdaContext
 from streamcat.recommend.artifact import ModelDocument, latest_key, model_key
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.recommend.store import ModelStore, get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.api import LambdaContext, load_event, load_function
+from tests.support.api import load_event, load_function
 from tests.support.recommend import model_document
 
 TITLES = [
@@ -49,7 +50,7 @@ def function(bucket: str) -> Iterator[ModuleType]:
 
 
 def call(function: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = function.handler(event, LambdaContext())
+    response = function.handler(event, LocalLambdaContext())
     return response["statusCode"], json.loads(response["body"])
 
 

@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,22 +18,6 @@ QUERY_FUNCTIONS = (
     "contents",
 )
 HTTP_FUNCTIONS = (*QUERY_FUNCTIONS, "docs")
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    """The attributes of the runtime's context object that Powertools and Mangum read."""
-
-    function_name: str = "streamcat-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:streamcat-local"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-    log_group_name: str = "/aws/lambda/streamcat-local"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def load_function(name: str) -> ModuleType:

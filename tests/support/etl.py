@@ -12,7 +12,7 @@ import numpy as np
 import psycopg2
 import pyarrow.parquet as pq
 
-from local.trigger import LocalLambdaContext
+from local.lambda_context import LocalLambdaContext
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.handler import lambda_handler
@@ -100,7 +100,7 @@ class Etl:
         return Upload(key, response["ETag"].strip('"'), f"{next(_sequencers):018X}")
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = LocalLambdaContext("etl", "arn:aws:lambda:us-east-1:000000000000:function:etl")
+        context = LocalLambdaContext("etl")
         result: dict[str, Any] = lambda_handler(event, context)
         return result
 

@@ -7,12 +7,13 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
+from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.app import create_app, create_local_app
 from streamcat.api.handler import make_handler
 from streamcat.api.problems import Problem
 from streamcat.settings import get_settings
-from tests.support.api import LambdaContext, load_event
+from tests.support.api import load_event
 
 PROBLEM = "application/problem+json"
 
@@ -103,7 +104,9 @@ def test_an_unreachable_database_is_a_503_problem(unreachable_database: None) ->
 def test_lambda_handler_sends_a_503_problem_as_text(unreachable_database: None) -> None:
     from streamcat.api.routers import contents
 
-    response = make_handler(create_app(contents.router))(load_event("contents"), LambdaContext())
+    response = make_handler(create_app(contents.router))(
+        load_event("contents"), LocalLambdaContext()
+    )
     assert response["statusCode"] == 503
     assert response["headers"]["content-type"] == PROBLEM
     assert response["isBase64Encoded"] is False
