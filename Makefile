@@ -18,7 +18,7 @@ setup: $(INSTALLED)
 
 ## The local stack with data loaded and the API serving at http://127.0.0.1:8000 (DATA=<folder> for real files).
 run: setup
-	$(BIN)/python -m local.stack $(if $(DATA),--data "$(DATA)")
+	$(BIN)/python -m local.stack $(if $(DATA),--data "$(DATA)") $(if $(RATINGS),--ratings $(RATINGS))
 
 ## Lint, format check, type check and the whole test suite (slow full-scale checks included).
 test: setup lint typecheck pytest

@@ -85,7 +85,8 @@ def test_every_handler_exists_at_its_code_uri(function: str) -> None:
 
 @pytest.mark.parametrize("function", HTTP_FUNCTIONS)
 def test_http_functions_cannot_write_data_or_log_in_as_the_owner(function: str) -> None:
-    """They read the database as streamcat_reader and never write to S3."""
+    """They read the database as streamcat_reader, or not at all (recommendations answer from
+    the model in S3), and never write to S3."""
     properties = RESOURCES[function]["Properties"]
     for statement in _statements(function):
         assert not S3_WRITES & set(_as_list(statement["Action"])), statement
@@ -94,7 +95,8 @@ def test_http_functions_cannot_write_data_or_log_in_as_the_owner(function: str) 
         for policy in properties["Policies"]
         if "AWSSecretsManagerGetSecretValuePolicy" in policy
     ]
-    assert secrets == [{"Ref": "ReaderSecret"}]
+    expected = [] if function == "RecommendationsFunction" else [{"Ref": "ReaderSecret"}]
+    assert secrets == expected
     assert "DB_SECRET_ARN" not in (properties.get("Environment") or {}).get("Variables", {})
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["DB_SECRET_ARN"] == {
         "Ref": "ReaderSecret"
