@@ -19,11 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.evaluate import CACHE_DIR, REPO, TITLES_DIR
+from bench.evaluate import REPO, titles_source
 
 BUDGET_MS = {"cold": 500.0, "warm_p99": 10.0}
-MODEL_CACHE = CACHE_DIR / "model_full.json.gz"
-TRAINING_CACHE = CACHE_DIR / "model_full.training.json"
 EVENT = REPO / "events" / "recommendations.json"
 
 # Run in a fresh interpreter: argv = (event path,); prints elapsed ms of import + first answer.
@@ -44,15 +42,18 @@ print(json.dumps({"cold_ms": elapsed}))
 """
 
 
-def full_model() -> tuple[bytes, dict[str, Any]]:
+def full_model(titles: Path | None) -> tuple[bytes, dict[str, Any]]:
     """The encoded full-scale model and how long training took (cached after the first run)."""
-    if MODEL_CACHE.exists() and TRAINING_CACHE.exists():
-        return MODEL_CACHE.read_bytes(), json.loads(TRAINING_CACHE.read_text())
+    titles_dir, cache_dir = titles_source(titles)
+    model_cache = cache_dir / "model_full.json.gz"
+    training_cache = cache_dir / "model_full.training.json"
+    if model_cache.exists() and training_cache.exists():
+        return model_cache.read_bytes(), json.loads(training_cache.read_text())
     from streamcat_train.artifact import encode, model_document
     from streamcat_train.model import train
     from tests.support.recommend import generated_rated_catalog
 
-    data = generated_rated_catalog(TITLES_DIR, CACHE_DIR, 11_000_000)
+    data = generated_rated_catalog(titles_dir, cache_dir, 11_000_000)
     started = time.perf_counter()
     model = train(data.catalog, data.ratings)
     training = {
@@ -62,9 +63,9 @@ def full_model() -> tuple[bytes, dict[str, Any]]:
     }
     trained_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     body = encode(model_document(model, trained_at))
-    MODEL_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    MODEL_CACHE.write_bytes(body)
-    TRAINING_CACHE.write_text(json.dumps(training))
+    model_cache.parent.mkdir(parents=True, exist_ok=True)
+    model_cache.write_bytes(body)
+    training_cache.write_text(json.dumps(training))
     return body, training
 
 
@@ -126,10 +127,10 @@ def warm_ms(calls: int) -> dict[str, float]:
     return measure(handler, load_event("recommendations"), calls)
 
 
-def run(calls: int, cold_runs: int) -> dict[str, Any]:
+def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any]:
     from local.s3 import apply_environment, local_environment, start_moto
 
-    body, training = full_model()
+    body, training = full_model(titles)
     server = start_moto(_free_port())
     try:
         apply_environment(local_environment(server.endpoint, "streamcat-bench", "us-east-1"))
@@ -154,10 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "recommendations.json")
+    parser.add_argument(
+        "--titles", type=Path, help="folder of the four titles CSVs (default: generated ones)"
+    )
     args = parser.parse_args(argv)
     if args.calls < 1 or args.cold_runs < 1:
         parser.error("--calls and --cold-runs must be at least 1")
-    report = run(args.calls, args.cold_runs)
+    report = run(args.calls, args.cold_runs, args.titles)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     ok_cold = report["cold_ms"] <= BUDGET_MS["cold"]

@@ -15,20 +15,26 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_TITLES = REPO.parent / "shared" / "data" / "titles"
 
 
-def _admin_url() -> str:
-    """The server named by DATABASE_URL, or the project's own (started if needed)."""
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server named by DATABASE_URL, or else a server of the project's own for this run
+    only: its own folder and a free port, stopped at the end, so nothing is left running."""
     if configured := os.environ.get("DATABASE_URL"):
-        return configured
-    from local.postgres import ensure_server
+        yield configured
+        return
+    from local.postgres import OwnServer, ensure_server, stop_server
+    from tests.support.local import free_port
 
-    own: str = ensure_server()
-    return own
+    server = OwnServer(root=tmp_path_factory.mktemp("postgres"), port=free_port())
+    try:
+        yield ensure_server(server)
+    finally:
+        stop_server(server)
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(admin_url: str) -> Iterator[str]:
     """A fresh database for this test run, dropped afterwards; exported as DATABASE_URL."""
-    admin_url = _admin_url()
     name = f"streamcat_test_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
