@@ -76,3 +76,14 @@ def test_a_malformed_model_is_refused(change: dict[str, object], message: str) -
     document = dict(model_document(TITLES, neighbours=3)) | change
     with pytest.raises(ModelFormatError, match=message):
         validate_document(document)
+
+
+def test_a_long_title_typed_almost_right_beats_short_titles_sharing_words() -> None:
+    index = TrigramIndex(
+        [
+            "the devil fire song 76500",
+            "the devil song love 23610",
+            "the song devil night family 75855",
+        ]
+    )
+    assert index.closest("the song devil nite", 3)[0] == "the song devil night family 75855"

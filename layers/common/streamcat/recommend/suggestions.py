@@ -1,9 +1,11 @@
-"""Closest titles to an unknown one by trigram similarity, computed in Python over the model's
-titles (the local PostgreSQL has no pg_trgm): the share of trigrams two texts have in common,
-over the trigrams either has, with each word padded by two spaces in front and one behind."""
+"""Closest titles to an unknown one, computed in Python over the model's titles (the local
+PostgreSQL has no pg_trgm). Trigram similarity (the share of trigrams two texts have in common,
+over the trigrams either has) finds the candidates quickly; it favours short titles, so the
+candidates are then ranked by how much of the typed text they match in order."""
 
 import re
 from collections import Counter
+from difflib import SequenceMatcher
 
 _WORD = re.compile(r"\w+")
 
@@ -15,6 +17,10 @@ def trigrams(text: str) -> set[str]:
         padded = f"  {word} "
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
+
+
+CANDIDATES = 25
+"""Trigram candidates re-ranked per lookup: enough to hold the in-order best, cheap to rank."""
 
 
 class TrigramIndex:
@@ -37,11 +43,16 @@ class TrigramIndex:
         shared: Counter[int] = Counter()
         for gram in grams:
             shared.update(self._postings.get(gram, ()))
-        ranked = sorted(
+        candidates = sorted(
             shared.items(),
             key=lambda hit: (
                 -hit[1] / (len(grams) + self._sizes[hit[0]] - hit[1]),
                 self._texts[hit[0]],
             ),
+        )[: max(count, CANDIDATES)]
+        typed = text.lower()
+        ranked = sorted(
+            (self._texts[i] for i, _ in candidates),
+            key=lambda title: (-SequenceMatcher(None, typed, title).ratio(), title),
         )
-        return [self._texts[i] for i, _ in ranked[:count]]
+        return ranked[:count]
