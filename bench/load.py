@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -183,10 +184,21 @@ ROUTES: dict[str, Route] = {
 }
 
 
-def served_routes(base_url: str) -> dict[str, Route]:
-    """The mix's routes the API serves (the local app may lack some, e.g. recommendations)."""
+def served_routes(base_url: str, sample: CatalogSample) -> dict[str, Route]:
+    """The mix's routes the API serves and is ready to answer: a route missing from its
+    OpenAPI document, or answering 503 to a probe (e.g. recommendations before any model is
+    published), is left out and reported, rather than counted as errors."""
     paths = httpx.get(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S).json()["paths"]
-    return {name: r for name, r in ROUTES.items() if r.path is None or r.path in paths}
+    probe = random.Random(0)  # noqa: S311 - one reproducible probe per route
+    served = {}
+    for name, route in ROUTES.items():
+        if route.path is None:
+            served[name] = route
+        elif route.path in paths:
+            answer = httpx.get(base_url + route.build(probe, sample), timeout=REQUEST_TIMEOUT_S)
+            if answer.status_code != HTTPStatus.SERVICE_UNAVAILABLE:
+                served[name] = route
+    return served
 
 
 @dataclass
@@ -321,7 +333,7 @@ def run(base_url: str, duration: float, levels: list[int], seed: int) -> dict[st
     check_loopback(base_url)
     check_serving(base_url)
     sample = sample_catalog(catalog_database_url())
-    routes = served_routes(base_url)
+    routes = served_routes(base_url, sample)
     seconds = duration / len(levels)
     results = [run_level(base_url, routes, sample, level, seconds, seed) for level in levels]
     return {

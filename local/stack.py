@@ -249,8 +249,9 @@ def _stop_own_postgres(server: postgres.OwnServer) -> None:
     print(f"PostgreSQL stopped; its data stays in {server.data_dir} for the next run.", flush=True)
 
 
-def _s3_endpoint(stack: ExitStack) -> str:
-    """A moto server of our own, or the loopback endpoint AWS_ENDPOINT_URL already names."""
+def _s3_endpoint(stack: ExitStack) -> tuple[str, bool]:
+    """A moto server of our own, or the loopback endpoint AWS_ENDPOINT_URL already names;
+    and whether it is our own (new, so empty)."""
     settings = get_settings()
     configured: str | None = settings.aws_endpoint_url
     if configured:
@@ -260,12 +261,33 @@ def _s3_endpoint(stack: ExitStack) -> str:
                 "real AWS resources (unset it, or deploy with `sam deploy`)"
             )
         print(f"S3/SQS: {configured} (AWS_ENDPOINT_URL)", flush=True)
-        return configured
+        return configured, False
     started = time.perf_counter()
     moto = s3.start_moto(settings.local_s3_port)
     stack.callback(moto.stop)
     print(f"S3/SQS: moto at {moto.endpoint} in {time.perf_counter() - started:.1f} s", flush=True)
-    return moto.endpoint
+    return moto.endpoint, True
+
+
+def _forget_earlier_loads(database_url: str) -> None:
+    """Our moto server keeps objects in memory, so it starts empty while PostgreSQL kept the
+    last run's catalog and ETL ledger. The ledger would skip this run's identical uploads and
+    leave S3 with no Parquet and no model: drop the project's schemas so S3 and the database
+    start together and this run's uploads load afresh."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from streamcat_etl.catalog_store import LIVE, RETIRED, STAGING
+    from streamcat_etl.ledger import SCHEMA as LEDGER
+
+    schemas = sql.SQL(", ").join(map(sql.Identifier, (LIVE, STAGING, RETIRED, LEDGER)))
+    connection = psycopg2.connect(database_url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schemas))
+    finally:
+        connection.close()
+    print("PostgreSQL: earlier catalog and ETL ledger dropped (the new S3 is empty)", flush=True)
 
 
 def _start_trigger(stack: ExitStack, queue: s3.Queue, handler: str, endpoint: str) -> SqsTrigger:
@@ -285,7 +307,9 @@ def run(data: Path | None, n_ratings: int, port: int) -> None:
     files = find_data(data) if data else None
     with ExitStack() as stack:
         database_url = _database(stack)
-        endpoint = _s3_endpoint(stack)
+        endpoint, own_s3 = _s3_endpoint(stack)
+        if own_s3:
+            _forget_earlier_loads(database_url)
         settings = get_settings()
         bucket, region = settings.data_bucket, settings.aws_region
         s3.apply_environment(

@@ -14,7 +14,7 @@ from local.s3 import apply_environment, local_environment
 from local.stack import DataFolderError, find_data
 from local.trigger import TriggerSettings
 from streamcat.platforms import TITLES_FILES
-from tests.support.catalog import drop_catalog
+from tests.support.catalog import create_catalog, known_titles
 from tests.support.local import free_port
 
 ETL_KEYS: list[str] = []
@@ -78,7 +78,7 @@ def test_run_uploads_and_the_notifications_trigger_the_handlers(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    drop_catalog(database_url)
+    create_catalog(database_url, known_titles())  # an earlier run's, with its S3 now gone
     data = _data_folder(tmp_path, ["1.csv", "2.csv"])
     monkeypatch.setattr(stack, "ETL_HANDLER", f"{__name__}.fake_etl")
     monkeypatch.setattr(stack, "TRAIN_HANDLER", f"{__name__}.fake_train")

@@ -15,6 +15,8 @@ import psycopg2.extensions
 from streamcat.s3_events import ObjectEvent, is_older
 
 Cursor = psycopg2.extensions.cursor
+SCHEMA = "etl"
+"""Where sql/etl.sql puts the ledger and the load reports."""
 
 
 def ensure_schema(cursor: Cursor) -> None:
