@@ -90,6 +90,7 @@ def test_run_uploads_and_the_notifications_trigger_the_handlers(
         monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("STREAMCAT_S3_PORT", str(free_port()))
+    apply_environment({})  # settings and clients cached by earlier tests must not leak in
     ETL_KEYS.clear()
     TRAIN_KEYS.clear()
 

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from local.lambda_context import LocalLambdaContext
-from streamcat.recommend.artifact import ModelDocument, latest_key, model_key
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.recommend.store import ModelStore, get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.api import load_event, load_function
-from tests.support.recommend import model_document
+from tests.support.recommend import model_document, publish
 
 TITLES = [
     ("ds1", "the lion king", 900),
@@ -28,17 +27,6 @@ TITLES = [
     ("ds6", "frozen", 600),
     ("as7", "dune", 0),
 ]
-
-
-def publish(document: ModelDocument | bytes, version: int = 1) -> None:
-    prefix = get_settings().models_prefix
-    key = model_key(prefix, version)
-    body = document if isinstance(document, bytes) else gzip.compress(json.dumps(document).encode())
-    s3 = s3_client()
-    bucket = get_settings().data_bucket
-    s3.put_object(Bucket=bucket, Key=key, Body=body)
-    pointer = {"version": version, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
-    s3.put_object(Bucket=bucket, Key=latest_key(prefix), Body=json.dumps(pointer).encode())
 
 
 @pytest.fixture

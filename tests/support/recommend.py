@@ -3,7 +3,9 @@ rules, generated ratings read back, scores computed, as the trainer's inputs and
 `tests.support.catalog.create_catalog`."""
 
 import csv
+import gzip
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,9 @@ import pyarrow.csv as pacsv
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
-from streamcat.recommend.artifact import FORMAT, ModelDocument
+from streamcat.recommend.artifact import FORMAT, ModelDocument, latest_key, model_key
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
 from streamcat_etl.titles import CleanTitle, clean_titles
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
@@ -163,3 +167,15 @@ def model_document(
         neighbours_per_title=neighbours,
         neighbours=[j for row in lists for j in row],
     )
+
+
+def publish(document: ModelDocument | bytes, version: int = 1) -> None:
+    """The model (a document, or raw bytes to publish a corrupt one) and its latest pointer."""
+    prefix = get_settings().models_prefix
+    key = model_key(prefix, version)
+    body = document if isinstance(document, bytes) else gzip.compress(json.dumps(document).encode())
+    s3 = s3_client()
+    bucket = get_settings().data_bucket
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    pointer = {"version": version, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
+    s3.put_object(Bucket=bucket, Key=latest_key(prefix), Body=json.dumps(pointer).encode())

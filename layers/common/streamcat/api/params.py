@@ -28,10 +28,10 @@ class TitleType(StrEnum):
 
 
 def _normalized(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
+    return value.strip(" ").lower() if isinstance(value, str) else value
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
         raise ValueError("must not contain control characters")
     return value
@@ -50,9 +50,12 @@ TitleKind = Annotated[
 ]
 Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR, description="release year")]
 Score = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False, description="a score from 0 to 5")]
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
+"""What the validators below accept, stated in the OpenAPI document: no control character,
+and something besides spaces."""
 Text = Annotated[
     str,
     BeforeValidator(_normalized),
-    Field(min_length=1, max_length=MAX_TEXT_LENGTH),
-    AfterValidator(_no_control_characters),
+    Field(min_length=1, max_length=MAX_TEXT_LENGTH, json_schema_extra={"pattern": TEXT_PATTERN}),
+    AfterValidator(no_control_characters),
 ]

@@ -5,11 +5,13 @@ A title on several platforms resolves to the entry with the most votes, then the
 and the answer's `id` says which one was used.
 """
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
+from streamcat.api.params import TEXT_PATTERN, no_control_characters
 from streamcat.api.problems import Problem, problem_responses
 from streamcat.recommend.model import Recommender
 from streamcat.recommend.store import ModelUnavailable, get_store
@@ -32,25 +34,42 @@ class RecommendationAnswer(BaseModel):
 
 
 def _collapsed(value: object) -> object:
-    return " ".join(value.lower().split()) if isinstance(value, str) else value
+    """Lower case, runs of spaces as one: titles are stored so."""
+    return _SPACES.sub(" ", value.strip(" ").lower()) if isinstance(value, str) else value
 
 
-def _printable(value: str) -> str:
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("must not contain control characters")
+_SPACES = re.compile(" +")
+_ID = re.compile(r"^[a-z]s[a-z0-9_.-]+$")
+
+
+def _catalog_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError("must be a platform letter, 's' and a show id, e.g. ns8807")
     return value
 
 
+# The patterns are stated for the OpenAPI document (a BeforeValidator hides Field's own).
 TitleText = Annotated[
     str,
     BeforeValidator(_collapsed),
-    Field(min_length=1, max_length=300, description="a title, any case"),
-    AfterValidator(_printable),
+    Field(
+        min_length=1,
+        max_length=300,
+        description="a title, any case",
+        json_schema_extra={"pattern": TEXT_PATTERN},
+    ),
+    AfterValidator(no_control_characters),
 ]
 TitleId = Annotated[
     str,
     BeforeValidator(_collapsed),
-    Field(min_length=2, max_length=70, pattern=r"^[a-z]s[a-z0-9_.-]+$", description="e.g. ns8807"),
+    Field(
+        min_length=2,
+        max_length=70,
+        description="e.g. ns8807",
+        json_schema_extra={"pattern": r"^ *[a-zA-Z][sS][a-zA-Z0-9_.-]+ *$"},
+    ),
+    AfterValidator(_catalog_id),
 ]
 
 router = APIRouter(
