@@ -117,7 +117,7 @@ def bucket(s3_endpoint: str) -> str:
     _clear_cached_clients()
     from streamcat.storage import s3_client
 
-    name = get_settings().data_bucket
+    name: str = get_settings().data_bucket
     s3_client().create_bucket(Bucket=name)
     return name
 

@@ -11,18 +11,7 @@ from hypothesis import HealthCheck, settings
 from streamcat.api.app import create_local_app
 from streamcat.recommend.store import get_store
 from tests.support.catalog import create_catalog, known_titles
-from tests.support.recommend import model_document, publish
-
-MODEL_TITLES = [
-    ("ds1", "the lion king", 900),
-    ("as5", "the lion king", 40),
-    ("ds2", "toy story", 800),
-    ("ns3", "breaking bad", 700),
-    ("hs4", "the lion guard", 100),
-    ("ns5", "aladdin", 300),
-    ("ds6", "frozen", 600),
-    ("as7", "dune", 0),
-]
+from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 # The app opens no connection when created: the catalog and model come from the fixture.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_local_app())
@@ -32,7 +21,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_local_app())
 def served(database_url: str, bucket: str) -> None:
     create_catalog(database_url, known_titles())
     get_store.cache_clear()
-    publish(model_document(MODEL_TITLES))
+    publish(model_document(SAMPLE_TITLES))
 
 
 @schema.parametrize()

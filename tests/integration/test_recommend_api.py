@@ -15,18 +15,8 @@ from streamcat.recommend.store import ModelStore, get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.api import load_event, load_function
+from tests.support.recommend import SAMPLE_TITLES as TITLES
 from tests.support.recommend import model_document, publish
-
-TITLES = [
-    ("ds1", "the lion king", 900),
-    ("as5", "the lion king", 40),
-    ("ds2", "toy story", 800),
-    ("ns3", "breaking bad", 700),
-    ("hs4", "the lion guard", 100),
-    ("ns5", "aladdin", 300),
-    ("ds6", "frozen", 600),
-    ("as7", "dune", 0),
-]
 
 
 @pytest.fixture

@@ -179,3 +179,16 @@ def publish(document: ModelDocument | bytes, version: int = 1) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     pointer = {"version": version, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
     s3.put_object(Bucket=bucket, Key=latest_key(prefix), Body=json.dumps(pointer).encode())
+
+
+SAMPLE_TITLES = [
+    ("ds1", "the lion king", 900),
+    ("as5", "the lion king", 40),
+    ("ds2", "toy story", 800),
+    ("ns3", "breaking bad", 700),
+    ("hs4", "the lion guard", 100),
+    ("ns5", "aladdin", 300),
+    ("ds6", "frozen", 600),
+    ("as7", "dune", 0),
+]
+"""(id, title, votes) of a small model: a title on two platforms, a near-typo neighbour."""
