@@ -137,7 +137,12 @@ def cold_start_ms(which: str, name: str, event_path: Path, runs: int) -> dict[st
         if result.returncode != 0:
             raise RuntimeError(f"cold start of {which} {name} failed:\n{result.stderr}")
         inside.append(json.loads(result.stdout.splitlines()[-1])["cold_ms"])
-    return {"cold_ms": statistics.median(inside), "process_ms": statistics.median(whole)}
+    return {
+        "cold_ms": statistics.median(inside),
+        "cold_min_ms": min(inside),
+        "cold_max_ms": max(inside),
+        "process_ms": statistics.median(whole),
+    }
 
 
 @contextmanager

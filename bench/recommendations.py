@@ -10,39 +10,20 @@ reported too).
 import argparse
 import datetime
 import json
-import os
 import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench import queries
 from bench.evaluate import REPO, titles_source
 
 BUDGET_MS = {"cold": 500.0, "warm_p99": 10.0}
 EVENT = REPO / "events" / "recommendations.json"
 TITLE_ID = "ns1"
 """Asked by id: every catalog, real or generated, has a first Netflix title."""
-
-# Run in a fresh interpreter: argv = (event path,); prints elapsed ms of import + first answer.
-_COLD_PROBE = """
-import time
-started = time.perf_counter()
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("app", "functions/recommendations/app.py")
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-from local.lambda_context import LocalLambdaContext
-with open(sys.argv[1]) as f:
-    event = json.load(f)
-response = module.handler(event, LocalLambdaContext())
-elapsed = (time.perf_counter() - started) * 1000
-assert response["statusCode"] == 200, response
-print(json.dumps({"cold_ms": elapsed}))
-"""
 
 
 def full_model(titles: Path | None) -> tuple[bytes, dict[str, Any]]:
@@ -105,37 +86,11 @@ def bench_event() -> dict[str, Any]:
     return event
 
 
-def cold_start_ms(runs: int, event_path: Path) -> dict[str, float]:
-    inside, whole = [], []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-c", _COLD_PROBE, str(event_path)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env=dict(os.environ),
-            timeout=120,
-            check=False,
-        )
-        whole.append((time.perf_counter() - started) * 1000)
-        if result.returncode != 0:
-            raise RuntimeError(f"cold start failed:\n{result.stderr[-2000:]}")
-        inside.append(json.loads(result.stdout.splitlines()[-1])["cold_ms"])
-    return {
-        "cold_ms": statistics.median(inside),
-        "cold_min_ms": min(inside),
-        "cold_max_ms": max(inside),
-        "process_ms": statistics.median(whole),
-    }
-
-
 def warm_ms(calls: int) -> dict[str, float]:
-    from bench.queries import warm_ms as measure
     from tests.support.api import load_function
 
     handler = load_function("recommendations").handler
-    return measure(handler, bench_event(), calls)
+    return queries.warm_ms(handler, bench_event(), calls)
 
 
 def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any]:
@@ -149,7 +104,7 @@ def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any
         with tempfile.TemporaryDirectory() as scratch:
             event_path = Path(scratch) / "event.json"
             event_path.write_text(json.dumps(bench_event()))
-            cold = cold_start_ms(cold_runs, event_path)
+            cold = queries.cold_start_ms("handler", "recommendations", event_path, cold_runs)
         warm = warm_ms(calls)
     finally:
         server.stop()

@@ -35,7 +35,6 @@ OUT_DIR = REPO / "bench" / "out"
 RESULTS_JSON = REPO / "bench" / "results.json"
 BENCH_TIMEOUT_S = 3600.0
 SERVER_START_TIMEOUT_S = 30.0
-BUILD_DIR = REPO / ".aws-sam" / "build"
 MB = 1024 * 1024
 
 
@@ -166,32 +165,23 @@ def run_evaluate(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any
     return _read(out)
 
 
-_SIZES_CHILD = """
-import json, sys
-from pathlib import Path
-from local.package_sizes import LAMBDA_UNZIPPED_LIMIT_BYTES, measure
-sizes = measure(Path(sys.argv[1]))
-print(json.dumps({"limit_bytes": LAMBDA_UNZIPPED_LIMIT_BYTES, "functions": {
-    s.logical_id: {"code_bytes": s.code_bytes, "layer_bytes": s.layer_bytes,
-                   "total_bytes": s.total_bytes} for s in sizes}}))
-"""
-
-
 def run_package_sizes(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
-    """local.package_sizes prints a table; its `measure` gives the numbers as JSON."""
-    if not (BUILD_DIR / "template.yaml").is_file():
-        raise FileNotFoundError(f"no SAM build at {BUILD_DIR}: run `sam build` first")
-    done = subprocess.run(
-        [sys.executable, "-c", _SIZES_CHILD, str(BUILD_DIR)],
-        cwd=REPO,
-        env=env,
-        timeout=BENCH_TIMEOUT_S,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    document: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return document
+    """The unzipped size of each built function with its layers (after `sam build`)."""
+    from local.package_sizes import DEFAULT_BUILD_DIR, LAMBDA_UNZIPPED_LIMIT_BYTES, measure
+
+    if not (DEFAULT_BUILD_DIR / "template.yaml").is_file():
+        raise FileNotFoundError(f"no SAM build at {DEFAULT_BUILD_DIR}: run `sam build` first")
+    return {
+        "limit_bytes": LAMBDA_UNZIPPED_LIMIT_BYTES,
+        "functions": {
+            size.logical_id: {
+                "code_bytes": size.code_bytes,
+                "layer_bytes": size.layer_bytes,
+                "total_bytes": size.total_bytes,
+            }
+            for size in measure(DEFAULT_BUILD_DIR)
+        },
+    }
 
 
 Runner = Callable[[argparse.Namespace, dict[str, str]], dict[str, Any]]
