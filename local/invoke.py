@@ -1,129 +1,40 @@
 """Invoke one function of template.yaml without Docker, the way Lambda would.
 
-`python -m local.invoke <LogicalId> <events/file.json>` reads the template, gives the function
-its environment (Globals, then its own Environment; values the template cannot know locally,
-such as `!GetAtt DatabaseProxy.Endpoint`, come from env.json's `Parameters` and the function's own
-entry there, and the shell overrides both), puts its CodeUri and its layers' ContentUris on
-sys.path, imports its Handler, calls it with the event and a fake Lambda context, and prints the
-JSON response on stdout (the handler's own output goes to stderr).
+`python -m local.invoke <LogicalId> <events/file.json>` reads the template and runs the
+function's handler in a container of its own (a fresh process with only the function's
+environment, its CodeUri and layers on the import path), then prints the JSON response on
+stdout (the handler's own output goes to stderr).
+
+While `make run` serves, the function runs against that stack as the stack runs it: with its
+role's credentials (IAM enforced), the template's environment resolved to the stack's
+resources, and the stack's database and endpoint. Otherwise the template's environment is
+completed from env.json (`Parameters`, then the function's own entry) and the shell, as
+`sam local invoke --env-vars env.json` does.
 """
 
 import argparse
-import contextlib
-import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from local.lambda_context import LocalLambdaContext
-
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_TEMPLATE = REPO / "template.yaml"
-DEFAULT_MEMORY_MB = 128
-DEFAULT_TIMEOUT_S = 3
+from local.cloud import STATE_FILE, LocalCloud
+from local.functions import (
+    FunctionError,
+    FunctionProcess,
+    FunctionSpec,
+    container_environment,
+    declared_environment,
+    function_spec,
+)
+from local.template import DEFAULT_TEMPLATE, LocalStack, TemplateError, load_template
 
 
 class InvokeError(RuntimeError):
     """The template, the function or the event cannot be used as asked."""
-
-
-class _TemplateLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
-    """Reads CloudFormation's short tags (`!Ref`, `!Sub`, `!GetAtt`...) as their long forms."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    """The template as plain data, short-form intrinsics included."""
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506
-    except (OSError, yaml.YAMLError) as error:
-        raise InvokeError(f"cannot read template {path}: {error}") from error
-    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-        raise InvokeError(f"{path} is not a CloudFormation template (no Resources)")
-    return document
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What Lambda would know about one function, read from the template."""
-
-    logical_id: str
-    code_dir: Path
-    handler: str
-    environment: dict[str, Any]
-    layer_dirs: list[Path] = field(default_factory=list)
-    memory_mb: int = DEFAULT_MEMORY_MB
-    timeout_s: int = DEFAULT_TIMEOUT_S
-
-
-def function_names(template: Mapping[str, Any]) -> list[str]:
-    return sorted(
-        name
-        for name, resource in template["Resources"].items()
-        if resource.get("Type") == "AWS::Serverless::Function"
-    )
-
-
-def function_spec(template: Mapping[str, Any], logical_id: str, base_dir: Path) -> FunctionSpec:
-    """The function's settings with the Globals merged in as SAM merges them."""
-    resource = template["Resources"].get(logical_id)
-    if not resource or resource.get("Type") != "AWS::Serverless::Function":
-        known = ", ".join(function_names(template))
-        raise InvokeError(f"no function {logical_id!r} in the template; functions: {known}")
-    defaults: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
-    properties: dict[str, Any] = resource.get("Properties") or {}
-    code_uri = properties.get("CodeUri", defaults.get("CodeUri"))
-    handler = properties.get("Handler", defaults.get("Handler"))
-    if not isinstance(code_uri, str) or not isinstance(handler, str):
-        raise InvokeError(f"{logical_id} needs a local CodeUri and a Handler in the template")
-    layers = [*(defaults.get("Layers") or []), *(properties.get("Layers") or [])]
-    return FunctionSpec(
-        logical_id=logical_id,
-        code_dir=(base_dir / code_uri).resolve(),
-        handler=handler,
-        environment={**_variables(defaults), **_variables(properties)},
-        layer_dirs=[_layer_dir(template, layer, base_dir) for layer in layers],
-        memory_mb=int(properties.get("MemorySize", defaults.get("MemorySize", DEFAULT_MEMORY_MB))),
-        timeout_s=int(properties.get("Timeout", defaults.get("Timeout", DEFAULT_TIMEOUT_S))),
-    )
-
-
-def _variables(properties: Mapping[str, Any]) -> dict[str, Any]:
-    environment = properties.get("Environment") or {}
-    return dict(environment.get("Variables") or {})
-
-
-def _layer_dir(template: Mapping[str, Any], layer: Any, base_dir: Path) -> Path:
-    """A layer of this template (`!Ref SomeLayer`) as its local ContentUri."""
-    name = layer.get("Ref") if isinstance(layer, dict) else None
-    resource = template["Resources"].get(name) if isinstance(name, str) else None
-    content_uri = ((resource or {}).get("Properties") or {}).get("ContentUri")
-    if not isinstance(content_uri, str):
-        raise InvokeError(f"layer {layer!r} is not a layer with a local ContentUri in the template")
-    return (base_dir / content_uri).resolve()
 
 
 def read_local_values(env_file: Path, logical_id: str) -> dict[str, str]:
@@ -143,67 +54,34 @@ def read_local_values(env_file: Path, logical_id: str) -> dict[str, str]:
     return values
 
 
-def resolve_environment(
-    declared: Mapping[str, Any], local_values: Mapping[str, str], shell: Mapping[str, str]
+def running_stack(state: Path) -> LocalCloud | None:
+    """The stack `make run` serves, if its state file names a server that answers."""
+    if not state.is_file():
+        return None
+    cloud = LocalCloud.load(state)
+    try:
+        with urllib.request.urlopen(f"{cloud.endpoint_url}/moto-api/data.json", timeout=2):  # noqa: S310
+            return cloud
+    except OSError:
+        return None
+
+
+def function_environment(
+    spec: FunctionSpec,
+    template: Mapping[str, Any],
+    cloud: LocalCloud | None,
+    local_values: Mapping[str, str],
+    shell: Mapping[str, str],
 ) -> dict[str, str]:
-    """Template literals, then the local values, then the shell. A template value that only
-    CloudFormation can resolve is left out unless a local value replaces it."""
-    resolved = {
-        name: str(value)
-        for name, value in declared.items()
-        if isinstance(value, str | int | float | bool)
-    }
-    resolved.update(local_values)
+    """Against a running stack: the stack's resources, settings and the role's credentials.
+    Otherwise: template literals, then env.json, then the shell for the names declared."""
+    if cloud is not None and spec.logical_id in cloud.functions:
+        declared = declared_environment(spec, cloud.stack(dict(template)))
+        credentials = cloud.functions[spec.logical_id].environment()
+        return {**declared, **cloud.function_overrides, **credentials}
+    resolved = {**declared_environment(spec, LocalStack(template)), **local_values}
     resolved.update({name: shell[name] for name in resolved if name in shell})
     return resolved
-
-
-@contextlib.contextmanager
-def _function_process_state(spec: FunctionSpec, environment: Mapping[str, str]) -> Iterator[None]:
-    """The environment and import path of the function, restored afterwards so that several
-    functions (all named `app`) can be invoked one after another in one process."""
-    saved_environ = dict(os.environ)
-    saved_path = list(sys.path)
-    top_module = spec.handler.split(".", 1)[0]
-    _forget_modules(top_module)
-    os.environ.update(environment)
-    sys.path[:0] = [str(spec.code_dir), *(str(layer) for layer in spec.layer_dirs)]
-    _clear_cached_settings()
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_environ)
-        sys.path[:] = saved_path
-        _forget_modules(top_module)
-        _clear_cached_settings()
-
-
-def _forget_modules(top_module: str) -> None:
-    for name in [n for n in sys.modules if n == top_module or n.startswith(f"{top_module}.")]:
-        del sys.modules[name]
-
-
-def _clear_cached_settings() -> None:
-    """Settings and clients are cached per container; a new invocation here is a new one."""
-    from streamcat.settings import get_settings
-    from streamcat.storage import s3_client
-
-    get_settings.cache_clear()
-    s3_client.cache_clear()
-
-
-def _load_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
-    module_name, _, attribute = spec.handler.rpartition(".")
-    if not module_name:
-        raise InvokeError(f"{spec.logical_id}: handler {spec.handler!r} is not module.function")
-    if not spec.code_dir.is_dir():
-        raise InvokeError(f"{spec.logical_id}: CodeUri {spec.code_dir} does not exist")
-    module = importlib.import_module(module_name)
-    handler = getattr(module, attribute, None)
-    if not callable(handler):
-        raise InvokeError(f"{spec.logical_id}: {module_name} has no callable {attribute!r}")
-    return handler  # type: ignore[no-any-return]
 
 
 def invoke(
@@ -211,24 +89,22 @@ def invoke(
     event: Any,
     template_path: Path = DEFAULT_TEMPLATE,
     env_file: Path | None = None,
+    state: Path = STATE_FILE,
 ) -> Any:
-    """Call the function's handler with `event` and return its response."""
-    template = load_template(template_path)
-    spec = function_spec(template, logical_id, template_path.parent)
+    """Call the function with `event` in a fresh container and return its response;
+    FunctionError when it fails as Lambda would report it."""
+    try:
+        template = load_template(template_path)
+        spec = function_spec(template, logical_id, template_path.parent)
+    except TemplateError as error:
+        raise InvokeError(str(error)) from error
     local_values = read_local_values(env_file or template_path.parent / "env.json", logical_id)
-    environment = resolve_environment(spec.environment, local_values, os.environ)
-    with _function_process_state(spec, environment), contextlib.redirect_stdout(sys.stderr):
-        handler = _load_handler(spec)
-        region = os.environ.get("AWS_REGION", "us-east-1")
-        return handler(
-            event,
-            LocalLambdaContext(
-                function_name=f"streamcat-local-{spec.logical_id}",
-                memory_limit_in_mb=spec.memory_mb,
-                timeout_s=spec.timeout_s,
-                region=region,
-            ),
-        )
+    variables = function_environment(spec, template, running_stack(state), local_values, os.environ)
+    container = FunctionProcess(spec, container_environment(spec, variables))
+    try:
+        return container.invoke(event)
+    finally:
+        container.stop()
 
 
 def read_event(path: Path) -> Any:
@@ -246,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("event", type=Path, help="a JSON event file, e.g. events/<name>.json")
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     parser.add_argument("--env-vars", type=Path, default=None, help="default: env.json")
+    parser.add_argument("--state", type=Path, default=STATE_FILE, help="default: %(default)s")
     arguments = parser.parse_args(argv)
     try:
         response = invoke(
@@ -253,10 +130,14 @@ def main(argv: list[str] | None = None) -> int:
             read_event(arguments.event),
             template_path=arguments.template.resolve(),
             env_file=arguments.env_vars,
+            state=arguments.state,
         )
     except InvokeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except FunctionError as error:
+        print(json.dumps(error.payload, indent=2))
+        return 1
     print(json.dumps(response, indent=2, default=str))
     return 0
 

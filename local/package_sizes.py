@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.invoke import REPO, InvokeError, function_names, function_spec, load_template
+from local.functions import function_names, function_spec
+from local.template import REPO, TemplateError, load_template
 
 LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000
 """What AWS counts as 250 MB: the function's code and all its layers, unzipped."""
@@ -51,7 +52,7 @@ def built_functions(build_dir: Path) -> list[BuiltFunction]:
     """Every function of the built template with its built code and layer folders."""
     template_path = build_dir / "template.yaml"
     if not template_path.is_file():
-        raise InvokeError(f"no built template at {template_path}: run `sam build` first")
+        raise TemplateError(f"no built template at {template_path}: run `sam build` first")
     template: Mapping[str, Any] = load_template(template_path)
     functions = []
     for logical_id in function_names(template):
@@ -65,7 +66,7 @@ def built_functions(build_dir: Path) -> list[BuiltFunction]:
 def folder_bytes(folder: Path) -> int:
     """Bytes of every file under `folder`, as the zip SAM uploads would unpack them."""
     if not folder.is_dir():
-        raise InvokeError(f"built folder {folder} is missing")
+        raise TemplateError(f"built folder {folder} is missing")
     total = 0
     for root, _, files in os.walk(folder):
         total += sum((Path(root) / name).stat().st_size for name in files)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         sizes = measure(arguments.build_dir.resolve())
-    except InvokeError as error:
+    except TemplateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(report(sizes))

@@ -1,11 +1,9 @@
-"""Local S3 + SQS: a moto server on loopback, provisioned like the cloud template (the data
-bucket notifies SQS queues, whose pollers invoke the Lambda handlers), and the correction of
-moto's S3 events into the exact shape S3 sends.
+"""Local S3, SQS, Secrets Manager and IAM: a moto server on loopback (`local.cloud` provisions
+it from the template), and the correction of moto's S3 events into the exact shape S3 sends.
 
-moto runs as a subprocess (`python -m moto.server`), not as `ThreadedMotoServer`: the ETL runs
-in the stack's process, and in-process moto would share its GIL (every upload and download of
-300 MB of ratings is parsed in Python) and its memory (objects stored by moto would count in the
-ETL's measured peak). A subprocess uses the second core and keeps both separate.
+moto runs as a subprocess (`python -m local.moto_server`), not as `ThreadedMotoServer`: in
+process it would share the stack's GIL (every upload of 300 MB of ratings is parsed in Python)
+and its memory. A subprocess uses the second core and keeps both separate.
 """
 
 import http
@@ -19,23 +17,13 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit
 
-import boto3
-
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
-    from mypy_boto3_sqs import SQSClient
 
-RAW_UPLOADS_QUEUE = "streamcat-raw-uploads"
-INTERACTIONS_QUEUE = "streamcat-interactions"
-INTERACTIONS_PREFIX = "curated/interactions/"
-MAX_RECEIVE_COUNT = 3
-# Longer than any local handler run: a batch is never redelivered while it is being handled.
-VISIBILITY_TIMEOUT_S = 900
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -65,7 +53,9 @@ class MotoServer:
         """Start and wait until it answers; a taken port is a clear error, not a hang."""
         _check_port_free(self.port)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # SAM attaches AWS managed policies to the roles: moto must know them.
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -125,74 +115,6 @@ def start_moto(port: int) -> MotoServer:
     return server
 
 
-@dataclass(frozen=True)
-class Queue:
-    name: str
-    url: str
-    arn: str
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    """What `provision` made: the queues the two pollers read."""
-
-    raw_uploads: Queue
-    interactions: Queue
-
-
-def provision(bucket: str, raw_prefix: str, endpoint_url: str, region: str) -> Provisioned:
-    """The data bucket, the two queues with their dead-letter queues (redrive after
-    MAX_RECEIVE_COUNT receives) and the bucket notifications: `raw/` uploads to the raw-uploads
-    queue, `curated/interactions/` to the interactions queue. Idempotent."""
-    if not is_local_endpoint(endpoint_url):
-        raise LocalS3Error(f"refusing to provision {endpoint_url!r}: not a loopback endpoint")
-    s3: S3Client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
-    sqs: SQSClient = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region)
-    s3.create_bucket(Bucket=bucket)
-    provisioned = Provisioned(
-        raw_uploads=_queue_with_dlq(sqs, RAW_UPLOADS_QUEUE),
-        interactions=_queue_with_dlq(sqs, INTERACTIONS_QUEUE),
-    )
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                _created_under(raw_prefix, provisioned.raw_uploads, "raw-uploads"),
-                _created_under(INTERACTIONS_PREFIX, provisioned.interactions, "interactions"),
-            ]
-        },
-    )
-    return provisioned
-
-
-def _queue_with_dlq(sqs: "SQSClient", name: str) -> Queue:
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
-    dlq_arn = _queue_arn(sqs, dlq_url)
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
-    url = sqs.create_queue(
-        QueueName=name,
-        Attributes={
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_S),
-            "RedrivePolicy": json.dumps(redrive),
-        },
-    )["QueueUrl"]
-    return Queue(name=name, url=url, arn=_queue_arn(sqs, url))
-
-
-def _queue_arn(sqs: "SQSClient", url: str) -> str:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return attributes["Attributes"]["QueueArn"]
-
-
-def _created_under(prefix: str, queue: Queue, name: str) -> "QueueConfigurationTypeDef":
-    return {
-        "Id": name,
-        "QueueArn": queue.arn,
-        "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
-    }
-
-
 def local_environment(endpoint_url: str, bucket: str, region: str) -> dict[str, str]:
     """The environment that points boto3 (and so every handler) at the local endpoint."""
     return {
@@ -220,6 +142,24 @@ def s3_event_key(key: str) -> str:
     return quote_plus(key, safe="/")
 
 
+VersionLookup = Callable[[str, str, str], str | None]
+
+
+def version_lookup(client: "S3Client") -> VersionLookup:
+    """The newest version of a key with the given ETag (what the event announced), if the
+    bucket keeps versions."""
+
+    def version_of(bucket: str, key: str, etag: str) -> str | None:
+        listing = client.list_object_versions(Bucket=bucket, Prefix=key)
+        for version in listing.get("Versions", []):
+            if version["Key"] == key and version["ETag"].strip('"') == etag:
+                found = version.get("VersionId")
+                return found if found and found != "null" else None
+        return None
+
+    return version_of
+
+
 class GenuineS3Events:
     """Rewrites the S3 events moto sends to SQS into the shape S3 itself sends.
 
@@ -229,9 +169,14 @@ class GenuineS3Events:
     `ownerIdentity`; its `s3:TestEvent` lacks `RequestId` and `HostId`. The sequencer is assigned
     when a message is first seen, increasing in arrival order (moto's queues deliver in send
     order, which is put order). A redelivered message gets the very body of its first delivery,
-    as in AWS. Bodies that are not moto S3 events pass unchanged."""
+    as in AWS. Bodies that are not moto S3 events pass unchanged.
 
-    def __init__(self) -> None:
+    moto also leaves out `versionId`, which S3 sends for a versioned bucket and with which the
+    ETL reads the object (needing s3:GetObjectVersion, as in AWS): `version_of(bucket, key,
+    etag)` finds it, when given."""
+
+    def __init__(self, version_of: VersionLookup | None = None) -> None:
+        self._version_of = version_of
         self._bodies: dict[str, str] = {}
         self._sequencers = itertools.count(time.time_ns())
         self._lock = threading.Lock()
@@ -255,7 +200,18 @@ class GenuineS3Events:
         if not isinstance(records, list) or not all(_is_s3_record(r) for r in records):
             return body
         sequencer = f"{next(self._sequencers):018X}"
-        return json.dumps({"Records": [_genuine_record(r, sequencer) for r in records]})
+        genuine = [_genuine_record(r, sequencer) for r in records]
+        if self._version_of is not None:
+            for record in genuine:
+                _add_version(record["s3"], self._version_of)
+        return json.dumps({"Records": genuine})
+
+
+def _add_version(s3: dict[str, Any], version_of: VersionLookup) -> None:
+    obj = s3["object"]
+    version = version_of(s3["bucket"]["name"], unquote_plus(obj["key"]), obj["eTag"])
+    if version is not None and "versionId" not in obj:
+        obj["versionId"] = version
 
 
 def _is_s3_record(record: Any) -> bool:

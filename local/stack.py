@@ -1,40 +1,53 @@
 """`make run`: the whole stack on this machine, no AWS account and no Docker.
 
-PostgreSQL (DATABASE_URL, else the project's own server), moto S3 + SQS on loopback provisioned
-like the cloud, and the two SQS pollers standing in for the Lambda event source mappings. The
-data is uploaded to `raw/`, which triggers the ETL exactly as S3 does in the cloud (the ETL is
-never called directly); once loaded, the API is served until Ctrl-C.
+PostgreSQL (DATABASE_URL, else the project's own server with TLS), and a moto server on
+loopback holding what template.yaml declares: the bucket and its notifications, the queues, the
+database logins in Secrets Manager and every function's role, with IAM enforced. Every function
+runs in containers of its own with its role's credentials; the event source mappings and the
+HTTP API are played as the template declares them. The data is uploaded to `raw/` as the
+deployer, which triggers the ETL exactly as S3 does in the cloud (the ETL is never called
+directly); once loaded, the API is served until Ctrl-C or SIGTERM.
 """
 
 import argparse
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local import postgres, s3
-from local.server import DEFAULT_PORT, HOST
-from local.trigger import SqsTrigger, TriggerSettings
+from local.api_gateway import ApiGateway, http_routes
+from local.cloud import STATE_FILE, DatabaseLogin, LocalCloud, provision
+from local.functions import (
+    FunctionPool,
+    container_environment,
+    declared_environment,
+    function_names,
+    function_spec,
+)
+from local.iam import client
+from local.template import REPO, load_template
+from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
 from streamcat.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ETL_HANDLER = "streamcat_etl.handler.lambda_handler"
-TRAIN_HANDLER = "streamcat_train.handler.lambda_handler"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Warm containers per HTTP function: Lambda scales further; two keep this 2-core machine busy.
+HTTP_CONCURRENCY = 2
 DATA_CACHE = postgres.DEFAULT_ROOT / "data"
 FULL_RATINGS = 11_000_000
 RATINGS_FILES = 8
 LOAD_TIMEOUT_S = 1800.0
-# The uploads come one after another: a window of a few seconds lets the ETL take several in one
-# invocation, as a MaximumBatchingWindowInSeconds does in the cloud.
-TRIGGER_SETTINGS = TriggerSettings(batching_window_s=3.0)
 
 log = logging.getLogger("local.stack")
 
@@ -137,9 +150,11 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def wait_for_loads(etl: SqsTrigger, training: SqsTrigger) -> None:
-    """The ETL's queue drains first; the interactions it wrote are queued by then."""
-    for trigger, what in ((etl, "ETL"), (training, "model training")):
+def wait_for_loads(triggers: list[SqsTrigger]) -> None:
+    """In the data path's order: the ETL's queue drains first; the interactions it wrote are
+    queued by then."""
+    for trigger in triggers:
+        what = trigger.name
         print(f"Waiting for the {what} ({trigger.queue_name}) ...", flush=True)
         started = time.perf_counter()
         trigger.wait_until_idle(LOAD_TIMEOUT_S)
@@ -151,8 +166,8 @@ def wait_for_loads(etl: SqsTrigger, training: SqsTrigger) -> None:
         )
         if stats.failed:
             print(
-                f"  WARNING: {stats.failed} failed deliveries; messages that failed "
-                f"{s3.MAX_RECEIVE_COUNT} times are in {trigger.queue_name}-dlq (see the log above)",
+                f"  WARNING: {stats.failed} failed deliveries; messages that failed their last "
+                "allowed receive are in the queue's dead-letter queue (see the log above)",
                 flush=True,
             )
 
@@ -223,25 +238,50 @@ def _print_quarantine(client: "S3Client", bucket: str) -> None:
         print(f"QUARANTINED {key.removesuffix('.error.json')}: {detail}", flush=True)
 
 
-def _database(stack: ExitStack) -> str:
+@dataclass(frozen=True)
+class Database:
+    """The server the functions reach: its DSN for the stack itself, and the login, host and
+    port the functions take from Secrets Manager and their environment, with the CA that
+    verifies its certificate. Without a CA (a DATABASE_URL server of the user's, no
+    DB_SSL_ROOT_CERT) the functions are given DATABASE_URL instead."""
+
+    url: str
+    login: DatabaseLogin
+    ca_cert: Path | None
+
+
+def _database(stack: ExitStack) -> Database:
     """DATABASE_URL when set, else the own server (stopped at exit if this run started it)."""
-    configured: str | None = get_settings().database_url
-    if configured:
+    import psycopg2.extensions
+
+    settings = get_settings()
+    if settings.database_url:
         print("PostgreSQL: DATABASE_URL", flush=True)
-        return configured
-    server = postgres.default_server()
-    was_running = postgres.running_port(server) is not None
-    started = time.perf_counter()
-    admin_url = postgres.ensure_server(server)
-    state = "already running" if was_running else "started"
-    print(
-        f"PostgreSQL: own server {state} at {admin_url} in {time.perf_counter() - started:.1f} s "
-        f"(data in {server.data_dir})",
-        flush=True,
+        url = settings.database_url
+        ca_cert = Path(settings.db_ssl_root_cert) if settings.db_ssl_root_cert else None
+    else:
+        server = postgres.default_server()
+        was_running = postgres.running_port(server) is not None
+        started = time.perf_counter()
+        admin_url = postgres.ensure_server(server)
+        state = "already running" if was_running else "started"
+        print(
+            f"PostgreSQL: own server {state} at {admin_url} in "
+            f"{time.perf_counter() - started:.1f} s (data in {server.data_dir})",
+            flush=True,
+        )
+        if not was_running:
+            stack.callback(_stop_own_postgres, server)
+        url, ca_cert = postgres.database_url(admin_url), server.ca_cert_path
+    parts = psycopg2.extensions.parse_dsn(url)
+    login = DatabaseLogin(
+        host=parts.get("host", HOST),
+        port=int(parts.get("port", 5432)),
+        username=parts.get("user", "postgres"),
+        password=parts.get("password", ""),
+        dbname=parts.get("dbname", postgres.DATABASE),
     )
-    if not was_running:
-        stack.callback(_stop_own_postgres, server)
-    return postgres.database_url(admin_url)
+    return Database(url=url, login=login, ca_cert=ca_cert)
 
 
 def _stop_own_postgres(server: postgres.OwnServer) -> None:
@@ -249,24 +289,12 @@ def _stop_own_postgres(server: postgres.OwnServer) -> None:
     print(f"PostgreSQL stopped; its data stays in {server.data_dir} for the next run.", flush=True)
 
 
-def _s3_endpoint(stack: ExitStack) -> tuple[str, bool]:
-    """A moto server of our own, or the loopback endpoint AWS_ENDPOINT_URL already names;
-    and whether it is our own (new, so empty)."""
-    settings = get_settings()
-    configured: str | None = settings.aws_endpoint_url
-    if configured:
-        if not s3.is_local_endpoint(configured):
-            raise s3.LocalS3Error(
-                f"AWS_ENDPOINT_URL={configured} is not local: the local stack never changes "
-                "real AWS resources (unset it, or deploy with `sam deploy`)"
-            )
-        print(f"S3/SQS: {configured} (AWS_ENDPOINT_URL)", flush=True)
-        return configured, False
+def _start_moto(stack: ExitStack) -> str:
     started = time.perf_counter()
-    moto = s3.start_moto(settings.local_s3_port)
+    moto = s3.start_moto(get_settings().local_s3_port)
     stack.callback(moto.stop)
-    print(f"S3/SQS: moto at {moto.endpoint} in {time.perf_counter() - started:.1f} s", flush=True)
-    return moto.endpoint, True
+    print(f"AWS: moto at {moto.endpoint} in {time.perf_counter() - started:.1f} s", flush=True)
+    return moto.endpoint
 
 
 def _forget_earlier_loads(database_url: str) -> None:
@@ -290,45 +318,140 @@ def _forget_earlier_loads(database_url: str) -> None:
     print("PostgreSQL: earlier catalog and ETL ledger dropped (the new S3 is empty)", flush=True)
 
 
-def _start_trigger(stack: ExitStack, queue: s3.Queue, handler: str, endpoint: str) -> SqsTrigger:
-    trigger = SqsTrigger(
-        queue.url,
-        handler,
-        endpoint_url=endpoint,
-        region=get_settings().aws_region,
-        body_transform=s3.GenuineS3Events(),
-        settings=TRIGGER_SETTINGS,
-    )
-    stack.callback(trigger.stop)
-    return trigger.start()
+def local_overrides(cloud: LocalCloud, database: Database) -> dict[str, str]:
+    """What differs from the cloud for every function: the endpoint of the local AWS, the
+    server's port and CA (or, without a CA, the DSN itself), and no X-Ray."""
+    overrides = {
+        "AWS_ENDPOINT_URL": cloud.endpoint_url,
+        "AWS_ENDPOINT_URL_S3": cloud.endpoint_url,
+        "AWS_REGION": cloud.region,
+        "AWS_DEFAULT_REGION": cloud.region,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "DB_PORT": str(database.login.port),
+        "DB_NAME": database.login.dbname,
+        "DATABASE_URL": "" if database.ca_cert else database.url,
+    }
+    if database.ca_cert is not None:
+        overrides["DB_SSL_ROOT_CERT"] = str(database.ca_cert)
+    return overrides
 
 
-def run(data: Path | None, n_ratings: int, port: int) -> None:
-    files = find_data(data) if data else None
-    with ExitStack() as stack:
-        database_url = _database(stack)
-        endpoint, own_s3 = _s3_endpoint(stack)
-        if own_s3:
-            _forget_earlier_loads(database_url)
-        settings = get_settings()
-        bucket, region = settings.data_bucket, settings.aws_region
-        s3.apply_environment(
-            {**s3.local_environment(endpoint, bucket, region), "DATABASE_URL": database_url}
+def function_pools(
+    stack: ExitStack, cloud: LocalCloud, template: dict[str, Any]
+) -> dict[str, FunctionPool]:
+    """Every function as containers with its own role's credentials and its environment from
+    the template; the mappings' functions as many as their maximum concurrency."""
+    local_stack = cloud.stack(template)
+    concurrency = {
+        m.function: m.settings.maximum_concurrency for m in event_source_mappings(local_stack)
+    }
+    pools = {}
+    for name in function_names(template):
+        spec = function_spec(template, name, REPO)
+        variables = {
+            **declared_environment(spec, local_stack),
+            **cloud.function_overrides,
+            **cloud.functions[name].environment(),
+        }
+        environment = container_environment(spec, variables)
+        pools[name] = FunctionPool(spec, environment, concurrency.get(name, HTTP_CONCURRENCY))
+        stack.callback(pools[name].close)
+    return pools
+
+
+def start_triggers(
+    stack: ExitStack, cloud: LocalCloud, template: dict[str, Any], pools: dict[str, FunctionPool]
+) -> list[SqsTrigger]:
+    """One trigger per event source mapping, polling with its function's role, in the order
+    of the data path (a queue fed by another function's output comes after it)."""
+    local_stack = cloud.stack(template)
+    versions = s3.version_lookup(client("s3", cloud.endpoint_url, cloud.region, cloud.deployer))
+    triggers = []
+    for mapping in event_source_mappings(local_stack):
+        sqs = client("sqs", cloud.endpoint_url, cloud.region, cloud.functions[mapping.function])
+        trigger = SqsTrigger(
+            cloud.resources[mapping.queue]["Ref"],
+            pools[mapping.function].invoke,
+            sqs=sqs,
+            region=cloud.region,
+            name=mapping.function,
+            body_transform=s3.GenuineS3Events(versions),
+            settings=mapping.settings,
         )
-        queues = s3.provision(bucket, settings.raw_prefix, endpoint, region)
-        etl = _start_trigger(stack, queues.raw_uploads, ETL_HANDLER, endpoint)
-        training = _start_trigger(stack, queues.interactions, TRAIN_HANDLER, endpoint)
-        files = files or generated_data(n_ratings)
-        from streamcat.storage import s3_client
+        stack.callback(trigger.stop)
+        triggers.append(trigger.start())
+    return triggers
 
-        print(f"Uploading to s3://{bucket}/{settings.raw_prefix} ...", flush=True)
-        upload(s3_client(), bucket, files.uploads(settings.raw_prefix))
-        wait_for_loads(etl, training)
-        print_summary(s3_client(), bucket, database_url, port)
-        from local.server import serve
 
-        serve(port)
+def serve(app: ApiGateway, port: int) -> None:
+    """Serve until Ctrl-C or SIGTERM (uvicorn handles both and shuts down gracefully)."""
+    import uvicorn
+
+    uvicorn.run(app, host=HOST, port=port, log_level="info")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a `kill`, or make forwarding its own) unwinds like Ctrl-C, so every server
+    and container this run started is stopped; uvicorn takes the signal over while serving."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run(
+    data: Path | None, n_ratings: int, port: int, upload_data: bool = True, state: Path = STATE_FILE
+) -> None:
+    """Provision, load (unless `upload_data` is off: then whoever holds `state` uploads), serve."""
+    files = find_data(data) if data else None
+    _stop_on_sigterm()
+    template = load_template()
+    with ExitStack() as stack:
+        database = _database(stack)
+        endpoint = _start_moto(stack)
+        _forget_earlier_loads(database.url)
+        region = get_settings().aws_region
+        cloud = _for_this_machine(
+            provision(template, endpoint, region, database.login), database, port
+        )
+        cloud.save(state)
+        stack.callback(state.unlink, missing_ok=True)
+        print(
+            f"Provisioned from template.yaml with IAM enforced; outputs: {cloud.outputs}",
+            flush=True,
+        )
+        pools = function_pools(stack, cloud, template)
+        triggers = start_triggers(stack, cloud, template, pools)
+        if upload_data:
+            _load(cloud, files or generated_data(n_ratings), triggers, database.url, port)
+        local_stack = cloud.stack(template)
+        functions = {name: pool.invoke for name, pool in pools.items()}
+        serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), port)
         print("Shutting down ...", flush=True)
+
+
+def _load(
+    cloud: LocalCloud, files: DataFiles, triggers: list[SqsTrigger], database_url: str, port: int
+) -> None:
+    """Upload as the deployer and wait until the data path has run to the end."""
+    bucket = cloud.outputs["DataBucketName"]
+    raw_prefix = get_settings().raw_prefix
+    deployer_s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
+    print(f"Uploading to s3://{bucket}/{raw_prefix} ...", flush=True)
+    upload(deployer_s3, bucket, files.uploads(raw_prefix))
+    wait_for_loads(triggers)
+    print_summary(deployer_s3, bucket, database_url, port)
+
+
+def _for_this_machine(cloud: LocalCloud, database: Database, port: int) -> LocalCloud:
+    """The functions' local settings, and the API's output naming the local gateway rather
+    than an execute-api host."""
+    return replace(
+        cloud,
+        outputs={**cloud.outputs, "ApiUrl": f"http://{HOST}:{port}/"},
+        function_overrides=local_overrides(cloud, database),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,12 +469,24 @@ def main(argv: list[str] | None = None) -> int:
         help="ratings to generate when --data is not given (default %(default)s)",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument(
+        "--no-upload",
+        dest="upload",
+        action="store_false",
+        help="provision and serve without uploading data (the end-to-end tests upload their own)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=STATE_FILE,
+        help="where to write the stack's outputs and credentials (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.ratings < 1:
         parser.error("--ratings must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run(args.data, args.ratings, args.port)
+        run(args.data, args.ratings, args.port, upload_data=args.upload, state=args.state)
     except (DataFolderError, postgres.PostgresError, s3.LocalS3Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,55 +1,85 @@
-"""Lambda's SQS event source mapping, locally: a background thread long-polls one queue,
-batches up to 10 messages within a short batching window, invokes the handler in-process with
-the event Lambda would build, deletes the messages it handled, and leaves failed ones for
-redelivery. The queue's redrive policy moves a message to its `-dlq` after its last allowed
-receive, as SQS does in the cloud. Batches run one at a time (Lambda may run several at once:
-handlers must not rely on either).
+"""Lambda's SQS event source mapping, locally, as template.yaml declares it.
+
+Poller threads (as many as the mapping's maximum concurrency) long-poll the queue with the
+function's own role, gather a batch up to the mapping's batch size within its batching window,
+invoke the function with the event Lambda would build, delete what it handled, and leave
+failures for redelivery. With `ReportBatchItemFailures` only the messages the function names
+are retried; without it a batch succeeds or fails whole, as in AWS. The queue's redrive policy
+moves a message to its dead-letter queue after its last allowed receive.
 """
 
-import importlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import botocore.exceptions
 
-from local.lambda_context import LocalLambdaContext
+from local.template import LocalStack, resources_of_type
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueOutputTypeDef, MessageTypeDef
 
-Handler = Callable[[dict[str, Any], Any], Any]
+Invoke = Callable[[dict[str, Any]], Any]
 BodyTransform = Callable[[str, str], str]
-MAX_BATCH_SIZE = 10
+SQS_RECEIVE_LIMIT = 10
+# AWS's defaults for an SQS mapping that does not say.
+DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAXIMUM_CONCURRENCY = 5
 
 log = logging.getLogger(__name__)
 
 
-def resolve_handler(dotted_path: str) -> Handler:
-    """`package.module.function` to the function, as Lambda resolves `Handler:`."""
-    module_name, _, function_name = dotted_path.rpartition(".")
-    if not module_name:
-        raise ValueError(f"handler {dotted_path!r} is not of the form package.module.function")
-    handler = getattr(importlib.import_module(module_name), function_name, None)
-    if not callable(handler):
-        raise ValueError(f"handler {dotted_path!r}: {module_name} has no function {function_name}")
-    return handler  # type: ignore[no-any-return]
+@dataclass(frozen=True)
+class TriggerSettings:
+    """How the mapping behaves: the first four from the template; the last two are local
+    shortcuts (a failed message is visible again after `retry_delay_s` instead of the queue's
+    visibility timeout, so retries and dead-lettering take seconds, not hours)."""
+
+    batch_size: int = DEFAULT_BATCH_SIZE
+    batching_window_s: float = 0.0
+    maximum_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY
+    report_batch_item_failures: bool = False
+    poll_wait_s: int = 1
+    retry_delay_s: int = 1
 
 
 @dataclass(frozen=True)
-class TriggerSettings:
-    """How the mapping behaves; the defaults suit the local stack, tests shorten them."""
+class EventSourceMapping:
+    """One mapping of the template: which function reads which queue, and how."""
 
-    batch_size: int = MAX_BATCH_SIZE
-    batching_window_s: float = 0.5
-    poll_wait_s: int = 1
-    retry_delay_s: int = 1
+    function: str
+    queue: str
+    settings: TriggerSettings
+
+
+def event_source_mappings(stack: LocalStack) -> list[EventSourceMapping]:
+    """Every AWS::Lambda::EventSourceMapping of the template that reads an SQS queue."""
+    mappings = []
+    for properties in resources_of_type(stack.template, "AWS::Lambda::EventSourceMapping").values():
+        source = properties["EventSourceArn"].get("Fn::GetAtt") or [None]
+        function = properties["FunctionName"].get("Ref")
+        scaling = properties.get("ScalingConfig") or {}
+        mappings.append(
+            EventSourceMapping(
+                function=function,
+                queue=source[0],
+                settings=TriggerSettings(
+                    batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
+                    batching_window_s=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                    maximum_concurrency=int(
+                        scaling.get("MaximumConcurrency", DEFAULT_MAXIMUM_CONCURRENCY)
+                    ),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (properties.get("FunctionResponseTypes") or []),
+                ),
+            )
+        )
+    return mappings
 
 
 @dataclass
@@ -60,27 +90,28 @@ class TriggerStats:
 
 
 class SqsTrigger:
-    """Invokes `handler` with the Lambda SQS events of `queue_url`, in a background thread."""
+    """Invokes a function with the Lambda SQS events of `queue_url`, in background threads."""
 
     def __init__(
         self,
         queue_url: str,
-        handler: str | Handler,
+        invoke: Invoke,
         *,
-        endpoint_url: str | None,
+        sqs: "SQSClient",
         region: str,
+        name: str,
         body_transform: BodyTransform | None = None,
         settings: TriggerSettings | None = None,
     ) -> None:
         self.queue_url = queue_url
-        self.handler_name = handler if isinstance(handler, str) else _callable_name(handler)
-        self._handler = resolve_handler(handler) if isinstance(handler, str) else handler
-        self._sqs: SQSClient = boto3.client("sqs", endpoint_url=endpoint_url, region_name=region)
+        self.name = name
+        self._invoke = invoke
+        self._sqs = sqs
         self._region = region
         self._body_transform = body_transform
         self._settings = settings or TriggerSettings()
-        if not 1 <= self._settings.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be 1 to {MAX_BATCH_SIZE}")
+        if self._settings.batch_size < 1 or self._settings.maximum_concurrency < 1:
+            raise ValueError("batch size and maximum concurrency must be at least 1")
         attributes = self._sqs.get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
         )["Attributes"]
@@ -89,20 +120,26 @@ class SqsTrigger:
         redrive = json.loads(attributes.get("RedrivePolicy", "{}"))
         self._max_receive_count: int | None = int(redrive["maxReceiveCount"]) if redrive else None
         self.stats = TriggerStats()
-        self._busy = threading.Event()
+        self._in_flight = 0
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{self.queue_name}")
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sqs-{self.queue_name}-{n}")
+            for n in range(self._settings.maximum_concurrency)
+        ]
 
     def start(self) -> "SqsTrigger":
-        log.info("%s: polling for %s", self.queue_name, self.handler_name)
-        self._thread.start()
+        log.info("%s: %d pollers for %s", self.queue_name, len(self._threads), self.name)
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the batch in hand; its messages are deleted or left as usual."""
+        """Stop after the batches in hand; their messages are deleted or left as usual."""
         self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
     def wait_until_idle(self, timeout: float) -> None:
         """Return once the queue holds no message (visible, in flight or delayed) and no batch
@@ -110,9 +147,11 @@ class SqsTrigger:
         deadline = time.monotonic() + timeout
         while True:
             pending = self._pending_messages()
-            if pending == 0 and not self._busy.is_set():
+            with self._lock:
+                busy = self._in_flight > 0
+            if pending == 0 and not busy:
                 return
-            if not self._thread.is_alive():
+            if not any(thread.is_alive() for thread in self._threads):
                 raise RuntimeError(f"{self.queue_name}: poller is not running ({pending} pending)")
             if time.monotonic() > deadline:
                 raise TimeoutError(
@@ -140,20 +179,21 @@ class SqsTrigger:
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
                 log.warning("%s: SQS call failed (%s); retrying in 1 s", self.queue_name, error)
                 self._stopping.wait(1)
-        log.info("%s: stopped (%s)", self.queue_name, self.stats)
 
     def _receive_batch(self) -> list["MessageTypeDef"]:
         """One long poll, then more receives until the batch is full or the window closes."""
         settings = self._settings
-        batch = self._receive(settings.batch_size, settings.poll_wait_s)
+        batch = self._receive(min(settings.batch_size, SQS_RECEIVE_LIMIT), settings.poll_wait_s)
         window_end = time.monotonic() + settings.batching_window_s
         while batch and len(batch) < settings.batch_size and time.monotonic() < window_end:
-            more = self._receive(settings.batch_size - len(batch), 0)
+            wanted = min(settings.batch_size - len(batch), SQS_RECEIVE_LIMIT)
+            more = self._receive(wanted, 0)
             if not more:
                 time.sleep(0.05)
             batch.extend(more)
         if batch:
-            self._busy.set()
+            with self._lock:
+                self._in_flight += 1
         return batch
 
     def _receive(self, count: int, wait_s: int) -> list["MessageTypeDef"]:
@@ -167,19 +207,21 @@ class SqsTrigger:
         return list(response.get("Messages", []))
 
     def _handle(self, batch: list["MessageTypeDef"]) -> None:
-        ids = [message["MessageId"] for message in batch]
-        self.stats.batches += 1
-        context = LocalLambdaContext(function_name=self.handler_name, region=self._region)
-        log.info("%s: invoking %s with %d messages", self.queue_name, self.handler_name, len(ids))
+        ids = {message["MessageId"] for message in batch}
+        with self._lock:
+            self.stats.batches += 1
+        log.info("%s: invoking %s with %d messages", self.queue_name, self.name, len(ids))
         started = time.perf_counter()
         try:
             try:
-                result = self._handler(self.lambda_event(batch), context)
+                result = self._invoke(self.lambda_event(batch))
             except Exception:
-                log.exception("%s: %s raised; messages left for redelivery", self.queue_name, ids)
+                log.exception(
+                    "%s: %s failed; messages left for redelivery", self.queue_name, self.name
+                )
                 self._retry_later(batch)
                 return
-            failed_ids = _batch_item_failures(result)
+            failed_ids = self._failed_ids(result, ids)
             self._delete([m for m in batch if m["MessageId"] not in failed_ids])
             self._retry_later([m for m in batch if m["MessageId"] in failed_ids])
             log.info(
@@ -190,7 +232,18 @@ class SqsTrigger:
                 time.perf_counter() - started,
             )
         finally:
-            self._busy.clear()
+            with self._lock:
+                self._in_flight -= 1
+
+    def _failed_ids(self, result: Any, batch_ids: set[str]) -> set[str]:
+        """The messages a successful invocation failed. Lambda reads `batchItemFailures` only
+        with ReportBatchItemFailures, and fails the whole batch when it names a message that
+        is not in the batch."""
+        if not self._settings.report_batch_item_failures or not isinstance(result, Mapping):
+            return set()
+        failures = result.get("batchItemFailures") or []
+        named = {str(item.get("itemIdentifier")) for item in failures if isinstance(item, Mapping)}
+        return named if named <= batch_ids and len(named) == len(failures) else batch_ids
 
     def lambda_event(self, batch: list["MessageTypeDef"]) -> dict[str, Any]:
         """The event Lambda builds from received SQS messages."""
@@ -216,22 +269,23 @@ class SqsTrigger:
         }
 
     def _delete(self, messages: list["MessageTypeDef"]) -> None:
-        if not messages:
-            return
-        self._sqs.delete_message_batch(
-            QueueUrl=self.queue_url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-            ],
-        )
-        self.stats.handled += len(messages)
+        for chunk in _chunks(messages):
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                ],
+            )
+        with self._lock:
+            self.stats.handled += len(messages)
 
     def _retry_later(self, messages: list["MessageTypeDef"]) -> None:
         """Visible again after `retry_delay_s` rather than the queue's long visibility
         timeout; the redrive policy sends it to the dead-letter queue after its last receive."""
         if not messages:
             return
-        self.stats.failed += len(messages)
+        with self._lock:
+            self.stats.failed += len(messages)
         for message in messages:
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if self._max_receive_count is not None and receives >= self._max_receive_count:
@@ -242,30 +296,23 @@ class SqsTrigger:
                     receives,
                     self._max_receive_count,
                 )
-        self._sqs.change_message_visibility_batch(
-            QueueUrl=self.queue_url,
-            Entries=[
-                {
-                    "Id": str(i),
-                    "ReceiptHandle": m["ReceiptHandle"],
-                    "VisibilityTimeout": self._settings.retry_delay_s,
-                }
-                for i, m in enumerate(messages)
-            ],
-        )
+        for chunk in _chunks(messages):
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {
+                        "Id": str(i),
+                        "ReceiptHandle": m["ReceiptHandle"],
+                        "VisibilityTimeout": self._settings.retry_delay_s,
+                    }
+                    for i, m in enumerate(chunk)
+                ],
+            )
 
 
-def _callable_name(handler: Handler) -> str:
-    name = getattr(handler, "__qualname__", None) or type(handler).__qualname__
-    return f"{handler.__module__}.{name}"
-
-
-def _batch_item_failures(result: Any) -> set[str]:
-    """The message ids a handler reported as failed (`ReportBatchItemFailures`)."""
-    if not isinstance(result, dict):
-        return set()
-    failures = result.get("batchItemFailures") or []
-    return {str(item["itemIdentifier"]) for item in failures}
+def _chunks(messages: list["MessageTypeDef"]) -> list[list["MessageTypeDef"]]:
+    """SQS's batch calls take at most ten entries."""
+    return [messages[i : i + SQS_RECEIVE_LIMIT] for i in range(0, len(messages), SQS_RECEIVE_LIMIT)]
 
 
 def _lambda_message_attribute(value: "MessageAttributeValueOutputTypeDef") -> dict[str, Any]:

@@ -1,24 +1,34 @@
-"""The SQS poller that stands in for Lambda's event source mapping, against moto over HTTP."""
+"""The SQS pollers standing in for the template's event source mappings, against the queues
+the template declares in moto (IAM enforced: they poll with the function's own role)."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 import pytest
 
-from local.s3 import GenuineS3Events, MotoServer, Provisioned, provision
-from local.trigger import SqsTrigger, TriggerSettings, resolve_handler
-from tests.support.local import receive_all, reset_moto, running_moto
+from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.iam import client
+from local.s3 import GenuineS3Events, MotoServer, start_moto, version_lookup
+from local.template import load_template
+from local.trigger import (
+    EventSourceMapping,
+    Invoke,
+    SqsTrigger,
+    TriggerSettings,
+    event_source_mappings,
+)
+from tests.support.local import free_port, receive_all
 
-BUCKET = "streamcat-data"
 REGION = "us-east-1"
-FAST = TriggerSettings(batching_window_s=0.3, poll_wait_s=1, retry_delay_s=0)
+LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
 
 
-class RecordingHandler:
+class RecordingFunction:
     """Records every event; fails the messages whose body mentions a key in `fail`."""
 
     def __init__(self, fail: set[str] | None = None, raise_first: int = 0) -> None:
@@ -27,8 +37,7 @@ class RecordingHandler:
         self.raise_first = raise_first
         self.lock = threading.Lock()
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        assert context.get_remaining_time_in_millis() > 0
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.events.append(event)
             if self.raise_first:
@@ -38,8 +47,11 @@ class RecordingHandler:
         return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
 
     def keys(self) -> list[str]:
+        return [unquote_plus(s3["s3"]["object"]["key"]) for s3 in self.s3_records()]
+
+    def s3_records(self) -> list[dict[str, Any]]:
         return [
-            unquote_plus(s3_record["s3"]["object"]["key"])
+            s3_record
             for event in self.events
             for record in event["Records"]
             for s3_record in json.loads(record["body"]).get("Records", [])
@@ -48,64 +60,83 @@ class RecordingHandler:
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    with running_moto() as server:
+    server = start_moto(free_port())
+    try:
         yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud(moto: MotoServer) -> LocalCloud:
+    return provision(load_template(), moto.endpoint, REGION, LOGIN)
 
 
 @pytest.fixture
-def queues(moto: MotoServer) -> Provisioned:
-    reset_moto(moto.endpoint)
-    provisioned = provision(BUCKET, "raw/", moto.endpoint, REGION)
-    sqs = boto3.client("sqs", endpoint_url=moto.endpoint, region_name=REGION)
-    receive_all(sqs, provisioned.raw_uploads.url)  # the configuration's test events
-    receive_all(sqs, provisioned.interactions.url)
-    for queue in (provisioned.raw_uploads, provisioned.interactions):
-        sqs.purge_queue(QueueUrl=queue.url)
-    return provisioned
-
-
-def _trigger(moto: MotoServer, queues: Provisioned, handler: RecordingHandler) -> SqsTrigger:
-    return SqsTrigger(
-        queues.raw_uploads.url,
-        handler,
-        endpoint_url=moto.endpoint,
-        region=REGION,
-        body_transform=GenuineS3Events(),
-        settings=FAST,
+def etl_mapping(cloud: LocalCloud) -> EventSourceMapping:
+    """The ETL's mapping as declared, with an empty queue (S3's test event drained)."""
+    sqs = client("sqs", cloud.endpoint_url, REGION, cloud.deployer)
+    for queue in ("RawUploadsQueue", "RawUploadsDeadLetterQueue"):
+        url = cloud.resources[queue]["Ref"]
+        for message in receive_all(sqs, url):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return next(
+        m
+        for m in event_source_mappings(cloud.stack(load_template()))
+        if m.function == "EtlFunction"
     )
 
 
-def _put(moto: MotoServer, *keys: str) -> None:
-    s3 = boto3.client("s3", endpoint_url=moto.endpoint, region_name=REGION)
+def _trigger(cloud: LocalCloud, function: Invoke, settings: TriggerSettings) -> SqsTrigger:
+    """Polling as the ETL's role, with the bucket's versions looked up as S3 sends them."""
+    deployer_s3 = client("s3", cloud.endpoint_url, REGION, cloud.deployer)
+    return SqsTrigger(
+        cloud.resources["RawUploadsQueue"]["Ref"],
+        function,
+        sqs=client("sqs", cloud.endpoint_url, REGION, cloud.functions["EtlFunction"]),
+        region=REGION,
+        name="EtlFunction",
+        body_transform=GenuineS3Events(version_lookup(deployer_s3)),
+        settings=replace(settings, batching_window_s=0.5, retry_delay_s=0),
+    )
+
+
+def _put(cloud: LocalCloud, *keys: str) -> None:
+    s3 = client("s3", cloud.endpoint_url, REGION, cloud.deployer)
     for key in keys:
-        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+        s3.put_object(Bucket=cloud.outputs["DataBucketName"], Key=key, Body=b"x")
 
 
-def _queue_size(moto: MotoServer, url: str) -> int:
-    sqs = boto3.client("sqs", endpoint_url=moto.endpoint, region_name=REGION)
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
+def test_the_mappings_are_read_from_the_template(cloud: LocalCloud) -> None:
+    template = load_template()
+    declared = template["Resources"]["EtlEventSource"]["Properties"]
+
+    (etl,) = [
+        m for m in event_source_mappings(cloud.stack(template)) if m.function == "EtlFunction"
+    ]
+
+    assert etl.queue == "RawUploadsQueue"
+    assert etl.settings.batch_size == declared["BatchSize"]
+    assert etl.settings.batching_window_s == declared["MaximumBatchingWindowInSeconds"]
+    assert etl.settings.maximum_concurrency == declared["ScalingConfig"]["MaximumConcurrency"]
+    assert etl.settings.report_batch_item_failures
 
 
-def test_uploads_reach_the_handler_in_lambda_sqs_batches(
-    moto: MotoServer, queues: Provisioned
+def test_uploads_reach_the_function_in_lambda_sqs_batches(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
-    handler = RecordingHandler()
+    function = RecordingFunction()
     keys = [f"raw/ratings/{n}.csv" for n in range(1, 12)] + ["raw/titles/a b+c.csv"]
-    trigger = _trigger(moto, queues, handler).start()
+    trigger = _trigger(cloud, function, etl_mapping.settings).start()
     try:
-        _put(moto, *keys)
+        _put(cloud, *keys)
         trigger.wait_until_idle(timeout=20)
     finally:
         trigger.stop()
 
-    assert sorted(handler.keys()) == sorted(keys)
-    assert all(1 <= len(event["Records"]) <= 10 for event in handler.events)
-    assert len(handler.events) < len(keys)  # batched, not one invocation per upload
-    record = handler.events[0]["Records"][0]
+    assert sorted(function.keys()) == sorted(keys)
+    assert len(function.events) < len(keys)  # batched, not one invocation per upload
+    record = function.events[0]["Records"][0]
     assert record.keys() == {
         "messageId",
         "receiptHandle",
@@ -118,62 +149,137 @@ def test_uploads_reach_the_handler_in_lambda_sqs_batches(
         "awsRegion",
     }
     assert record["eventSource"] == "aws:sqs"
-    assert record["eventSourceARN"] == queues.raw_uploads.arn
-    assert record["awsRegion"] == REGION
+    assert record["eventSourceARN"] == cloud.resources["RawUploadsQueue"]["Arn"]
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
-    assert json.loads(record["body"])["Records"][0]["s3"]["object"]["sequencer"]
-    assert _queue_size(moto, queues.raw_uploads.url) == 0
+    s3_object = function.s3_records()[0]["s3"]["object"]
+    assert s3_object["sequencer"] and s3_object["versionId"]  # as S3 sends for a versioned bucket
     assert trigger.stats.handled == len(keys)
 
 
-def test_raising_handler_gets_the_batch_again(moto: MotoServer, queues: Provisioned) -> None:
-    handler = RecordingHandler(raise_first=1)
-    trigger = _trigger(moto, queues, handler).start()
+def test_batches_grow_past_ten_messages_up_to_the_batch_size(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    function = RecordingFunction()
+    keys = [f"raw/ratings/{n}.csv" for n in range(25)]
+    _put(cloud, *keys)
+    settings = replace(etl_mapping.settings, maximum_concurrency=1)
+    trigger = _trigger(cloud, function, settings).start()
     try:
-        _put(moto, "raw/ratings/1.csv")
         trigger.wait_until_idle(timeout=20)
     finally:
         trigger.stop()
 
-    first, second = handler.events
+    assert [len(event["Records"]) for event in function.events] == [25]
+
+
+def test_a_raising_function_gets_the_batch_again(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    function = RecordingFunction(raise_first=1)
+    trigger = _trigger(cloud, function, etl_mapping.settings).start()
+    try:
+        _put(cloud, "raw/ratings/1.csv")
+        trigger.wait_until_idle(timeout=20)
+    finally:
+        trigger.stop()
+
+    first, second = function.events
     assert first["Records"][0]["messageId"] == second["Records"][0]["messageId"]
     assert second["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
     assert first["Records"][0]["body"] == second["Records"][0]["body"]  # same sequencer
     assert (trigger.stats.failed, trigger.stats.handled) == (1, 1)
 
 
-def test_reported_failures_go_to_the_dead_letter_queue_after_the_last_receive(
-    moto: MotoServer, queues: Provisioned
+def test_reported_failures_alone_are_retried_then_dead_lettered(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
-    handler = RecordingHandler(fail={"bad.csv"})
-    trigger = _trigger(moto, queues, handler).start()
+    function = RecordingFunction(fail={"bad.csv"})
+    trigger = _trigger(cloud, function, etl_mapping.settings).start()
     try:
-        _put(moto, "raw/ratings/bad.csv", "raw/ratings/good.csv")
+        _put(cloud, "raw/ratings/bad.csv", "raw/ratings/good.csv")
         trigger.wait_until_idle(timeout=20)
     finally:
         trigger.stop()
 
-    assert handler.keys().count("raw/ratings/bad.csv") == 3  # MAX_RECEIVE_COUNT
-    assert handler.keys().count("raw/ratings/good.csv") == 1
-    sqs = boto3.client("sqs", endpoint_url=moto.endpoint, region_name=REGION)
-    dlq_url = sqs.get_queue_url(QueueName="streamcat-raw-uploads-dlq")["QueueUrl"]
-    (dead,) = receive_all(sqs, dlq_url)
+    redrive = load_template()["Resources"]["RawUploadsQueue"]["Properties"]["RedrivePolicy"]
+    assert function.keys().count("raw/ratings/bad.csv") == redrive["maxReceiveCount"]
+    assert function.keys().count("raw/ratings/good.csv") == 1
+    sqs = client("sqs", cloud.endpoint_url, REGION, cloud.deployer)
+    (dead,) = receive_all(sqs, cloud.resources["RawUploadsDeadLetterQueue"]["Ref"])
     assert "bad.csv" in dead["Body"]
 
 
+def test_without_report_batch_item_failures_a_returned_list_is_ignored(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    """As in AWS: the mapping must opt in, or a successful invocation deletes the batch."""
+    function = RecordingFunction(fail={"bad.csv"})
+    settings = replace(etl_mapping.settings, report_batch_item_failures=False)
+    trigger = _trigger(cloud, function, settings).start()
+    try:
+        _put(cloud, "raw/ratings/bad.csv")
+        trigger.wait_until_idle(timeout=20)
+    finally:
+        trigger.stop()
+
+    assert function.keys() == ["raw/ratings/bad.csv"]
+    assert (trigger.stats.failed, trigger.stats.handled) == (0, 1)
+
+
+def test_a_failure_naming_no_message_of_the_batch_fails_it_whole(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    calls: list[int] = []
+
+    def function(event: dict[str, Any]) -> dict[str, Any]:
+        calls.append(len(event["Records"]))
+        if len(calls) == 1:
+            return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
+        return {"batchItemFailures": []}
+
+    trigger = _trigger(cloud, function, etl_mapping.settings).start()
+    try:
+        _put(cloud, "raw/ratings/1.csv")
+        trigger.wait_until_idle(timeout=20)
+    finally:
+        trigger.stop()
+
+    assert calls == [1, 1]
+
+
+def test_batches_run_concurrently_up_to_the_maximum(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow(event: dict[str, Any]) -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(1.5)
+        with lock:
+            running -= 1
+
+    settings = replace(etl_mapping.settings, batch_size=1)
+    trigger = _trigger(cloud, slow, settings).start()
+    try:
+        _put(cloud, *(f"raw/ratings/{n}.csv" for n in range(4)))
+        trigger.wait_until_idle(timeout=30)
+    finally:
+        trigger.stop()
+
+    assert most == etl_mapping.settings.maximum_concurrency == 2
+
+
 def test_wait_until_idle_times_out_while_a_batch_runs(
-    moto: MotoServer, queues: Provisioned
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
     release = threading.Event()
-    trigger = SqsTrigger(
-        queues.raw_uploads.url,
-        lambda event, context: release.wait(10),
-        endpoint_url=moto.endpoint,
-        region=REGION,
-        settings=FAST,
-    ).start()
+    trigger = _trigger(cloud, lambda event: release.wait(10), etl_mapping.settings).start()
     try:
-        _put(moto, "raw/ratings/1.csv")
+        _put(cloud, "raw/ratings/1.csv")
         with pytest.raises(TimeoutError, match="1 messages still pending"):
             trigger.wait_until_idle(timeout=1)
         release.set()
@@ -181,11 +287,3 @@ def test_wait_until_idle_times_out_while_a_batch_runs(
     finally:
         release.set()
         trigger.stop()
-
-
-def test_handler_is_resolved_from_its_dotted_path() -> None:
-    assert resolve_handler("operator.getitem")({"a": 1}, "a") == 1
-    with pytest.raises(ValueError, match="has no function nothing"):
-        resolve_handler("operator.nothing")
-    with pytest.raises(ValueError, match=r"package\.module\.function"):
-        resolve_handler("dumps")
