@@ -1,16 +1,27 @@
 """`python -m local.invoke`: a template function run without Docker, as Lambda would run it."""
 
+import hashlib
 import json
 import os
+import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
+import requests
 
 from local import invoke
+from streamcat.recommend.artifact import latest_key
+from streamcat.s3_events import object_events
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
 from tests.support.catalog import drop_catalog
+from tests.support.etl import ratings_csv
+from tests.support.titles import csv_bytes, title_row
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -186,8 +197,6 @@ def test_an_event_that_is_not_json_is_a_clear_error(
 
 
 def test_the_real_docs_function_serves_the_openapi_document() -> None:
-    if not (REPO / "functions" / "docs" / "app.py").is_file():
-        pytest.skip("SKIPPED: functions/docs/app.py not written yet")
     event = json.loads(
         textwrap.dedent(
             """
@@ -241,8 +250,6 @@ def _http_event(path: str, route: str) -> dict[str, object]:
 
 
 def test_the_real_count_platform_function_answers_from_postgresql(database_url: str) -> None:
-    if not (REPO / "functions" / "count_platform" / "app.py").is_file():
-        pytest.skip("SKIPPED: functions/count_platform/app.py not written yet")
     drop_catalog(database_url)
     schema = (REPO / "layers/common/streamcat/sql/catalog.sql").read_text()
     with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
@@ -261,3 +268,153 @@ def test_the_real_count_platform_function_answers_from_postgresql(database_url: 
 
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"]) == {"platform": "netflix", "count": 1}
+
+
+SAMPLE_BUCKET = "streamcat-local"
+"""The bucket the sample events name: the local stack's."""
+SAMPLE_EVENTS = {
+    "etl_raw_titles.json": "raw/titles/netflix_titles.csv",
+    "etl_raw_ratings.json": "raw/ratings/1.csv",
+    "train_interactions.json": "curated/interactions/v2.npz",
+}
+
+
+def _sample_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((REPO / "events" / name).read_text())
+    return event
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_EVENTS))
+def test_background_sample_events_are_sqs_batches_of_s3_notifications(name: str) -> None:
+    """As the event source mapping builds them; the object names only its key, since the ETag,
+    version and sequencer belong to one particular upload (the ETL asks S3 for them)."""
+    event = _sample_event(name)
+    (record,) = event["Records"]
+    assert record.keys() == {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
+    assert record["eventSource"] == "aws:sqs"
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+    (notification,) = json.loads(record["body"])["Records"]
+    assert notification["eventName"] == "ObjectCreated:Put"
+    assert notification["s3"]["object"] == {"key": SAMPLE_EVENTS[name]}
+    (found,) = object_events(event)
+    assert (found.bucket, found.key, found.message_ids) == (
+        SAMPLE_BUCKET,
+        SAMPLE_EVENTS[name],
+        (record["messageId"],),
+    )
+
+
+def _sample_titles() -> bytes:
+    """Sixteen Netflix titles in four genres: enough for the model's ten neighbours a title."""
+    genres = ("Dramas", "Comedies", "Documentaries", "Action & Adventure")
+    return csv_bytes(
+        *(
+            title_row(
+                show_id=f"s{n}",
+                title=f"title {n}",
+                listed_in=genres[n % 4],
+                cast=f"Actor {n % 5}, Actor {5 + n % 3}",
+                description=f"A {genres[n % 4].lower()} story about number {n}.",
+            )
+            for n in range(1, 17)
+        )
+    )
+
+
+def _sample_ratings() -> bytes:
+    """Twelve users, each rating the titles of one genre high and the others low."""
+    return ratings_csv(
+        *(
+            (user, 5.0 if title % 4 == user % 4 else 1.5, f"ns{title}")
+            for user in range(1, 13)
+            for title in range(1, 17)
+            if (user + title) % 3
+        )
+    )
+
+
+@pytest.fixture
+def sample_bucket(
+    s3_endpoint: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The sample events' bucket on an empty moto server, an empty database, and DATA_BUCKET
+    naming that bucket whatever env.json says (the shell overrides it)."""
+    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)
+    drop_catalog(database_url)
+    monkeypatch.setenv("DATA_BUCKET", SAMPLE_BUCKET)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    get_settings.cache_clear()
+    s3_client.cache_clear()
+    s3_client().create_bucket(Bucket=SAMPLE_BUCKET)
+    yield SAMPLE_BUCKET
+    get_settings.cache_clear()
+    s3_client.cache_clear()
+
+
+def _make_invoke(function: str, event: str) -> dict[str, Any]:
+    """What `make invoke FUNCTION=<function> EVENT=events/<event>` runs, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "local.invoke", function, f"events/{event}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    response: dict[str, Any] = json.loads(done.stdout)
+    return response
+
+
+def _catalog(database_url: str) -> tuple[int, int, int]:
+    """Titles, rated titles, catalog version."""
+    with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE votes > 0),"
+            " (SELECT max(version) FROM catalog.meta) FROM catalog.titles"
+        )
+        row = cursor.fetchone()
+    connection.close()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_the_etl_and_training_sample_events_load_the_catalog_and_publish_a_model(
+    sample_bucket: str, database_url: str
+) -> None:
+    """On an empty database: the titles event loads catalog version 1, the ratings event
+    version 2, whose training input `curated/interactions/v2.npz` the training event names."""
+    s3 = s3_client()
+    s3.put_object(Bucket=sample_bucket, Key="raw/titles/netflix_titles.csv", Body=_sample_titles())
+    s3.put_object(Bucket=sample_bucket, Key="raw/ratings/1.csv", Body=_sample_ratings())
+
+    titles = _make_invoke("EtlFunction", "etl_raw_titles.json")
+    assert (titles["batchItemFailures"], titles["catalog_version"], titles["swapped"]) == (
+        [],
+        1,
+        True,
+    )
+    assert _catalog(database_url) == (16, 0, 1)
+    again = _make_invoke("EtlFunction", "etl_raw_titles.json")
+    assert (again["catalog_version"], again["swapped"]) == (1, False), "already loaded"
+
+    ratings = _make_invoke("EtlFunction", "etl_raw_ratings.json")
+    assert (ratings["batchItemFailures"], ratings["catalog_version"]) == ([], 2)
+    assert _catalog(database_url) == (16, 16, 2)
+    written = s3.list_objects_v2(Bucket=sample_bucket, Prefix="curated/interactions/")
+    assert [o["Key"] for o in written["Contents"]] == [SAMPLE_EVENTS["train_interactions.json"]]
+
+    trained = _make_invoke("TrainFunction", "train_interactions.json")
+    assert (trained["status"], trained["version"], trained["titles"]) == ("published", 2, 16)
+    pointer = s3.get_object(Bucket=sample_bucket, Key=latest_key(get_settings().models_prefix))
+    assert json.loads(pointer["Body"].read())["version"] == 2

@@ -97,3 +97,26 @@ def test_a_deleted_object_is_skipped_not_an_error(etl: Etl) -> None:
     result = etl.load(upload)
 
     assert not result["swapped"] and etl.version() is None
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["unversioned", "versioned"])
+def test_an_event_naming_only_the_key_loads_the_current_object_once(
+    etl: Etl, versioned: bool
+) -> None:
+    """A hand-written event (events/etl_raw_*.json) cannot know the ETag, version or sequencer
+    of the user's upload: they come from HeadObject, so invoking it again changes nothing and a
+    new upload is loaded."""
+    if versioned:
+        etl.enable_versioning()
+    event = sqs_event(etl.bucket, Upload(NETFLIX, etag="", sequencer=""))
+    first = etl.put(NETFLIX, titles_csv("s1"))
+
+    loaded = etl.invoke(event)
+    again = etl.invoke(event)
+
+    assert loaded["swapped"] and not again["swapped"] and etl.version() == 1
+    assert etl.rows("SELECT etag, version_id, sequencer FROM etl.loaded_objects") == [
+        (first.etag, first.version_id, None)
+    ]
+    etl.put(NETFLIX, titles_csv("s2"))
+    assert etl.invoke(event)["swapped"] and etl.ids() == ["ns2"]

@@ -96,8 +96,16 @@ class Etl:
         return psycopg2.connect(self.database_url)
 
     def put(self, key: str, data: bytes) -> Upload:
+        """The upload as its notification names it: the version too in a versioned bucket."""
         response = s3_client().put_object(Bucket=self.bucket, Key=key, Body=data)
-        return Upload(key, response["ETag"].strip('"'), f"{next(_sequencers):018X}")
+        sequencer = f"{next(_sequencers):018X}"
+        return Upload(key, response["ETag"].strip('"'), sequencer, response.get("VersionId"))
+
+    def enable_versioning(self) -> None:
+        """As the deployed bucket is: notifications then name the version they announce."""
+        s3_client().put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LocalLambdaContext("etl")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from streamcat.platforms import Platform
-from streamcat.s3_events import is_older, object_events
+from streamcat.s3_events import batch_item_failures, is_older, object_events
 from streamcat_etl.raw_files import RatingsFile, TitlesFile, recognise
 from tests.support.etl import Upload, s3_record, sqs_event
 
@@ -70,3 +70,42 @@ def test_test_events_junk_bodies_and_removals_are_ignored() -> None:
 )
 def test_files_are_recognised_by_name(key: str, expected: object) -> None:
     assert recognise(key, "raw/") == expected
+
+
+def test_each_object_keeps_the_ids_of_every_message_that_announced_it() -> None:
+    old = Upload("raw/ratings/1.csv", "e1", "0A")
+    new = Upload("raw/ratings/1.csv", "e2", "0B")
+    titles = Upload("raw/titles/netflix_titles.csv", "e3", "01")
+    event = sqs_event("bkt", new, titles, old, new)
+
+    found = {o.key: o for o in object_events(event)}
+
+    assert found["raw/ratings/1.csv"].etag == "e2"
+    assert found["raw/ratings/1.csv"].message_ids == ("m0", "m2", "m3")
+    assert found["raw/titles/netflix_titles.csv"].message_ids == ("m1",)
+
+
+def test_one_message_announcing_several_objects_is_named_by_each() -> None:
+    records = [s3_record(Upload(f"raw/ratings/{n}.csv", "e", "01"), "bkt") for n in (1, 2)]
+    body = json.dumps({"Records": records})
+    event = {"Records": [{"eventSource": "aws:sqs", "messageId": "both", "body": body}]}
+
+    assert [o.message_ids for o in object_events(event)] == [("both",), ("both",)]
+
+
+def test_plain_s3_events_carry_no_message_ids() -> None:
+    event = {"Records": [s3_record(Upload("raw/ratings/1.csv", "e", "01"), "bkt")]}
+    assert [o.message_ids for o in object_events(event)] == [()]
+
+
+def test_batch_item_failures_name_each_message_of_the_failed_objects_once() -> None:
+    event = sqs_event(
+        "bkt",
+        Upload("raw/ratings/1.csv", "e1", "0A"),
+        Upload("raw/ratings/2.csv", "e2", "0A"),
+        Upload("raw/ratings/1.csv", "e1", "0A"),
+    )
+    failed = [o for o in object_events(event) if o.key == "raw/ratings/1.csv"]
+
+    assert batch_item_failures(failed) == [{"itemIdentifier": "m0"}, {"itemIdentifier": "m2"}]
+    assert batch_item_failures([]) == []

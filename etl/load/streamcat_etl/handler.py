@@ -1,7 +1,12 @@
 """The ETL Lambda: one invocation loads every new object of its event in one load.
 
-A failed load raises, so SQS redelivers the whole batch (the ledger makes the retry skip what
-was loaded); rejected files are not failures: they are quarantined and reported.
+The event source reports batch item failures. An object that cannot be read fails only the SQS
+messages that carried it: they are named in `batchItemFailures`, so SQS deletes the rest of the
+batch and retries just them, into the dead-letter queue after the last receive. A failed load
+(PostgreSQL, the swap, S3 unreachable) raises instead: Lambda then counts an error and SQS
+redelivers every message, which is right since every object of the load is undone (the ledger
+makes the retry skip what did load). Rejected files are not failures: they are quarantined and
+reported; bodies that are no S3 notification are logged and dropped, as a retry cannot help.
 """
 
 from typing import Any
@@ -11,11 +16,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from streamcat import db
-from streamcat.s3_events import object_events
+from streamcat.s3_events import ObjectEvent, batch_item_failures, object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.pipeline import run_load
-from streamcat_etl.report import LOADED, REJECTED, SKIPPED, LoadReport
+from streamcat_etl.report import FAILED, LOADED, REJECTED, SKIPPED, LoadReport
 
 logger = Logger(service="streamcat-etl")
 metrics = Metrics(namespace="StreamCat", service="streamcat-etl")
@@ -31,16 +36,29 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"batchItemFailures": []}
     connection = db.connect()
     try:
-        report = run_load(objects, connection, s3_client(), get_settings())
+        report, failed = run_load(objects, connection, s3_client(), get_settings())
     finally:
         connection.close()
     _log(report)
     return {
-        "batchItemFailures": [],
+        "batchItemFailures": _reportable(failed),
         "load_id": report.load_id,
         "catalog_version": report.catalog_version,
         "swapped": report.swapped,
     }
+
+
+class ObjectReadError(RuntimeError):
+    """Objects failed that no SQS message carried (a plain S3 event): raising is the only way
+    to have them retried."""
+
+
+def _reportable(failed: list[ObjectEvent]) -> list[dict[str, str]]:
+    """The messages of the objects that failed on their own, for SQS to retry."""
+    unreportable = [found.key for found in failed if not found.message_ids]
+    if unreportable:
+        raise ObjectReadError(f"could not read {', '.join(unreportable)} (see the log)")
+    return batch_item_failures(failed)
 
 
 def _log(report: LoadReport) -> None:
@@ -49,6 +67,7 @@ def _log(report: LoadReport) -> None:
         ("FilesLoaded", LOADED),
         ("FilesRejected", REJECTED),
         ("FilesSkipped", SKIPPED),
+        ("FilesFailed", FAILED),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=report.count(status))
     dropped = sum(f.ratings_dropped_unmatched for f in report.files)

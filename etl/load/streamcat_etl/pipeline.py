@@ -6,13 +6,17 @@ publish the ratings Parquet and the training input, and file the report, all und
 lock. Nothing reaches curated/ before the catalog commits, so a failed load publishes no
 partial artifact and the raised error makes SQS redeliver the batch; a load that committed but
 failed to publish has filed no report, so the ledger lets the redelivery load it again.
+
+An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone:
+the rest of the batch loads without it and the caller reports its messages for a retry. S3 not
+reachable at all, like PostgreSQL failing, fails the load as a whole and raises.
 """
 
 import io
 import shutil
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -33,7 +37,7 @@ from streamcat_etl.quarantine import error_document, quarantine
 from streamcat_etl.ratings import match_catalog, rating_stats, read_ratings, write_parquet
 from streamcat_etl.raw_files import ACCEPTED_NAMES, RatingsFile, TitlesFile, recognise
 from streamcat_etl.reader_role import grant_readers
-from streamcat_etl.report import LOADED, REJECTED, SKIPPED, FileReport, LoadReport
+from streamcat_etl.report import FAILED, LOADED, REJECTED, SKIPPED, FileReport, LoadReport
 from streamcat_etl.titles import TitlesResult, clean_titles
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES, check_size
 from streamcat_etl.validation import InvalidFile, Problem
@@ -45,7 +49,14 @@ Cursor = psycopg2.extensions.cursor
 K = TypeVar("K")
 J = TypeVar("J", "_TitlesJob", "_RatingsJob")
 logger = Logger(child=True)
-_GONE = {"NoSuchKey", "NoSuchVersion", "404"}
+_GONE = {"NoSuchKey", "404"}
+_OBJECT_ERRORS = (
+    botocore.exceptions.ClientError,
+    botocore.exceptions.HTTPClientError,
+    botocore.exceptions.IncompleteReadError,
+)
+"""Failures of one object's read: S3 answered an error for it (denied, version gone, throttled)
+or the transfer broke off. botocore's ConnectionError (S3 unreachable) is not one of them."""
 
 
 def new_load_id() -> str:
@@ -59,11 +70,14 @@ def run_load(
     s3: "S3Client",
     settings: Settings,
     load_id: str | None = None,
-) -> LoadReport:
+) -> tuple[LoadReport, list[ObjectEvent]]:
+    """The load's report, and the objects that failed on their own (the caller has their SQS
+    messages retried); a failure of the load as a whole raises."""
     report = LoadReport(load_id or new_load_id())
     with TemporaryDirectory(prefix="streamcat-etl-") as workdir:
-        _Load(report, connection, s3, settings, Path(workdir)).run(events)
-    return report
+        load = _Load(report, connection, s3, settings, Path(workdir))
+        load.run(events)
+    return report, load.failed
 
 
 @dataclass
@@ -94,6 +108,7 @@ class _Load:
     ratings: dict[int, _RatingsJob] = field(default_factory=dict)
     loaded_ratings: dict[int, Interactions] = field(default_factory=dict)
     item_ids: pa.Array | None = None
+    failed: list[ObjectEvent] = field(default_factory=list)
 
     def run(self, events: list[ObjectEvent]) -> None:
         with ExitStack() as held:
@@ -121,18 +136,23 @@ class _Load:
             self._skip(event, "unrecognised", f"outside {raw}: not an input of the ETL")
             return
         kind = recognise(event.key, raw)
-        reason = ledger.stale_reason(cursor, event)
-        if reason is not None:
-            self._skip(event, _kind_name(kind), reason)
+        try:
+            event = self._identified(event)
+            reason = ledger.stale_reason(cursor, event)
+            if reason is not None:
+                self._skip(event, _kind_name(kind), reason)
+                return
+            with self.report.timed("download"):
+                if isinstance(kind, RatingsFile):
+                    path = self.workdir / f"ratings-{kind.number}-{len(self.report.files)}.csv"
+                    with path.open("wb") as out:
+                        fetched = self._fetch(event, out)
+                else:
+                    buffer = io.BytesIO()
+                    fetched = self._fetch(event, buffer, MAX_TITLES_FILE_BYTES)
+        except _OBJECT_ERRORS as error:
+            self._fail(event, _kind_name(kind), error)
             return
-        with self.report.timed("download"):
-            if isinstance(kind, RatingsFile):
-                path = self.workdir / f"ratings-{kind.number}-{len(self.report.files)}.csv"
-                with path.open("wb") as out:
-                    fetched = self._fetch(event, out)
-            else:
-                buffer = io.BytesIO()
-                fetched = self._fetch(event, buffer, MAX_TITLES_FILE_BYTES)
         if fetched is None:
             self._skip(event, _kind_name(kind), "gone or replaced since this notification")
             return
@@ -291,18 +311,31 @@ class _Load:
                 ),
             )
 
+    def _identified(self, event: ObjectEvent) -> ObjectEvent:
+        """S3's notifications always name the ETag; a hand-written event (events/*.json) cannot
+        know it. Take it, and the version, from HeadObject: the ledger then recognises an
+        object already loaded, and the download reads that very version. A key gone meanwhile
+        is left to `_fetch` to skip."""
+        if event.etag:
+            return event
+        try:
+            head = self.s3.head_object(**_object_request(event))  # type: ignore[arg-type]
+        except botocore.exceptions.ClientError as error:
+            if _gone(error, event):
+                return event
+            raise
+        version_id = event.version_id or head.get("VersionId") or None
+        return replace(event, etag=head["ETag"].strip('"'), version_id=version_id)
+
     def _fetch(
         self, event: ObjectEvent, out: IO[bytes], max_bytes: int | None = None
     ) -> tuple[str, int] | None:
         """The object's ETag and size, its bytes into `out`; None when it is gone or replaced.
         An object over `max_bytes` is not read at all, so its size alone rejects it."""
-        request = {"Bucket": event.bucket, "Key": event.key}
-        if event.version_id:
-            request["VersionId"] = event.version_id
         try:
-            response = self.s3.get_object(**request)  # type: ignore[arg-type]
+            response = self.s3.get_object(**_object_request(event))  # type: ignore[arg-type]
         except botocore.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _GONE:
+            if _gone(error, event):
                 return None
             raise
         etag = response["ETag"].strip('"')
@@ -328,6 +361,19 @@ class _Load:
         file.problems = error_document(event, etag, error)["problems"]
         file.quarantine_key = prefix + event.key
 
+    def _fail(self, event: ObjectEvent, kind: str, error: Exception) -> None:
+        """This object alone could not be read: the batch loads without it, and its messages
+        are reported failed, so SQS retries just them (into the dead-letter queue after the
+        last receive) instead of redelivering every good file with it."""
+        logger.error(
+            "object failed",
+            extra={"key": event.key, "message_ids": list(event.message_ids)},
+            exc_info=error,
+        )
+        reason = f"could not be read: {type(error).__name__}: {error}"
+        self.report.add(FileReport(event.key, kind, FAILED, reason=reason))
+        self.failed.append(event)
+
     def _skip(self, event: ObjectEvent, kind: str, reason: str) -> None:
         logger.info("object skipped", extra={"key": event.key, "reason": reason})
         self.report.add(FileReport(event.key, kind, SKIPPED, reason=reason))
@@ -342,6 +388,22 @@ class _Load:
 
     def _parquet_path(self, number: int) -> Path:
         return self.workdir / f"curated-{number}.parquet"
+
+
+def _object_request(event: ObjectEvent) -> dict[str, str]:
+    request = {"Bucket": event.bucket, "Key": event.key}
+    if event.version_id:
+        request["VersionId"] = event.version_id
+    return request
+
+
+def _gone(error: botocore.exceptions.ClientError, event: ObjectEvent) -> bool:
+    """A key deleted since its notification is normal (a user's delete, or the quarantine of
+    an earlier delivery in an unversioned bucket): skipped. A version the event names is
+    immutable and a delete only hides it behind a marker, so its absence means announced data
+    was destroyed before it loaded: a failure, to end in the dead-letter queue and be seen."""
+    code = error.response.get("Error", {}).get("Code")
+    return event.version_id is None and code in _GONE
 
 
 def _parquet_key(curated_prefix: str, number: int) -> str:

@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-LOADED, REJECTED, SKIPPED = "loaded", "rejected", "skipped"
+LOADED, REJECTED, SKIPPED, FAILED = "loaded", "rejected", "skipped", "failed"
+"""FAILED: the object could not be read (denied, its version gone, the read broken off); its SQS
+messages are reported failed and retried, the rest of the batch loads without it."""
 
 
 @dataclass
@@ -19,7 +21,7 @@ class FileReport:
     """'titles', 'ratings' or 'unrecognised'."""
     status: str
     reason: str | None = None
-    """Why it was skipped, or the rejection's message."""
+    """Why it was skipped or failed, or the rejection's message."""
     rows_read: int = 0
     rows_kept: int = 0
     rows_rejected: int = 0
@@ -53,7 +55,8 @@ class LoadReport:
 
     @property
     def changed_anything(self) -> bool:
-        return any(f.status != SKIPPED for f in self.files)
+        """A file loaded or quarantined; skipped and failed ones change nothing."""
+        return any(f.status in (LOADED, REJECTED) for f in self.files)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -68,7 +71,7 @@ class LoadReport:
         document = asdict(self)
         document["timings_s"] = {k: round(v, 4) for k, v in self.timings_s.items()}
         document["totals"] = {
-            status: self.count(status) for status in (LOADED, REJECTED, SKIPPED)
+            status: self.count(status) for status in (LOADED, REJECTED, SKIPPED, FAILED)
         } | {
             "rows_read": sum(f.rows_read for f in self.files),
             "rows_kept": sum(f.rows_kept for f in self.files),

@@ -1,0 +1,209 @@
+"""ReportBatchItemFailures: an object that cannot be read fails only the SQS messages that carried
+it, and the rest of the batch loads; a failed load fails every message (the handler raises); a
+failed training fails the messages of the upload it trained on."""
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+import botocore.exceptions
+import psycopg2
+import pytest
+
+from local.lambda_context import LocalLambdaContext
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
+from streamcat_etl import catalog_store, handler
+from streamcat_train.handler import lambda_handler as train_handler
+from tests.support.catalog import CatalogTitle, create_catalog
+from tests.support.etl import Etl, Upload, ratings_csv, s3_record, sqs_event, titles_csv
+from tests.support.faults import after, terminate_backend
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+NETFLIX = "raw/titles/netflix_titles.csv"
+DISNEY = "raw/titles/disney_plus_titles.csv"
+RATINGS = "raw/ratings/1.csv"
+LOADED_IDS = ["ns1", "ns2"]
+
+
+@pytest.fixture
+def etl(database_url: str, bucket: str) -> Etl:
+    etl = Etl(database_url, bucket)
+    etl.enable_versioning()
+    return etl
+
+
+def _batch(etl: Etl) -> tuple[Upload, Upload, Upload]:
+    """Messages m0 (Netflix titles), m1 (ratings) and m2 (Disney titles)."""
+    return (
+        etl.put(NETFLIX, titles_csv("s1", "s2")),
+        etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2"))),
+        etl.put(DISNEY, titles_csv("s7")),
+    )
+
+
+def _delete_version(etl: Etl, upload: Upload) -> None:
+    assert upload.version_id, "the bucket is versioned: the notification names the version"
+    s3_client().delete_object(Bucket=etl.bucket, Key=upload.key, VersionId=upload.version_id)
+
+
+def _loaded_keys(etl: Etl) -> list[str]:
+    """The ledger's keys (none before a load first commits it)."""
+    if etl.rows("SELECT to_regclass('etl.loaded_objects')") == [(None,)]:
+        return []
+    return [row[0] for row in etl.rows("SELECT key FROM etl.loaded_objects ORDER BY key")]
+
+
+def _assert_all_but_disney_loaded(etl: Etl, result: dict[str, Any]) -> None:
+    assert result["swapped"] and etl.ids() == LOADED_IDS
+    assert etl.rows("SELECT id, score, votes FROM catalog.titles ORDER BY id") == [
+        ("ns1", 4.0, 1),
+        ("ns2", 2.0, 1),
+    ]
+    assert _loaded_keys(etl) == [RATINGS, NETFLIX]
+    files = {f["key"]: f for f in etl.report(result["load_id"])["files"]}
+    assert [files[k]["status"] for k in (NETFLIX, RATINGS, DISNEY)] == [
+        "loaded",
+        "loaded",
+        "failed",
+    ]
+    assert "NoSuchVersion" in files[DISNEY]["reason"]
+
+
+def test_an_object_whose_version_is_gone_fails_only_its_message(etl: Etl) -> None:
+    netflix, ratings, disney = _batch(etl)
+    _delete_version(etl, disney)
+
+    result = etl.load(netflix, ratings, disney)
+
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m2"}]
+    _assert_all_but_disney_loaded(etl, result)
+    retried = etl.invoke(sqs_event(etl.bucket, disney))
+    assert retried["batchItemFailures"] == [{"itemIdentifier": "m0"}], "fails until the DLQ"
+    assert not retried["swapped"] and etl.ids() == LOADED_IDS
+
+
+def test_a_plain_s3_event_has_no_message_to_report_so_an_unreadable_object_raises(
+    etl: Etl,
+) -> None:
+    """`sam local invoke -e` with an S3 event, or an S3 trigger invoking directly: raising
+    is what makes Lambda retry; the readable objects are loaded (and skipped by the retry)."""
+    netflix, ratings, disney = _batch(etl)
+    _delete_version(etl, disney)
+    event = {"Records": [s3_record(u, etl.bucket) for u in (netflix, ratings, disney)]}
+
+    with pytest.raises(handler.ObjectReadError, match=DISNEY):
+        etl.invoke(event)
+
+    assert etl.ids() == LOADED_IDS and _loaded_keys(etl) == [RATINGS, NETFLIX]
+
+
+def _failing_get(key: str, error: Exception) -> Callable[[], "S3Client"]:
+    """An S3 client of its own whose GetObject of `key` raises `error`: S3 answering an error
+    for that one object, or its transfer breaking off; every other call is real."""
+    settings = get_settings()
+    client: S3Client = boto3.client(
+        "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+    )
+
+    def fail(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == key:
+            raise error
+
+    client.meta.events.register("before-parameter-build.s3.GetObject", fail)
+    return lambda: client
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        botocore.exceptions.ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject"
+        ),
+        botocore.exceptions.ResponseStreamingError(error="Connection broken: IncompleteRead"),
+    ],
+    ids=["access-denied", "read-broken-off"],
+)
+def test_an_unreadable_object_fails_only_its_message_and_its_retry_loads_it(
+    etl: Etl, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    netflix, ratings, disney = _batch(etl)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(handler, "s3_client", _failing_get(RATINGS, error))
+        result = etl.load(netflix, ratings, disney)
+
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m1"}]
+    assert etl.ids() == ["ds7", *LOADED_IDS] and _loaded_keys(etl) == [DISNEY, NETFLIX]
+    assert etl.rows("SELECT count(*) FROM catalog.titles WHERE votes > 0") == [(0,)]
+    retried = etl.load(ratings)
+    assert retried["batchItemFailures"] == [] and retried["swapped"]
+    assert etl.rows("SELECT id, votes FROM catalog.titles WHERE votes > 0 ORDER BY id") == [
+        ("ns1", 1),
+        ("ns2", 1),
+    ]
+
+
+def test_a_failed_load_fails_every_message_and_the_redelivery_loads_the_good_ones(
+    etl: Etl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler raises, which Lambda takes as every message of the batch failed; the
+    redelivered batch then loads and fails only the message of the unreadable object."""
+    batch = _batch(etl)
+    _delete_version(etl, batch[2])
+
+    def kill_session(cursor: psycopg2.extensions.cursor, *_: object) -> None:
+        terminate_backend(etl.database_url, cursor.connection.get_backend_pid())
+
+    with monkeypatch.context() as patch:
+        fired = after(patch, catalog_store, "swap", kill_session)
+        with pytest.raises((psycopg2.OperationalError, psycopg2.InterfaceError)):
+            etl.load(*batch)
+    assert fired
+    assert etl.version() is None and _loaded_keys(etl) == []
+
+    redelivered = etl.load(*batch)
+
+    assert redelivered["batchItemFailures"] == [{"itemIdentifier": "m2"}]
+    _assert_all_but_disney_loaded(etl, redelivered)
+
+
+def _interactions_message(message_id: str, bucket: str, key: str) -> dict[str, Any]:
+    notification = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": key, "eTag": "e"}},
+            }
+        ]
+    }
+    return {"eventSource": "aws:sqs", "messageId": message_id, "body": json.dumps(notification)}
+
+
+def test_a_failed_training_fails_the_messages_of_the_newest_upload_only(
+    database_url: str, bucket: str
+) -> None:
+    create_catalog(database_url, [CatalogTitle(f"ns{n}") for n in range(1, 13)], version=2)
+    newest, older = "curated/interactions/v2.npz", "curated/interactions/v1.npz"
+    s3_client().put_object(Bucket=bucket, Key=newest, Body=b"not an npz file")
+    event = {
+        "Records": [
+            _interactions_message("new", bucket, newest),
+            _interactions_message("old", bucket, older),
+            _interactions_message("new-again", bucket, newest),
+        ]
+    }
+
+    result = train_handler(event, cast(Any, LocalLambdaContext("train")))
+
+    assert result["batchItemFailures"] == [
+        {"itemIdentifier": "new"},
+        {"itemIdentifier": "new-again"},
+    ]
+    assert result["status"] == "failed" and "InteractionsError" in result["error"]
+    listed = s3_client().list_objects_v2(Bucket=bucket, Prefix=get_settings().models_prefix)
+    assert "Contents" not in listed, "nothing published"
