@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local.lambda_context import LocalLambdaContext
-from local.template import LocalStack, TemplateError
+from local.template import LOCAL_STACK_NAME, LocalStack, TemplateError
 
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
@@ -57,6 +57,11 @@ class FunctionSpec:
     layer_dirs: list[Path] = field(default_factory=list)
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_s: int = DEFAULT_TIMEOUT_S
+
+    @property
+    def function_name(self) -> str:
+        """As CloudFormation names it after the stack (without its random suffix)."""
+        return f"{LOCAL_STACK_NAME}-{self.logical_id}"
 
     @property
     def import_paths(self) -> list[str]:
@@ -128,7 +133,7 @@ def container_environment(spec: FunctionSpec, variables: Mapping[str, str]) -> d
     basics = {name: os.environ[name] for name in _PROCESS_VARIABLES if name in os.environ}
     return {
         **basics,
-        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
         **variables,
     }
@@ -215,7 +220,7 @@ def _serve_container(
             connection.send(("error", init_error))
             continue
         context = LocalLambdaContext(
-            function_name=spec.logical_id,
+            function_name=spec.function_name,
             memory_limit_in_mb=spec.memory_mb,
             timeout_s=spec.timeout_s,
             region=environment.get("AWS_REGION", "us-east-1"),

@@ -120,7 +120,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_cli_prints_only_the_handler_response_on_stdout(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("DB_HOST", "SECRET", "OVERRIDDEN", "FROM_GLOBALS", "DATA_BUCKET"):
         monkeypatch.delenv(name, raising=False)
@@ -129,7 +129,7 @@ def test_cli_prints_only_the_handler_response_on_stdout(
 
     assert invoke.main(argv) == 0
 
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     response = json.loads(captured.out)
     assert "printed at import" in captured.err and "printed by the handler" in captured.err
     assert response["event"] == {"path": "/echo"}
@@ -137,7 +137,7 @@ def test_cli_prints_only_the_handler_response_on_stdout(
     assert response["env"] == {
         "FROM_GLOBALS": "globals",
         "DB_HOST": "127.0.0.1",
-        "DATA_BUCKET": None,
+        "DATA_BUCKET": "bucket-123456789012",  # resolved as CloudFormation would
         "OVERRIDDEN": "function",
         "SECRET": "local-secret",
         "ONLY_IN_ENV_JSON": "local",

@@ -1,4 +1,4 @@
-"""Local S3 + SQS: moto started as the stack starts it, provisioned like the cloud, and the
+"""Local S3: moto started as the stack starts it, provisioned from the template, and the
 events it queues corrected into the exact shape S3 sends."""
 
 import json
@@ -6,54 +6,63 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 import pytest
 
+from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.iam import client
 from local.s3 import (
     GenuineS3Events,
     LocalS3Error,
     MotoServer,
-    Provisioned,
-    provision,
     s3_event_key,
     start_moto,
+    version_lookup,
 )
-from tests.support.local import receive_all, reset_moto, running_moto
+from local.template import load_template
+from tests.support.local import free_port, receive_all
 
-BUCKET = "streamcat-data"
+BUCKET = "streamcat-local"
 REGION = "us-east-1"
 KEY = "raw/titles/my file+1 (copy)=2.csv"
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with running_moto() as server:
-        yield server
+LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
 
 
 @pytest.fixture
-def provisioned(moto: MotoServer) -> Provisioned:
-    reset_moto(moto.endpoint)
-    return provision(BUCKET, "raw/", moto.endpoint, REGION)
+def cloud() -> Iterator[LocalCloud]:
+    """A new moto server with the template's resources (each test sees S3's test events)."""
+    server = start_moto(free_port())
+    try:
+        yield provision(load_template(), server.endpoint, REGION, LOGIN)
+    finally:
+        server.stop()
 
 
-def _clients(moto: MotoServer) -> tuple[Any, Any]:
-    kwargs: dict[str, Any] = {"endpoint_url": moto.endpoint, "region_name": REGION}
-    return boto3.client("s3", **kwargs), boto3.client("sqs", **kwargs)
+def _clients(cloud: LocalCloud) -> tuple[Any, Any]:
+    return (
+        client("s3", cloud.endpoint_url, REGION, cloud.deployer),
+        client("sqs", cloud.endpoint_url, REGION, cloud.deployer),
+    )
 
 
-def _bodies(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    normalise = GenuineS3Events()
-    return [json.loads(normalise(m["MessageId"], m["Body"])) for m in receive_all(sqs, queue_url)]
+def _queue(cloud: LocalCloud, name: str) -> str:
+    return cloud.resources[name]["Ref"]
 
 
-def test_put_under_raw_queues_the_event_s3_sends(
-    moto: MotoServer, provisioned: Provisioned
-) -> None:
-    s3, sqs = _clients(moto)
-    etag = s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"show_id\n")["ETag"].strip('"')
+def _bodies(cloud: LocalCloud, queue: str) -> list[dict[str, Any]]:
+    s3, sqs = _clients(cloud)
+    normalise = GenuineS3Events(version_lookup(s3))
+    return [
+        json.loads(normalise(m["MessageId"], m["Body"]))
+        for m in receive_all(sqs, _queue(cloud, queue))
+    ]
 
-    test_event, put_event = _bodies(sqs, provisioned.raw_uploads.url)
+
+def test_put_under_raw_queues_the_event_s3_sends(cloud: LocalCloud) -> None:
+    s3, _ = _clients(cloud)
+    put = s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"show_id\n")
+    etag = put["ETag"].strip('"')
+
+    test_event, put_event = _bodies(cloud, "RawUploadsQueue")
 
     assert test_event["Event"] == "s3:TestEvent"
     assert test_event["Bucket"] == BUCKET
@@ -71,46 +80,36 @@ def test_put_under_raw_queues_the_event_s3_sends(
     assert obj["eTag"] == etag
     assert obj["size"] == len(b"show_id\n")
     assert int(obj["sequencer"], 16) > 0
+    assert obj["versionId"] == put["VersionId"]  # the bucket is versioned, as the template says
 
 
 def test_interactions_prefix_has_its_own_queue_and_other_prefixes_none(
-    moto: MotoServer, provisioned: Provisioned
+    cloud: LocalCloud,
 ) -> None:
-    s3, sqs = _clients(moto)
-    receive_all(sqs, provisioned.raw_uploads.url)
-    receive_all(sqs, provisioned.interactions.url)  # the test events
+    s3, sqs = _clients(cloud)
+    receive_all(sqs, _queue(cloud, "RawUploadsQueue"))
+    receive_all(sqs, _queue(cloud, "InteractionsQueue"))  # the test events
     s3.put_object(Bucket=BUCKET, Key="curated/interactions/v7.npz", Body=b"x")
     s3.put_object(Bucket=BUCKET, Key="curated/ratings/source=1/part-0.parquet", Body=b"x")
     s3.put_object(Bucket=BUCKET, Key="quarantine/raw/ratings/1.csv", Body=b"x")
 
-    (event,) = _bodies(sqs, provisioned.interactions.url)
+    (event,) = _bodies(cloud, "InteractionsQueue")
     assert event["Records"][0]["s3"]["object"]["key"] == "curated/interactions/v7.npz"
-    assert receive_all(sqs, provisioned.raw_uploads.url) == []
-
-
-def test_provision_is_idempotent_and_queues_have_dead_letter_queues(
-    moto: MotoServer, provisioned: Provisioned
-) -> None:
-    again = provision(BUCKET, "raw/", moto.endpoint, REGION)
-
-    assert again == provisioned
-    _, sqs = _clients(moto)
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=provisioned.raw_uploads.url, AttributeNames=["RedrivePolicy"]
-    )["Attributes"]
-    assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(
-        "streamcat-raw-uploads-dlq"
-    )
+    assert receive_all(sqs, _queue(cloud, "RawUploadsQueue")) == []
 
 
 def test_refuses_to_provision_a_remote_endpoint() -> None:
     with pytest.raises(LocalS3Error, match="not a loopback endpoint"):
-        provision(BUCKET, "raw/", "https://s3.us-east-1.amazonaws.com", REGION)
+        provision(load_template(), "https://s3.us-east-1.amazonaws.com", REGION, LOGIN)
 
 
-def test_taken_port_is_a_clear_error(moto: MotoServer) -> None:
-    with pytest.raises(LocalS3Error, match=f"127.0.0.1:{moto.port}: Address already in use"):
-        start_moto(moto.port)
+def test_taken_port_is_a_clear_error() -> None:
+    server: MotoServer = start_moto(free_port())
+    try:
+        with pytest.raises(LocalS3Error, match=f"127.0.0.1:{server.port}: Address already in use"):
+            start_moto(server.port)
+    finally:
+        server.stop()
 
 
 def test_sequencer_is_kept_on_redelivery_and_grows_with_arrival() -> None:

@@ -1,13 +1,23 @@
-"""Helpers for the local stack's tests: free loopback ports and SQS reads."""
+"""Helpers for the local stack's tests: free loopback ports, SQS reads, and the stack run as
+a user runs it (a process of its own)."""
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from local.cloud import LocalCloud
 from local.s3 import FAKE_CREDENTIALS, MotoServer, start_moto
 
 if TYPE_CHECKING:
@@ -53,3 +63,100 @@ def reset_moto(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10):
         pass
+
+
+REPO = Path(__file__).resolve().parents[2]
+STACK_START_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class StackProcess:
+    """A running `python -m local.stack` (or `make run`) and where it wrote its outputs."""
+
+    process: "subprocess.Popen[bytes]"
+    state: Path
+    api_url: str
+    log: Path
+
+    def cloud(self) -> LocalCloud:
+        return LocalCloud.load(self.state)
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def stack_environment(database_url: str, ca_cert: Path) -> dict[str, str]:
+    """The stack on the test server (through TLS and Secrets Manager, as in the cloud) and a
+    moto port of its own."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {
+        **environment,
+        "DATABASE_URL": database_url,
+        "DB_SSL_ROOT_CERT": str(ca_cert),
+        "STREAMCAT_S3_PORT": str(free_port()),
+    }
+
+
+@contextmanager
+def running_stack(
+    arguments: list[str],
+    environment: Mapping[str, str],
+    scratch: Path,
+    command: list[str] | None = None,
+) -> Iterator[StackProcess]:
+    """Start the stack, wait until its API answers, and SIGTERM it at the end."""
+    port, state, log = free_port(), scratch / "stack.json", scratch / "stack.log"
+    command = command or [
+        sys.executable,
+        "-m",
+        "local.stack",
+        "--port",
+        str(port),
+        "--state",
+        str(state),
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, *arguments],
+            cwd=REPO,
+            env=dict(environment),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    running = StackProcess(process, state, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_until_serving(running)
+        yield running
+    finally:
+        stop_stack(running)
+
+
+def _wait_until_serving(stack: StackProcess) -> None:
+    deadline = time.monotonic() + STACK_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise AssertionError(
+                f"the stack exited ({stack.process.returncode}):\n{stack.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{stack.api_url}/health", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (503 before the first load)
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(
+        f"the stack did not serve in {STACK_START_TIMEOUT_S:.0f} s:\n{stack.log_tail()}"
+    )
+
+
+def stop_stack(stack: StackProcess, timeout: float = 60.0) -> int:
+    """SIGTERM, as a service manager stops it; its exit code."""
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGTERM)
+        try:
+            stack.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
+            stack.process.wait()
+    return stack.process.returncode
