@@ -1,15 +1,30 @@
 # Two commands do all set-up on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# PYTHON313: python3.13 on PATH if it runs, else pyenv's (the detection is shared with the
+# Lambda builds, which must compile bytecode with the runtime's minor version).
+include layers/lambda-build.mk
+PYTHON ?= $(PYTHON313)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Every Python process of the project is 3.13, the Lambda runtime's: a .venv made by another
+# Python (the project used 3.11 before) is rebuilt from scratch.
+IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
+VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
 .PHONY: setup run test lint typecheck pytest invoke build package-sizes db-start db-stop \
-	bench bench-etl bench-queries bench-recommendations evaluate load-test clean
+	bench bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
+
+ifneq ($(VENV_IS_313),yes)
+$(INSTALLED): venv-not-313
+venv-not-313: ;
+endif
 
 $(INSTALLED): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@"$(or $(PYTHON),false)" -c '$(IS_313)' >/dev/null 2>&1 \
+		|| { echo "$(PYTHON313_MISSING) [PYTHON=$(PYTHON)]" >&2; exit 1; }
+	@$(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 || rm -rf $(VENV)
+	"$(PYTHON)" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
@@ -37,9 +52,10 @@ pytest: setup
 invoke: setup
 	$(BIN)/python -m local.invoke $(FUNCTION) $(EVENT)
 
+## SAM's python_pip builds (the HTTP functions) look for python3.13 on PATH: the .venv's first.
 build: setup
-	$(BIN)/sam validate --lint
-	$(BIN)/sam build --cached --parallel
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam validate --lint
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --cached --parallel
 
 package-sizes: build
 	$(BIN)/python -m local.package_sizes

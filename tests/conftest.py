@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from local.postgres import OwnServer
 from streamcat.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -16,25 +17,39 @@ SHARED_TITLES = REPO.parent / "shared" / "data" / "titles"
 
 
 @pytest.fixture(scope="session")
-def admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server named by DATABASE_URL, or else a server of the project's own for this run
-    only: its own folder and a free port, stopped at the end, so nothing is left running."""
-    if configured := os.environ.get("DATABASE_URL"):
-        yield configured
-        return
-    from local.postgres import OwnServer, ensure_server, stop_server
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
+    """The project's own server for this run only (its own folder and a free port, stopped at
+    the end, so nothing is left running), always, even where DATABASE_URL names a server: the
+    tests need what that server may not offer, PostgreSQL 16 (the template's RDS major
+    version), TLS with a CA they know (`ca_cert_path`) and the log of every statement
+    (`log_path`, `log_statement=all`)."""
+    from local.postgres import ensure_server, stop_server
     from tests.support.local import free_port
 
-    server = OwnServer(root=tmp_path_factory.mktemp("postgres"), port=free_port())
+    server = OwnServer(
+        root=tmp_path_factory.mktemp("postgres"), port=free_port(), log_statements=True
+    )
     try:
-        yield ensure_server(server)
+        ensure_server(server)
+        yield server
     finally:
         stop_server(server)
 
 
 @pytest.fixture(scope="session")
+def admin_url(own_server: OwnServer) -> str:
+    """The own server's admin DSN (database `postgres`)."""
+    from local.postgres import running_port
+
+    port = running_port(own_server)
+    assert port is not None, f"the test server stopped; see {own_server.log_path}"
+    return own_server.url(port)
+
+
+@pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
-    """A fresh database for this test run, dropped afterwards; exported as DATABASE_URL."""
+    """A fresh database for this test run on the own server, dropped afterwards; exported as
+    DATABASE_URL (any DATABASE_URL set before is restored at the end)."""
     name = f"streamcat_test_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True

@@ -55,7 +55,47 @@ def test_reader_reads_each_new_catalog_and_cannot_change_it(
             assert cursor.fetchall() == [(2,)]
             cursor.execute("SELECT count(*) FROM catalog.titles")
             assert cursor.fetchall() == [(2,)]
+        # Read-only by default is no barrier (a client may ask for a read-write transaction);
+        # the grants are.
+        connection.rollback()
+        connection.autocommit = True
         with pytest.raises(psycopg2.errors.InsufficientPrivilege), connection.cursor() as cursor:
+            cursor.execute("BEGIN READ WRITE")
             cursor.execute("DELETE FROM catalog.titles")
+    finally:
+        connection.close()
+
+
+def test_reader_is_read_only_by_role_without_any_set_from_the_client(
+    database_url: str, bucket: str, reader: str
+) -> None:
+    """Read-only is the role's default (`default_transaction_read_only`): a client that sends
+    no SET (as the functions do, for RDS Proxy) still cannot write, even where a grant would
+    let it."""
+    etl = Etl(database_url, bucket)
+    etl.upload_and_load({NETFLIX: titles_csv("s1")})
+    with psycopg2.connect(database_url) as admin, admin.cursor() as cursor:
+        cursor.execute("CREATE TABLE public.scratch (n integer)")
+        cursor.execute(
+            sql.SQL("GRANT INSERT ON public.scratch TO {}").format(sql.Identifier(reader))
+        )
+        cursor.execute(
+            sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(reader))
+        )
+    admin.close()
+
+    connection = _as_reader(database_url, reader)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            for statement in (
+                "INSERT INTO public.scratch VALUES (1)",
+                "CREATE TABLE public.written (n integer)",
+                "INSERT INTO catalog.titles (id) VALUES ('ns999')",
+            ):
+                with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+                    cursor.execute(statement)
+            cursor.execute("SELECT current_setting('transaction_read_only')")
+            assert cursor.fetchone() == ("on",)
     finally:
         connection.close()

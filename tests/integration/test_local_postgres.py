@@ -1,12 +1,15 @@
 """The own PostgreSQL server: real initdb and postgres in a temp dir on a free port."""
 
 import os
+import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg2
+import psycopg2.extensions
 import pytest
+from cryptography import x509
 
 from local.postgres import (
     OwnServer,
@@ -71,3 +74,70 @@ def test_taken_port_is_a_clear_error(server: OwnServer, tmp_path: Path) -> None:
 
     with pytest.raises(PostgresError, match=r"did not accept connections.*rival/postgres\.log"):
         ensure_server(rival)
+
+
+def test_serves_postgresql_16_over_tls_verified_by_its_own_ca(server: OwnServer) -> None:
+    admin_url = ensure_server(server)
+    ca = server.ca_cert_path.read_bytes()
+    assert stat.S_IMODE(server.server_key_path.stat().st_mode) == 0o600
+    certificate = x509.load_pem_x509_certificate(server.server_cert_path.read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(map(str, names.get_values_for_type(x509.IPAddress))) == {"127.0.0.1"}
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+
+    for host in ("127.0.0.1", "localhost"):
+        dsn = psycopg2.extensions.make_dsn(
+            admin_url, host=host, sslmode="verify-full", sslrootcert=str(server.ca_cert_path)
+        )
+        connection = psycopg2.connect(dsn)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                assert cursor.fetchone() == (True,)
+                cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+                assert cursor.fetchone() == (1,)
+            assert connection.server_version // 10000 == 16
+        finally:
+            connection.close()
+
+    stop_server(server)
+    ensure_server(server)
+    assert server.ca_cert_path.read_bytes() == ca  # generated once, kept across restarts
+
+
+def test_logs_every_statement_with_its_session_when_asked(tmp_path: Path) -> None:
+    server = OwnServer(root=tmp_path / ".local", port=free_port(), log_statements=True)
+    try:
+        connection = psycopg2.connect(database_url(ensure_server(server)))
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 'logged marker'")
+            pid = connection.get_backend_pid()
+        finally:
+            connection.close()
+        log = server.log_path.read_text()
+    finally:
+        stop_server(server)
+
+    line = next(line for line in log.splitlines() if "logged marker" in line)
+    assert f"[{pid}] user=postgres db=streamcat app=" in line
+    assert "session=" in line
+    assert "LOG:  statement: SELECT 'logged marker'" in line
+
+
+def test_a_data_folder_of_another_major_version_is_refused_and_kept(server: OwnServer) -> None:
+    server.data_dir.mkdir(parents=True)
+    (server.data_dir / "PG_VERSION").write_text("15\n")
+
+    with pytest.raises(PostgresError, match=r"holds a PostgreSQL 15 cluster.*PostgreSQL 16"):
+        ensure_server(server)
+    assert (server.data_dir / "PG_VERSION").read_text() == "15\n"
+
+
+def test_a_running_server_without_the_asked_settings_is_not_reused(server: OwnServer) -> None:
+    ensure_server(server)
+    logging = OwnServer(root=server.root, port=server.port, log_statements=True)
+
+    with pytest.raises(PostgresError, match=r"'log_statement': 'none'.*stop it"):
+        ensure_server(logging)

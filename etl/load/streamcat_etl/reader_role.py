@@ -3,6 +3,10 @@
 Each swap brings in a brand-new `catalog` schema whose grants start empty, so the grant is
 repeated inside the swap's transaction: the readers never meet a catalog they may not read.
 Locally (no `READER_SECRET_ARN`) every function uses `DATABASE_URL` and this does nothing.
+
+The role is read-only by default (`default_transaction_read_only`, set on the role): every
+session it opens starts read-only without the client sending a `SET`, which would pin the
+client's connection in RDS Proxy (streamcat.db).
 """
 
 import json
@@ -30,6 +34,7 @@ def grant_readers(cursor: Cursor, settings: Settings, schema: str) -> str | None
     cursor.execute(
         sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(role), (login["password"],)
     )
+    cursor.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
     cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
     cursor.execute(
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(

@@ -25,7 +25,6 @@ import collections
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from streamcat.platforms import Platform
 from streamcat_etl import titles_fields as fields
@@ -62,8 +61,6 @@ class TitlesResult:
 
 
 MISSING_RATING = "g"
-
-T = TypeVar("T")
 
 (
     _SHOW_ID,
@@ -145,7 +142,7 @@ def _clean_row(
     )
 
 
-def _parsed(
+def _parsed[T](
     parse: Callable[[str, set[str]], T],
     row: list[str],
     raw: list[str],

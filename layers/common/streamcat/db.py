@@ -2,12 +2,18 @@
 
 A container serves one request at a time, so a pool would only hold idle connections;
 RDS Proxy does the pooling across containers in the cloud.
+
+Nothing here changes session state: RDS Proxy pins a client connection to one database
+connection for the rest of its session after a `SET`, an advisory lock, a temporary table, a
+named prepared statement, LISTEN or a holdable cursor, and a pinned connection is no longer
+shared. Autocommit is client-side in psycopg2 (no statement is sent), and read-only is a
+property of the `streamcat_reader` role (`ALTER ROLE ... SET default_transaction_read_only`,
+streamcat_etl.reader_role), not a `SET` from here.
 """
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -16,11 +22,11 @@ from streamcat.settings import Settings, get_settings
 
 _connection: psycopg2.extensions.connection | None = None
 
-T = TypeVar("T")
-
 
 def dsn(settings: Settings) -> str:
-    """The connection string: `DATABASE_URL` locally, Secrets Manager in the cloud."""
+    """The connection string: `DATABASE_URL` locally, exactly as given; in the cloud the login
+    from Secrets Manager, over TLS that verifies the server (`sslmode=verify-full`, which checks
+    the chain and the host name; `require` would accept any certificate)."""
     if settings.database_url:
         return settings.database_url
     if not (settings.db_secret_arn and settings.db_host):
@@ -34,8 +40,24 @@ def dsn(settings: Settings) -> str:
         dbname=settings.db_name,
         user=secret["username"],
         password=secret["password"],
-        sslmode="require",
+        sslmode="verify-full",
+        sslrootcert=ssl_root_cert(settings),
     )
+
+
+def ssl_root_cert(settings: Settings) -> str:
+    """The CA bundle that verifies the server: `DB_SSL_ROOT_CERT`, else certifi's bundle.
+
+    The functions connect through RDS Proxy, whose endpoint presents an ACM certificate chained
+    to Amazon Root CA 1-4, and those roots are in certifi's bundle (the Mozilla CA list): with
+    RDS Proxy the RDS CA bundle (rds-ca-*) is not needed, and is not even the right one. Set
+    `DB_SSL_ROOT_CERT` to connect to the instance directly (the RDS bundle) or, locally, to a
+    server with its own CA (local.postgres)."""
+    if settings.db_ssl_root_cert:
+        return settings.db_ssl_root_cert
+    import certifi
+
+    return certifi.where()
 
 
 def connect(settings: Settings | None = None) -> psycopg2.extensions.connection:
@@ -49,11 +71,13 @@ def connect(settings: Settings | None = None) -> psycopg2.extensions.connection:
 
 
 def shared_connection() -> psycopg2.extensions.connection:
-    """The container's connection, reopened when the last one broke."""
+    """The container's connection, reopened when the last one broke. Autocommit only:
+    `set_session(readonly=True)` would send a `SET` and pin the connection in RDS Proxy; the
+    reader role is read-only by default instead (see the module's docstring)."""
     global _connection
     if _connection is None or _connection.closed:
         _connection = connect()
-        _connection.set_session(readonly=True, autocommit=True)
+        _connection.autocommit = True
     return _connection
 
 
@@ -77,7 +101,7 @@ def read_cursor() -> Iterator[psycopg2.extensions.cursor]:
         raise
 
 
-def run_read(work: Callable[[psycopg2.extensions.cursor], T]) -> T:
+def run_read[T](work: Callable[[psycopg2.extensions.cursor], T]) -> T:
     """`work` on a read cursor. A reused connection that turns out broken (server restart, idle
     connection dropped by a proxy) is replaced and `work` retried once, so a warm container
     recovers without failing a request; a fresh connection that fails is not retried."""

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     db_port: int = 5432
     db_name: str = "streamcat"
     db_connect_timeout_s: int = Field(default=5, ge=1)
+    # The CA bundle that verifies the server's certificate (`sslmode=verify-full`) on the cloud
+    # path; unset, certifi's bundle, which holds RDS Proxy's roots (streamcat.db.ssl_root_cert).
+    db_ssl_root_cert: str | None = None
     # The ETL's only: the login of the read-only role the HTTP functions use in the cloud.
     reader_secret_arn: str | None = None
 
@@ -29,6 +32,9 @@ class Settings(BaseSettings):
     models_prefix: str = "models/"
 
     aws_endpoint_url: str | None = None
+    # The partition's domain (the template passes AWS::URLSuffix): `amazonaws.com`, or
+    # `amazonaws.com.cn` in the China regions.
+    aws_url_suffix: str = "amazonaws.com"
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )

@@ -81,7 +81,7 @@ class S3Reader:
             endpoint = urlsplit(self._settings.aws_endpoint_url)
             prefix = endpoint.path.rstrip("/")
             return endpoint.scheme, endpoint.netloc, f"{prefix}/{quote(bucket)}/{quoted_key}"
-        host = f"{bucket}.s3.{self._settings.aws_region}.amazonaws.com"
+        host = f"{bucket}.s3.{self._settings.aws_region}.{self._settings.aws_url_suffix}"
         return "https", host, f"/{quoted_key}"
 
 
