@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
-.PHONY: setup run test lint typecheck pytest invoke build package-sizes db-start db-stop \
+.PHONY: setup run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
 	bench bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
 
 ifneq ($(VENV_IS_313),yes)
@@ -33,7 +33,13 @@ setup: $(INSTALLED)
 
 ## The local stack with data loaded and the API serving at http://127.0.0.1:8000 (DATA=<folder> for real files).
 run: setup
-	$(BIN)/python -m local.stack $(if $(DATA),--data "$(DATA)") $(if $(RATINGS),--ratings $(RATINGS))
+	$(BIN)/python -m local.stack $(if $(DATA),--data "$(DATA)") $(if $(RATINGS),--ratings $(RATINGS)) \
+		$(if $(PORT),--port $(PORT)) $(if $(STATE),--state "$(STATE)")
+
+## The end-to-end suite against a deployed stack: make e2e STACK=<stack name> (AWS credentials from the usual places).
+e2e: setup
+	@test -n "$(STACK)" || { echo "make e2e STACK=<deployed stack name> (make test runs it locally)" >&2; exit 2; }
+	STREAMCAT_E2E_STACK="$(STACK)" $(BIN)/pytest tests/e2e
 
 ## Lint, format check, type check and the whole test suite (slow full-scale checks included).
 test: setup lint typecheck pytest

@@ -304,8 +304,7 @@ def check_serving(base_url: str) -> None:
         response = httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S)
     except httpx.TransportError as error:
         raise SystemExit(
-            f"no API answers at {base_url} ({error}); start it with `python -m local.stack`"
-            " or `python -m local.server`"
+            f"no API answers at {base_url} ({error}); start it with `make run`"
         ) from error
     if response.status_code != 200:
         raise SystemExit(f"{base_url}/health answered {response.status_code}: {response.text}")

@@ -15,9 +15,11 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +36,8 @@ OUT_DIR = REPO / "bench" / "out"
 `--out-dir`, so it does not replace the full-scale outputs there."""
 RESULTS_JSON = REPO / "bench" / "results.json"
 BENCH_TIMEOUT_S = 3600.0
-SERVER_START_TIMEOUT_S = 30.0
+# The stack serves once it has loaded the data and trained the model.
+STACK_START_TIMEOUT_S = 1800.0
 MB = 1024 * 1024
 
 
@@ -88,29 +91,37 @@ def _run_module(module: str, args: list[str], env: dict[str, str]) -> None:
 
 
 def _database_env() -> dict[str, str]:
-    """DATABASE_URL for the benches: the configured one, or the project's own server."""
+    """DATABASE_URL for the benches: the configured one, or the project's own server (with
+    its CA, so the stack's functions connect as in the cloud: Secrets Manager, TLS)."""
     env = dict(os.environ)
     if not env.get("DATABASE_URL"):
-        from local.postgres import database_url, ensure_server
+        from local.postgres import database_url, default_server, ensure_server
 
-        env["DATABASE_URL"] = database_url(ensure_server())
+        server = default_server()
+        env["DATABASE_URL"] = database_url(ensure_server(server))
+        env["DB_SSL_ROOT_CERT"] = str(server.ca_cert_path)
     return env
 
 
 @contextmanager
-def _local_api(env: dict[str, str]) -> Iterator[str]:
-    """`python -m local.server` on a free loopback port, stopped afterwards."""
+def _local_api(env: dict[str, str], ratings: int) -> Iterator[str]:
+    """The local stack as `make run` runs it (data loaded through the ETL, the API through
+    the functions' containers), on free loopback ports, stopped afterwards."""
     port = _free_port()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "local.server", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "local.stack", "--ratings", str(ratings)),
+            *("--port", str(port), "--state", str(scratch / "stack.json")),
+        ],
         cwd=REPO,
-        env=env,
+        env={**env, "STREAMCAT_S3_PORT": str(_free_port())},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        deadline = time.monotonic() + STACK_START_TIMEOUT_S
         while True:
             try:
                 if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
@@ -118,12 +129,13 @@ def _local_api(env: dict[str, str]) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local API did not start on {base_url}")
-            time.sleep(0.2)
+                raise RuntimeError(f"the local stack did not serve on {base_url}")
+            time.sleep(1)
         yield base_url
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=60)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -146,7 +158,7 @@ def run_queries(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]
 
 def run_load(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     out = args.out_dir / "load.json"
-    with _local_api(env) as base_url:
+    with _local_api(env, args.ratings) as base_url:
         extra = ["--base-url", base_url, "--duration", str(args.load_duration)]
         _run_module("bench.load", [*extra, "--out", str(out)], env)
     return _read(out)

@@ -5,7 +5,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-FAKE_ACCOUNT = "000000000000"
+from local.template import LOCAL_ACCOUNT
 
 
 @dataclass
@@ -22,7 +22,7 @@ class LocalLambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{FAKE_ACCOUNT}:function:{self.function_name}"
+        return f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{self.function_name}"
 
     @property
     def log_group_name(self) -> str:

@@ -12,6 +12,7 @@ directly); once loaded, the API is served until Ctrl-C or SIGTERM.
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -32,7 +33,7 @@ from local.functions import (
     function_spec,
 )
 from local.iam import client
-from local.template import REPO, load_template
+from local.template import DEFAULT_TEMPLATE, REPO, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
 from streamcat.settings import get_settings
@@ -400,13 +401,32 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _stop_with_the_parent() -> None:
+    """`make run` passes no signal on: a SIGTERM to make ends make alone. On Linux the kernel
+    then tells this process (PR_SET_PDEATHSIG), which stops as on its own SIGTERM."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent went before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run(
-    data: Path | None, n_ratings: int, port: int, upload_data: bool = True, state: Path = STATE_FILE
+    data: Path | None,
+    n_ratings: int,
+    port: int,
+    upload_data: bool = True,
+    state: Path = STATE_FILE,
+    template_path: Path = DEFAULT_TEMPLATE,
 ) -> None:
     """Provision, load (unless `upload_data` is off: then whoever holds `state` uploads), serve."""
     files = find_data(data) if data else None
     _stop_on_sigterm()
-    template = load_template()
+    _stop_with_the_parent()
+    template = load_template(template_path)
     with ExitStack() as stack:
         database = _database(stack)
         endpoint = _start_moto(stack)
@@ -476,6 +496,12 @@ def main(argv: list[str] | None = None) -> int:
         help="provision and serve without uploading data (the end-to-end tests upload their own)",
     )
     parser.add_argument(
+        "--template",
+        type=Path,
+        default=DEFAULT_TEMPLATE,
+        help="the SAM template whose resources and roles to play (default %(default)s)",
+    )
+    parser.add_argument(
         "--state",
         type=Path,
         default=STATE_FILE,
@@ -486,7 +512,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--ratings must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run(args.data, args.ratings, args.port, upload_data=args.upload, state=args.state)
+        run(
+            args.data,
+            args.ratings,
+            args.port,
+            upload_data=args.upload,
+            state=args.state,
+            template_path=args.template,
+        )
     except (DataFolderError, postgres.PostgresError, s3.LocalS3Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

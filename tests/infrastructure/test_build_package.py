@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from local.invoke import function_names, function_spec, load_template
+from local.functions import function_names, function_spec
 from local.package_sizes import built_functions, measure, report
+from local.template import load_template
 
 pytestmark = pytest.mark.slow
 

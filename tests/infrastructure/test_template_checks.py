@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from local.invoke import function_names, function_spec, load_template
+from local.functions import function_names, function_spec
+from local.template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO / "template.yaml"

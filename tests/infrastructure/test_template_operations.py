@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from local.invoke import function_names, load_template
+from local.functions import function_names
+from local.template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(REPO / "template.yaml")

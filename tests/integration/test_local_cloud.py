@@ -1,7 +1,6 @@
 """The local AWS made from template.yaml, with IAM enforced as AWS enforces it: each function's
 role allows what the template grants and nothing more, over HTTP against moto."""
 
-import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +12,7 @@ from local.cloud import DatabaseLogin, LocalCloud, provision
 from local.iam import Credentials, client
 from local.s3 import MotoServer, start_moto
 from local.template import load_template
-from tests.support.local import free_port
+from tests.support.local import free_port, without_action
 
 REGION = "us-east-1"
 LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
@@ -132,24 +131,10 @@ def test_unknown_credentials_are_refused(cloud: LocalCloud) -> None:
         s3.list_buckets()
 
 
-def _without_action(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
-    """A copy of the template whose function is no longer granted `action`."""
-    changed = copy.deepcopy(template)
-    for policy in changed["Resources"][function]["Properties"]["Policies"]:
-        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            actions = (
-                statement["Action"]
-                if isinstance(statement["Action"], list)
-                else [statement["Action"]]
-            )
-            statement["Action"] = [a for a in actions if a != action] or ["s3:GetObjectTagging"]
-    return changed
-
-
 def test_a_grant_removed_from_the_template_is_denied_locally() -> None:
     """The proof that local runs fail where AWS would: the same upload read by version, with
     the template's s3:GetObjectVersion grant and without it."""
-    template = _without_action(load_template(), "EtlFunction", "s3:GetObjectVersion")
+    template = without_action(load_template(), "EtlFunction", "s3:GetObjectVersion")
     server = start_moto(free_port())
     try:
         cloud = provision(template, server.endpoint, REGION, LOGIN)

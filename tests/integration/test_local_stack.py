@@ -1,43 +1,31 @@
-"""`python -m local.stack`: the data folder check, and the run from upload to serving with
-stand-in handlers (the real ETL and training handlers have their own tests)."""
+"""`python -m local.stack` and `make run`: the data folder check; the stack run as a user runs
+it, stopped by SIGTERM with nothing left behind; and the proof that a permission missing from
+the template fails the local stack as it would fail in AWS."""
 
 import json
-import os
+import socket
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 
-from local import stack
-from local.s3 import apply_environment, local_environment
+from local.iam import client
+from local.postgres import OwnServer
 from local.stack import DataFolderError, find_data
-from local.trigger import TriggerSettings
+from local.template import load_template
 from streamcat.platforms import TITLES_FILES
-from tests.support.catalog import create_catalog, known_titles
-from tests.support.local import free_port
+from tests.support.local import (
+    running_stack,
+    stack_environment,
+    stop_stack,
+    without_action,
+)
 
-ETL_KEYS: list[str] = []
-TRAIN_KEYS: list[str] = []
-
-
-def fake_etl(event: dict[str, Any], context: Any) -> None:
-    """Records the uploaded keys and writes interactions, as the ETL does."""
-    from streamcat.storage import s3_client
-
-    keys = _keys(event)
-    ETL_KEYS.extend(keys)
-    if keys:
-        s3_client().put_object(Bucket="streamcat-data", Key="curated/interactions/v1.npz", Body=b"")
-
-
-def fake_train(event: dict[str, Any], context: Any) -> None:
-    TRAIN_KEYS.extend(_keys(event))
-
-
-def _keys(event: dict[str, Any]) -> list[str]:
-    bodies = [json.loads(record["body"]) for record in event["Records"]]
-    return [unquote_plus(r["s3"]["object"]["key"]) for b in bodies for r in b.get("Records", [])]
+DEAD_LETTER_TIMEOUT_S = 90.0
 
 
 def _data_folder(root: Path, ratings: list[str]) -> Path:
@@ -72,37 +60,100 @@ def test_data_folder_finds_titles_subfolder_and_orders_ratings(tmp_path: Path) -
     assert keys[4:] == ["raw/ratings/1.csv", "raw/ratings/2.csv", "raw/ratings/10.csv"]
 
 
-def test_run_uploads_and_the_notifications_trigger_the_handlers(
-    tmp_path: Path,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    create_catalog(database_url, known_titles())  # an earlier run's, with its S3 now gone
-    data = _data_folder(tmp_path, ["1.csv", "2.csv"])
-    monkeypatch.setattr(stack, "ETL_HANDLER", f"{__name__}.fake_etl")
-    monkeypatch.setattr(stack, "TRAIN_HANDLER", f"{__name__}.fake_train")
-    monkeypatch.setattr(stack, "TRIGGER_SETTINGS", TriggerSettings(batching_window_s=0.2))
-    served: list[int] = []
-    monkeypatch.setattr("local.server.serve", served.append)
-    for name in [*local_environment("", "", ""), "DATABASE_URL"]:  # run() exports these
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("STREAMCAT_S3_PORT", str(free_port()))
-    apply_environment({})  # settings and clients cached by earlier tests must not leak in
-    ETL_KEYS.clear()
-    TRAIN_KEYS.clear()
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
+
+def _health(api_url: str) -> int:
     try:
-        stack.run(data, n_ratings=1, port=8123)
-    finally:
-        monkeypatch.undo()
-        apply_environment({})  # drop settings and clients cached from the stack's environment
+        with urllib.request.urlopen(f"{api_url}/health", timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
-    assert sorted(ETL_KEYS) == sorted(key for _, key in find_data(data).uploads("raw/"))
-    assert TRAIN_KEYS and set(TRAIN_KEYS) == {"curated/interactions/v1.npz"}
-    assert served == [8123]
-    out = capsys.readouterr().out
-    assert "No catalog is loaded" in out
-    assert "http://127.0.0.1:8123/docs" in out
+
+@pytest.mark.slow
+def test_make_run_loads_serves_and_leaves_nothing_behind_on_sigterm(
+    own_server: OwnServer, database_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM to make ends make alone (it passes no signal on): the stack must still stop its
+    moto server, its containers and its state file, so the next `make run` starts."""
+    environment = stack_environment(database_url, own_server.ca_cert_path)
+    moto_port = int(environment["STREAMCAT_S3_PORT"])
+    with running_stack(
+        ["RATINGS=20000"], environment, tmp_path, through_make=True, timeout=600
+    ) as stack:
+        assert _health(stack.api_url) == 200, stack.log_tail()  # it serves once loaded
+        cloud = stack.cloud()
+        assert cloud.outputs["ApiUrl"] == f"{stack.api_url}/"
+        state = stack.state
+
+        assert stop_stack(stack) != 0  # make reports its child's end by signal
+
+        deadline = time.monotonic() + 30
+        while _processes_of(moto_port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert _processes_of(moto_port) == [], stack.log_tail()
+    assert _port_is_free(moto_port)
+    assert not state.exists()
+
+
+def _processes_of(moto_port: int) -> list[int]:
+    """Processes of the stack: the stack itself and moto (STREAMCAT_S3_PORT) and the function
+    containers (AWS_ENDPOINT_URL) all name the moto port in their environment."""
+    found = []
+    markers = (f"STREAMCAT_S3_PORT={moto_port}\0", f"127.0.0.1:{moto_port}\0")
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            variables = environ.read_bytes().decode(errors="replace")
+            if any(marker in variables for marker in markers):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def _without_version_reads(template_path: Path) -> dict[str, Any]:
+    """A copy of the template whose ETL may no longer read object versions, with a short
+    batching window so the failure shows in seconds."""
+    template = without_action(load_template(template_path), "EtlFunction", "s3:GetObjectVersion")
+    template["Resources"]["EtlEventSource"]["Properties"]["MaximumBatchingWindowInSeconds"] = 1
+    return template
+
+
+def test_a_grant_removed_from_the_template_fails_the_local_stack(
+    own_server: OwnServer, database_url: str, tmp_path: Path
+) -> None:
+    """The upload is read by version, as S3's events ask; without s3:GetObjectVersion the
+    ETL's role is denied, the message is retried and lands in the dead-letter queue, and no
+    catalog is served: what AWS would do with that template."""
+    repo_template = Path(__file__).resolve().parents[2] / "template.yaml"
+    changed = tmp_path / "template.yaml"
+    changed.write_text(json.dumps(_without_version_reads(repo_template)))  # JSON is YAML
+    environment = stack_environment(database_url, own_server.ca_cert_path)
+    with running_stack(["--no-upload", "--template", str(changed)], environment, tmp_path) as stack:
+        cloud = stack.cloud()
+        s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
+        s3.put_object(
+            Bucket=cloud.outputs["DataBucketName"], Key="raw/ratings/1.csv", Body=b"userId\n"
+        )
+        sqs = client("sqs", cloud.endpoint_url, cloud.region, cloud.deployer)
+        dead_letters = cloud.outputs["RawUploadsDeadLetterQueueUrl"]
+        deadline = time.monotonic() + DEAD_LETTER_TIMEOUT_S
+        messages: list[Any] = []
+        while not messages and time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=dead_letters, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+
+        assert messages, stack.log_tail()
+        (record,) = json.loads(messages[0]["Body"])["Records"]
+        assert unquote_plus(record["s3"]["object"]["key"]) == "raw/ratings/1.csv"
+        assert "AccessDenied" in stack.log_tail()
+        assert _health(stack.api_url) == 503

@@ -1,6 +1,7 @@
 """Helpers for the local stack's tests: free loopback ports, SQS reads, and the stack run as
 a user runs it (a process of its own)."""
 
+import copy
 import os
 import signal
 import socket
@@ -102,19 +103,16 @@ def running_stack(
     arguments: list[str],
     environment: Mapping[str, str],
     scratch: Path,
-    command: list[str] | None = None,
+    through_make: bool = False,
+    timeout: float = STACK_START_TIMEOUT_S,
 ) -> Iterator[StackProcess]:
-    """Start the stack, wait until its API answers, and SIGTERM it at the end."""
+    """Start the stack (`python -m local.stack ARGUMENTS`, or `make run ARGUMENTS`), wait until
+    its API answers, and SIGTERM it at the end."""
     port, state, log = free_port(), scratch / "stack.json", scratch / "stack.log"
-    command = command or [
-        sys.executable,
-        "-m",
-        "local.stack",
-        "--port",
-        str(port),
-        "--state",
-        str(state),
-    ]
+    if through_make:
+        command = ["make", "-s", "run", f"PORT={port}", f"STATE={state}"]
+    else:
+        command = [sys.executable, "-m", "local.stack", "--port", str(port), "--state", str(state)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, *arguments],
@@ -125,14 +123,14 @@ def running_stack(
         )
     running = StackProcess(process, state, f"http://127.0.0.1:{port}", log)
     try:
-        _wait_until_serving(running)
+        _wait_until_serving(running, timeout)
         yield running
     finally:
         stop_stack(running)
 
 
-def _wait_until_serving(stack: StackProcess) -> None:
-    deadline = time.monotonic() + STACK_START_TIMEOUT_S
+def _wait_until_serving(stack: StackProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stack.process.poll() is not None:
             raise AssertionError(
@@ -145,9 +143,7 @@ def _wait_until_serving(stack: StackProcess) -> None:
             return  # it answers (503 before the first load)
         except OSError:
             time.sleep(0.5)
-    raise AssertionError(
-        f"the stack did not serve in {STACK_START_TIMEOUT_S:.0f} s:\n{stack.log_tail()}"
-    )
+    raise AssertionError(f"the stack did not serve in {timeout:.0f} s:\n{stack.log_tail()}")
 
 
 def stop_stack(stack: StackProcess, timeout: float = 60.0) -> int:
@@ -160,3 +156,15 @@ def stop_stack(stack: StackProcess, timeout: float = 60.0) -> int:
             stack.process.kill()
             stack.process.wait()
     return stack.process.returncode
+
+
+def without_action(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
+    """A copy of the template whose function is no longer granted `action` (a statement left
+    with no action keeps a harmless one, as IAM needs one)."""
+    changed = copy.deepcopy(template)
+    for policy in changed["Resources"][function]["Properties"]["Policies"]:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            granted = statement["Action"]
+            actions = granted if isinstance(granted, list) else [granted]
+            statement["Action"] = [a for a in actions if a != action] or ["s3:GetObjectTagging"]
+    return changed

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     # The ETL's only: the login of the read-only role the HTTP functions use in the cloud.
     reader_secret_arn: str | None = None
 
-    data_bucket: str = "streamcat-data"
+    data_bucket: str = "streamcat-local"
     raw_prefix: str = "raw/"
     curated_prefix: str = "curated/"
     quarantine_prefix: str = "quarantine/"
