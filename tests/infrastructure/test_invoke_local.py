@@ -21,6 +21,7 @@ from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.catalog import drop_catalog
 from tests.support.etl import ratings_csv
+from tests.support.local import LAMBDA_SQS_RECORD_FIELDS
 from tests.support.titles import csv_bytes, title_row
 
 REPO = Path(__file__).resolve().parents[2]
@@ -290,17 +291,7 @@ def test_background_sample_events_are_sqs_batches_of_s3_notifications(name: str)
     version and sequencer belong to one particular upload (the ETL asks S3 for them)."""
     event = _sample_event(name)
     (record,) = event["Records"]
-    assert record.keys() == {
-        "messageId",
-        "receiptHandle",
-        "body",
-        "attributes",
-        "messageAttributes",
-        "md5OfBody",
-        "eventSource",
-        "eventSourceARN",
-        "awsRegion",
-    }
+    assert record.keys() == LAMBDA_SQS_RECORD_FIELDS
     assert record["eventSource"] == "aws:sqs"
     assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
     (notification,) = json.loads(record["body"])["Records"]

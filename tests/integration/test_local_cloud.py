@@ -8,28 +8,18 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.cloud import LocalCloud
 from local.iam import Credentials, client
-from local.s3 import MotoServer, start_moto
 from local.template import load_template
-from tests.support.local import free_port, without_action
+from tests.support.local import provisioned_cloud, without_action
 
 REGION = "us-east-1"
-LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = start_moto(free_port())
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def cloud(moto: MotoServer) -> LocalCloud:
-    return provision(load_template(), moto.endpoint, REGION, LOGIN)
+def cloud() -> Iterator[LocalCloud]:
+    with provisioned_cloud() as provisioned:
+        yield provisioned
 
 
 def _as(cloud: LocalCloud, service: str, who: str) -> Any:
@@ -135,14 +125,10 @@ def test_a_grant_removed_from_the_template_is_denied_locally() -> None:
     """The proof that local runs fail where AWS would: the same upload read by version, with
     the template's s3:GetObjectVersion grant and without it."""
     template = without_action(load_template(), "EtlFunction", "s3:GetObjectVersion")
-    server = start_moto(free_port())
-    try:
-        cloud = provision(template, server.endpoint, REGION, LOGIN)
+    with provisioned_cloud(template) as cloud:
         version = _upload(cloud, "raw/ratings/1.csv")
         s3 = _as(cloud, "s3", "EtlFunction")
         bucket = cloud.outputs["DataBucketName"]
 
         assert s3.get_object(Bucket=bucket, Key="raw/ratings/1.csv")
         assert _denied(s3.get_object, Bucket=bucket, Key="raw/ratings/1.csv", VersionId=version)
-    finally:
-        server.stop()

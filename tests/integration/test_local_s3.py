@@ -8,7 +8,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.cloud import LocalCloud, provision
 from local.iam import client
 from local.s3 import (
     GenuineS3Events,
@@ -19,22 +19,18 @@ from local.s3 import (
     version_lookup,
 )
 from local.template import load_template
-from tests.support.local import free_port, receive_all
+from tests.support.local import UNUSED_LOGIN, free_port, provisioned_cloud, receive_all
 
 BUCKET = "streamcat-local"
 REGION = "us-east-1"
 KEY = "raw/titles/my file+1 (copy)=2.csv"
-LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
 
 
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
     """A new moto server with the template's resources (each test sees S3's test events)."""
-    server = start_moto(free_port())
-    try:
-        yield provision(load_template(), server.endpoint, REGION, LOGIN)
-    finally:
-        server.stop()
+    with provisioned_cloud() as provisioned:
+        yield provisioned
 
 
 def _clients(cloud: LocalCloud) -> tuple[Any, Any]:
@@ -100,7 +96,7 @@ def test_interactions_prefix_has_its_own_queue_and_other_prefixes_none(
 
 def test_refuses_to_provision_a_remote_endpoint() -> None:
     with pytest.raises(LocalS3Error, match="not a loopback endpoint"):
-        provision(load_template(), "https://s3.us-east-1.amazonaws.com", REGION, LOGIN)
+        provision(load_template(), "https://s3.us-east-1.amazonaws.com", REGION, UNUSED_LOGIN)
 
 
 def test_taken_port_is_a_clear_error() -> None:

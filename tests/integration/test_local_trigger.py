@@ -11,9 +11,9 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.cloud import LocalCloud
 from local.iam import client
-from local.s3 import GenuineS3Events, MotoServer, start_moto, version_lookup
+from local.s3 import GenuineS3Events, version_lookup
 from local.template import load_template
 from local.trigger import (
     EventSourceMapping,
@@ -22,10 +22,9 @@ from local.trigger import (
     TriggerSettings,
     event_source_mappings,
 )
-from tests.support.local import free_port, receive_all
+from tests.support.local import LAMBDA_SQS_RECORD_FIELDS, provisioned_cloud, receive_all
 
 REGION = "us-east-1"
-LOGIN = DatabaseLogin(host="127.0.0.1", port=5432, username="postgres", password="", dbname="x")
 
 
 class RecordingFunction:
@@ -59,17 +58,9 @@ class RecordingFunction:
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    server = start_moto(free_port())
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def cloud(moto: MotoServer) -> LocalCloud:
-    return provision(load_template(), moto.endpoint, REGION, LOGIN)
+def cloud() -> Iterator[LocalCloud]:
+    with provisioned_cloud() as provisioned:
+        yield provisioned
 
 
 @pytest.fixture
@@ -101,6 +92,19 @@ def _trigger(cloud: LocalCloud, function: Invoke, settings: TriggerSettings) -> 
     )
 
 
+def _deliver(
+    cloud: LocalCloud, function: Invoke, settings: TriggerSettings, *keys: str
+) -> SqsTrigger:
+    """Upload `keys` and let the trigger run until the queue is empty."""
+    trigger = _trigger(cloud, function, settings).start()
+    try:
+        _put(cloud, *keys)
+        trigger.wait_until_idle(timeout=30)
+    finally:
+        trigger.stop()
+    return trigger
+
+
 def _put(cloud: LocalCloud, *keys: str) -> None:
     s3 = client("s3", cloud.endpoint_url, REGION, cloud.deployer)
     for key in keys:
@@ -127,27 +131,12 @@ def test_uploads_reach_the_function_in_lambda_sqs_batches(
 ) -> None:
     function = RecordingFunction()
     keys = [f"raw/ratings/{n}.csv" for n in range(1, 12)] + ["raw/titles/a b+c.csv"]
-    trigger = _trigger(cloud, function, etl_mapping.settings).start()
-    try:
-        _put(cloud, *keys)
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    trigger = _deliver(cloud, function, etl_mapping.settings, *keys)
 
     assert sorted(function.keys()) == sorted(keys)
     assert len(function.events) < len(keys)  # batched, not one invocation per upload
     record = function.events[0]["Records"][0]
-    assert record.keys() == {
-        "messageId",
-        "receiptHandle",
-        "body",
-        "attributes",
-        "messageAttributes",
-        "md5OfBody",
-        "eventSource",
-        "eventSourceARN",
-        "awsRegion",
-    }
+    assert record.keys() == LAMBDA_SQS_RECORD_FIELDS
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"] == cloud.resources["RawUploadsQueue"]["Arn"]
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
@@ -176,12 +165,7 @@ def test_a_raising_function_gets_the_batch_again(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
     function = RecordingFunction(raise_first=1)
-    trigger = _trigger(cloud, function, etl_mapping.settings).start()
-    try:
-        _put(cloud, "raw/ratings/1.csv")
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    trigger = _deliver(cloud, function, etl_mapping.settings, "raw/ratings/1.csv")
 
     first, second = function.events
     assert first["Records"][0]["messageId"] == second["Records"][0]["messageId"]
@@ -194,12 +178,7 @@ def test_reported_failures_alone_are_retried_then_dead_lettered(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
     function = RecordingFunction(fail={"bad.csv"})
-    trigger = _trigger(cloud, function, etl_mapping.settings).start()
-    try:
-        _put(cloud, "raw/ratings/bad.csv", "raw/ratings/good.csv")
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    _deliver(cloud, function, etl_mapping.settings, "raw/ratings/bad.csv", "raw/ratings/good.csv")
 
     redrive = load_template()["Resources"]["RawUploadsQueue"]["Properties"]["RedrivePolicy"]
     assert function.keys().count("raw/ratings/bad.csv") == redrive["maxReceiveCount"]
@@ -215,12 +194,7 @@ def test_without_report_batch_item_failures_a_returned_list_is_ignored(
     """As in AWS: the mapping must opt in, or a successful invocation deletes the batch."""
     function = RecordingFunction(fail={"bad.csv"})
     settings = replace(etl_mapping.settings, report_batch_item_failures=False)
-    trigger = _trigger(cloud, function, settings).start()
-    try:
-        _put(cloud, "raw/ratings/bad.csv")
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    trigger = _deliver(cloud, function, settings, "raw/ratings/bad.csv")
 
     assert function.keys() == ["raw/ratings/bad.csv"]
     assert (trigger.stats.failed, trigger.stats.handled) == (0, 1)
@@ -237,12 +211,7 @@ def test_a_failure_naming_no_message_of_the_batch_fails_it_whole(
             return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
         return {"batchItemFailures": []}
 
-    trigger = _trigger(cloud, function, etl_mapping.settings).start()
-    try:
-        _put(cloud, "raw/ratings/1.csv")
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    _deliver(cloud, function, etl_mapping.settings, "raw/ratings/1.csv")
 
     assert calls == [1, 1]
 
@@ -263,12 +232,7 @@ def test_batches_run_concurrently_up_to_the_maximum(
             running -= 1
 
     settings = replace(etl_mapping.settings, batch_size=1)
-    trigger = _trigger(cloud, slow, settings).start()
-    try:
-        _put(cloud, *(f"raw/ratings/{n}.csv" for n in range(4)))
-        trigger.wait_until_idle(timeout=30)
-    finally:
-        trigger.stop()
+    _deliver(cloud, slow, settings, *(f"raw/ratings/{n}.csv" for n in range(4)))
 
     assert most == etl_mapping.settings.maximum_concurrency == 2
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local.cloud import LocalCloud
+from local.cloud import DatabaseLogin, LocalCloud, provision
 from local.s3 import FAKE_CREDENTIALS, MotoServer, start_moto
+from local.template import load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -168,3 +169,31 @@ def without_action(template: dict[str, Any], function: str, action: str) -> dict
             actions = granted if isinstance(granted, list) else [granted]
             statement["Action"] = [a for a in actions if a != action] or ["s3:GetObjectTagging"]
     return changed
+
+
+# The local stack's resources need a database only as data (the master secret's login).
+UNUSED_LOGIN = DatabaseLogin(
+    host="127.0.0.1", port=5432, username="postgres", password="", dbname="streamcat"
+)
+# The fields of one record of the SQS event Lambda's event source mapping builds.
+LAMBDA_SQS_RECORD_FIELDS = {
+    "messageId",
+    "receiptHandle",
+    "body",
+    "attributes",
+    "messageAttributes",
+    "md5OfBody",
+    "eventSource",
+    "eventSourceARN",
+    "awsRegion",
+}
+
+
+@contextmanager
+def provisioned_cloud(template: dict[str, Any] | None = None) -> Iterator[LocalCloud]:
+    """A new moto server holding the template's resources, IAM enforced."""
+    server = start_moto(free_port())
+    try:
+        yield provision(template or load_template(), server.endpoint, "us-east-1", UNUSED_LOGIN)
+    finally:
+        server.stop()
