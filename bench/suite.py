@@ -3,8 +3,8 @@
 `python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
 [--only etl,queries,load,recommendations,evaluate,package_sizes] [--out-dir DIR] [--results F]`
 
-Runs bench.etl, bench.queries, bench.load (against a local API server it starts on a free
-loopback port), bench.recommendations, bench.evaluate and local.package_sizes (when a SAM build
+Runs bench.etl, bench.queries, bench.load (against the local stack, which it starts on free
+loopback ports with the data loaded), bench.recommendations, bench.evaluate and local.package_sizes (when a SAM build
 exists), each whose module exists. Writes `bench/results.json` (every bench's output and the
 comparisons), `bench/results.md` (each comparison as absolute numbers and a ratio to its
 baseline) and `bench/results.png`. A bench that fails is recorded with its error and the suite
