@@ -18,10 +18,9 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 
-from local.functions import FunctionError
+from local.functions import FunctionError, Invoke
 from local.template import LocalStack, resources_of_type
 
-Invoke = Callable[[dict[str, Any]], Any]
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from typing import Any
 from local.lambda_context import LocalLambdaContext
 from local.template import LOCAL_STACK_NAME, LocalStack, TemplateError
 
+Invoke = Callable[[dict[str, Any]], Any]
+"""A function as its callers see it: an event in, the response out (FunctionError on failure)."""
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
 # What a Lambda container's environment has besides the function's own variables.
@@ -282,7 +284,13 @@ class FunctionPool:
             if self._idle:
                 return self._idle.pop()
             self._started += 1
-        return FunctionProcess(self.spec, self._environment)
+        try:
+            return FunctionProcess(self.spec, self._environment)
+        except BaseException:
+            with self._available:
+                self._started -= 1
+                self._available.notify()
+            raise
 
     def _release(self, container: FunctionProcess) -> None:
         with self._available:

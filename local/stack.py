@@ -392,8 +392,9 @@ def serve(app: ApiGateway, port: int) -> None:
 
 
 def _stop_on_sigterm() -> None:
-    """SIGTERM (a `kill`, or make forwarding its own) unwinds like Ctrl-C, so every server
-    and container this run started is stopped; uvicorn takes the signal over while serving."""
+    """SIGTERM (a `kill`, a service manager, or the kernel when make goes) unwinds like Ctrl-C,
+    so every server and container this run started is stopped; uvicorn takes the signal over
+    while serving and returns, which unwinds the same way."""
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)

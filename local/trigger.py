@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from local.functions import Invoke
 from local.template import LocalStack, resources_of_type
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueOutputTypeDef, MessageTypeDef
 
-Invoke = Callable[[dict[str, Any]], Any]
 BodyTransform = Callable[[str, str], str]
 SQS_RECEIVE_LIMIT = 10
 # AWS's defaults for an SQS mapping that does not say.

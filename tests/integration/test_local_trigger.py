@@ -12,12 +12,12 @@ from urllib.parse import unquote_plus
 import pytest
 
 from local.cloud import LocalCloud
+from local.functions import Invoke
 from local.iam import client
 from local.s3 import GenuineS3Events, version_lookup
 from local.template import load_template
 from local.trigger import (
     EventSourceMapping,
-    Invoke,
     SqsTrigger,
     TriggerSettings,
     event_source_mappings,
