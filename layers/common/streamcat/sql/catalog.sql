@@ -49,8 +49,11 @@ CREATE TABLE titles (
     description   text,
     score         double precision,              -- mean rating; NULL when nobody rated it
     votes         integer NOT NULL DEFAULT 0,
-    -- Computed by PostgreSQL from `title`, so titles carried over from an older catalog get it too.
-    search_title  text NOT NULL GENERATED ALWAYS AS (search_text(title)) STORED
+    -- Computed by PostgreSQL from `title`, so titles carried over from an older catalog get them
+    -- too: the search form, and its words (no stemming, no stop words) for GET /titles.
+    search_title  text NOT NULL GENERATED ALWAYS AS (search_text(title)) STORED,
+    search_words  tsvector NOT NULL
+        GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text(title))) STORED
 );
 
 -- One row per (title, list member): exact-match lookups ('niger' never matches 'nigeria'),

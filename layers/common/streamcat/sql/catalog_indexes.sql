@@ -11,10 +11,10 @@ CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, mem
 CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
 CREATE INDEX title_genres_genre ON title_genres (genre);
 
--- GET /titles: the words of a title (full text, 'simple': no stemming, no stop words), close
--- spellings (trigrams; `%` and `<%` use them), the list filters as exact members, and the keys
--- its sorts page through. GET /titles/{id}: the copies of a title (same search form and year).
-CREATE INDEX titles_search_words ON titles USING gin (to_tsvector('simple', search_title));
+-- GET /titles: the words of a title, close spellings (trigrams, for `<%`), the list filters as
+-- exact members, and the keys its sorts page through. GET /titles/{id}: the copies of a title
+-- (same search form and release year).
+CREATE INDEX titles_search_words ON titles USING gin (search_words);
 CREATE INDEX titles_search_trigrams ON titles USING gin (search_title public.gin_trgm_ops);
 CREATE INDEX titles_copies ON titles (search_title, release_year);
 CREATE INDEX titles_genres ON titles USING gin (genres);
