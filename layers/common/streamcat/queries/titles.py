@@ -5,8 +5,9 @@ from the same snapshot, so a page never mixes two catalogs and the caller can re
 another version. Pages are keyset pages: each sort orders by two keys and the id, and the next
 page starts strictly after the last row's (key0, key1, id), whatever was loaded in between.
 
-`q` is compared in its search form (`search_text`, as the titles' `search_title`), asked of
-PostgreSQL once by `search_form` so the page's statement holds it as a constant. Sort keys
+`q` is compared in its search form (`search_text`, as the titles' `search_title`) and its
+words, computed once by the statement (CTE `query`) and used as parameters of the index
+conditions, so neither is re-planned nor re-computed per row. Sort keys
 (nulls always last): relevance is (tier, -word similarity): 0 the exact title, 1 every word of
 `q`, 2 a close spelling: `q` similar to a part of the title by trigrams (`<%`, at pg_trgm's
 default threshold, never changed by a `SET`), the closest first. Whole-title similarity (`%`)
@@ -15,7 +16,7 @@ date_added are (is-null flag, value); the others (value, 0).
 """
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -76,10 +77,11 @@ class Page(NamedTuple):
     """The keys of the page's last row when another page follows, else None."""
 
 
-_WORDS = "t.search_words @@ plainto_tsquery('simple', %(q)s)"
-_SIMILAR = "%(q)s <%% t.search_title"
-_TIER = f"CASE WHEN t.search_title = %(q)s THEN 0 WHEN {_WORDS} THEN 1 ELSE 2 END"
-_CLOSENESS = "-word_similarity(%(q)s, t.search_title)"
+_TEXT = "(SELECT text FROM query)"
+_WORDS = "t.search_words @@ (SELECT words FROM query)"
+_SIMILAR = f"{_TEXT} <%% t.search_title"
+_TIER = f"CASE WHEN t.search_title = {_TEXT} THEN 0 WHEN {_WORDS} THEN 1 ELSE 2 END"
+_CLOSENESS = f"-word_similarity({_TEXT}, t.search_title)"
 
 # Per sort: the SQL of key0 and key1 for ascending and descending order, and their SQL types.
 _KEYS: dict[Sort, tuple[str, str, str, str, str]] = {
@@ -121,7 +123,11 @@ _CONDITIONS: dict[str, str] = {
 }
 
 _PAGE = """
-WITH matches AS MATERIALIZED (
+WITH query AS MATERIALIZED (
+    SELECT text, plainto_tsquery('simple', text) AS words
+    FROM (SELECT catalog.search_text(%(q)s) AS text) AS q
+),
+matches AS MATERIALIZED (
     SELECT t.id, t.title, t.platform, t.type, t.release_year, t.score, t.votes,
            {key0} AS key0, {key1} AS key1
     FROM catalog.titles AS t
@@ -172,14 +178,6 @@ def page_args(filters: Filters, limit: int, after: Keys | None) -> dict[str, Any
     return args
 
 
-def search_form(cursor: extensions.cursor, text: str) -> str:
-    """`text` as titles are searched: the catalog's own `search_text`, its one definition."""
-    cursor.execute("SELECT catalog.search_text(%(text)s)", {"text": text})
-    row = cursor.fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 def search_page(
     cursor: extensions.cursor,
     filters: Filters,
@@ -189,8 +187,6 @@ def search_page(
     limit: int,
     after: Keys | None = None,
 ) -> Page:
-    if filters.q is not None:
-        filters = replace(filters, q=search_form(cursor, filters.q))
     cursor.execute(page_sql(filters, sort, order, after), page_args(filters, limit, after))
     row = cursor.fetchone()
     assert row is not None  # an aggregate without GROUP BY always answers one row
