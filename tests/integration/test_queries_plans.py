@@ -96,6 +96,7 @@ def _page_plan(cursor: extensions.cursor, filters: titles.Filters, sort: titles.
             ("titles_",),
         ),
         (titles.Filters(cast="actor 17"), titles.Sort.TITLE, ("titles_cast",)),
+        (titles.Filters(director="someone"), titles.Sort.VOTES, ("titles_directors",)),
         (titles.Filters(country="niger", genre="kids"), titles.Sort.SCORE, ("titles_",)),
     ],
 )

@@ -11,9 +11,10 @@ CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, mem
 CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
 CREATE INDEX title_genres_genre ON title_genres (genre);
 
--- GET /titles: the words of a title, close spellings (trigrams, for `<%`), the list filters as
--- exact members, and the keys its sorts page through. GET /titles/{id}: the copies of a title
--- (same search form and release year).
+-- GET /titles: the words of a title, close spellings (trigrams, for `<%`) and the list filters
+-- as exact members (its other filters use the indexes above; its page is sorted among the
+-- matches, which it counts anyway). GET /titles/{id}: the copies of a title (same search form
+-- and release year).
 CREATE INDEX titles_search_words ON titles USING gin (search_words);
 CREATE INDEX titles_search_trigrams ON titles USING gin (search_title public.gin_trgm_ops);
 CREATE INDEX titles_copies ON titles (search_title, release_year);
@@ -21,5 +22,3 @@ CREATE INDEX titles_genres ON titles USING gin (genres);
 CREATE INDEX titles_countries ON titles USING gin (countries);
 CREATE INDEX titles_cast ON titles USING gin (cast_members);
 CREATE INDEX titles_directors ON titles USING gin (directors(director));
-CREATE INDEX titles_release_year ON titles (release_year, id);
-CREATE INDEX titles_votes ON titles (votes, id);
