@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
-.PHONY: setup run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
+.PHONY: setup browser run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
 	bench bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
 
 ifneq ($(VENV_IS_313),yes)
@@ -31,13 +31,26 @@ $(INSTALLED): pyproject.toml
 
 setup: $(INSTALLED)
 
+# The /docs browser test (tests/e2e/test_docs_browser.py) drives a system Chromium with
+# Playwright (whose own browser download is not used): Debian's `chromium`, installed here when
+# missing where apt-get runs as root; elsewhere the message says what to install.
+CHROMIUM = $(or $(STREAMCAT_CHROMIUM),$(shell command -v chromium chromium-browser google-chrome 2>/dev/null | head -n 1))
+CHROMIUM_MISSING := the /docs browser test needs Chromium: install Debian's chromium package \
+	(apt-get install chromium) or set STREAMCAT_CHROMIUM to a Chromium or Chrome binary
+browser:
+	@if [ -z "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "$(CHROMIUM_MISSING)" >&2; exit 1; fi; \
+	fi
+
 ## The local stack with data loaded and the API serving at http://127.0.0.1:8000 (DATA=<folder> for real files).
 run: setup
 	$(BIN)/python -m local.stack $(if $(DATA),--data "$(DATA)") $(if $(RATINGS),--ratings $(RATINGS)) \
 		$(if $(PORT),--port $(PORT)) $(if $(STATE),--state "$(STATE)")
 
 ## The end-to-end suite against a deployed stack: make e2e STACK=<stack name> (AWS credentials from the usual places).
-e2e: setup
+e2e: setup browser
 	@test -n "$(STACK)" || { echo "make e2e STACK=<deployed stack name> (make test runs it locally)" >&2; exit 2; }
 	STREAMCAT_E2E_STACK="$(STACK)" $(BIN)/pytest tests/e2e
 
@@ -51,7 +64,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy layers etl functions local bench tests
 
-pytest: setup
+pytest: setup browser
 	$(BIN)/pytest
 
 ## Any function of template.yaml with any event, docker-free: make invoke FUNCTION=ActorFunction EVENT=events/actor.json

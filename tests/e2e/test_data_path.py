@@ -68,7 +68,10 @@ def _requests(sample: dict[str, Any]) -> dict[str, str]:
         "GET /get_contents/{rating}": "/get_contents/pg-13",
         "GET /recommendations": f"/recommendations?id={sample['id']}",
         "GET /get_recommendation/{titulo}": f"/get_recommendation/{title}",
+        "GET /titles": f"/titles?q={title}&platform=netflix&type=movie&limit=5",
+        "GET /titles/{id}": f"/titles/{sample['id']}",
         "GET /docs": "/docs",
+        "GET /docs/{asset}": "/docs/swagger-ui-bundle.js",
         "GET /openapi.json": "/openapi.json",
         "GET /health": "/health",
     }
@@ -87,6 +90,9 @@ def test_every_route_of_the_template_answers(target: Target, loaded: dict[str, A
     assert recommended["id"] == loaded["sample"]["id"]
     assert len(recommended["recommendations"]) == 5
     assert answers["GET /count-platform"][1]["count"] > 0
+    assert answers["GET /titles/{id}"][1]["id"] == loaded["sample"]["id"]
+    first = answers["GET /titles"][1]["items"][0]  # the exact title ranks first
+    assert first["title"] == loaded["sample"]["title"]
 
 
 def test_bad_input_is_a_problem_not_a_crash(target: Target, loaded: dict[str, Any]) -> None:

@@ -33,8 +33,8 @@ HTTP_FUNCTIONS = [
     )
 ]
 BACKGROUND_FUNCTIONS = ["EtlFunction", "TrainFunction"]
-# FastAPI serves these itself and leaves them out of its own OpenAPI document.
-UNDOCUMENTED_ROUTES = {("GET", "/docs"), ("GET", "/openapi.json")}
+# The documentation itself (Swagger UI, its assets, the document) is left out of the document.
+UNDOCUMENTED_ROUTES = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
 S3_WRITES = {"s3:PutObject", "s3:DeleteObject", "s3:*", "s3:PutObjectAcl", "s3:CopyObject"}
 # Functions that GET or HEAD keys that may not exist yet (a first training, a first quarantine):
 # S3 answers them 404 only with s3:ListBucket, and 403 without.

@@ -32,4 +32,8 @@ def test_no_input_breaks_the_contract(case: schemathesis.Case[Any], served: None
         # "exactly one of title or id" spans two parameters, which OpenAPI cannot state: a
         # request with both is schema-valid yet rightly a 422 naming the parameter.
         excluded.append(schemathesis.checks.positive_data_acceptance)
+    if case.path == "/titles":
+        # A cursor is valid only as the API issued it (for that query), and sort=relevance
+        # needs q: neither can be stated in OpenAPI, and both are rightly 422s naming it.
+        excluded.append(schemathesis.checks.positive_data_acceptance)
     case.call_and_validate(excluded_checks=excluded)

@@ -12,6 +12,7 @@ from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.observability import logger
 from tests.support.api import (
+    BROWSE_FUNCTIONS,
     HTTP_FUNCTIONS,
     QUERY_FUNCTIONS,
     events_of,
@@ -48,6 +49,35 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "contents": {"rating": "tv-ma", "count": 4},
     "contents_alias": {"rating": "tv-ma", "count": 4},
     "docs_health": {"status": "ok", "catalog_version": 9, "load_id": "known"},
+    "titles": {"items": [], "total": 0, "next_cursor": None, "catalog_version": 9},
+    "title_detail": {
+        "id": "ns1",
+        "title": "a title",
+        "platform": "netflix",
+        "type": "movie",
+        "director": None,
+        "cast": ["alice", "bob"],
+        "countries": ["india"],
+        "genres": [],
+        "release_year": 2018,
+        "date_added": None,
+        "rating": "tv-ma",
+        "duration_int": 150,
+        "duration_type": "min",
+        "description": None,
+        "score": 4.0,
+        "votes": 10,
+        # Every known title is called "a title": its copies are the 2018 ones.
+        "available_on": [
+            {"id": id, "platform": platform}
+            for platform, ids in (
+                ("amazon", ("as1", "as2")),
+                ("hulu", ("hs1", "hs2", "hs3")),
+                ("netflix", ("ns1", "ns10", "ns2", "ns3", "ns4")),
+            )
+            for id in ids
+        ],
+    },
 }
 
 
@@ -69,12 +99,15 @@ def _invoke(
 def test_every_function_has_an_event_for_each_of_its_routes() -> None:
     for function in QUERY_FUNCTIONS:
         assert {function, f"{function}_alias"} <= set(events_of(function))
-    assert {"docs", "docs_openapi", "docs_health"} <= set(events_of("docs"))
+    for function in BROWSE_FUNCTIONS:
+        assert function in events_of(function)
+    assert {"docs", "docs_openapi", "docs_health", "docs_asset"} <= set(events_of("docs"))
 
 
 @pytest.mark.parametrize(
     ("function", "event_name"),
-    [(f, e) for f in QUERY_FUNCTIONS for e in events_of(f)] + [("docs", "docs_health")],
+    [(f, e) for f in (*QUERY_FUNCTIONS, *BROWSE_FUNCTIONS) for e in events_of(f)]
+    + [("docs", "docs_health")],
 )
 def test_handler_answers_its_event(
     functions: dict[str, ModuleType], function: str, event_name: str
@@ -97,6 +130,11 @@ def test_docs_function_serves_the_whole_openapi_document(functions: dict[str, Mo
     assert page["statusCode"] == 200
     assert page["headers"]["content-type"].startswith("text/html")
     assert "/openapi.json" in page["body"]
+    assert "https://" not in page["body"] and "http://" not in page["body"]  # no CDN: offline
+    asset = _invoke(functions, "docs", load_event("docs_asset"))
+    assert asset["statusCode"] == 200
+    assert asset["headers"]["content-type"].startswith("text/css")
+    assert ".swagger-ui" in asset["body"]
 
 
 def test_a_query_function_serves_only_its_own_routes(functions: dict[str, ModuleType]) -> None:

@@ -14,6 +14,7 @@ from streamcat.queries import (
     max_duration,
     prod_per_country,
     score_count,
+    titles,
 )
 from tests.support.catalog import create_catalog, generated_titles
 
@@ -71,3 +72,47 @@ def test_statement_uses_its_index(
     plan = _plan(cursor, statement, args)
     assert "Seq Scan" not in plan, plan
     assert f"using {index}" in plan or f"on {index}" in plan, plan
+
+
+def _page_plan(cursor: extensions.cursor, filters: titles.Filters, sort: titles.Sort) -> str:
+    """The plan of a first page of GET /titles, as the route sends it."""
+    statement = titles.page_sql(filters, sort, titles.Order.ASC, None).as_string(cursor)
+    return _plan(cursor, statement, titles.page_args(filters, 20, None))
+
+
+@pytest.mark.parametrize(
+    ("filters", "sort", "indexes"),
+    [
+        (
+            titles.Filters(q="netflx ttle 1999"),
+            titles.Sort.RELEVANCE,
+            ("titles_search_words", "titles_search_trigrams"),
+        ),
+        # Every generated netflix title holds "netflix title": the planner rightly starts from
+        # the filters' index then.
+        (
+            titles.Filters(q="netflix title 1999", platforms=("netflix",), type="movie"),
+            titles.Sort.RELEVANCE,
+            ("titles_",),
+        ),
+        (titles.Filters(cast="actor 17"), titles.Sort.TITLE, ("titles_cast",)),
+        (titles.Filters(director="someone"), titles.Sort.VOTES, ("titles_directors",)),
+        (titles.Filters(country="niger", genre="kids"), titles.Sort.SCORE, ("titles_",)),
+    ],
+)
+def test_search_uses_its_indexes(
+    cursor: extensions.cursor,
+    filters: titles.Filters,
+    sort: titles.Sort,
+    indexes: tuple[str, ...],
+) -> None:
+    plan = _page_plan(cursor, filters, sort)
+    assert "Seq Scan on titles" not in plan, plan
+    for index in indexes:
+        assert f"on {index}" in plan, plan
+
+
+def test_detail_and_its_copies_use_their_indexes(cursor: extensions.cursor) -> None:
+    plan = _plan(cursor, titles.DETAIL_SQL, {"id": "ns12"})
+    assert "Seq Scan" not in plan, plan
+    assert "titles_pkey" in plan and "titles_copies" in plan, plan

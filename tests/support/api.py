@@ -17,7 +17,9 @@ QUERY_FUNCTIONS = (
     "prod_per_country",
     "contents",
 )
-HTTP_FUNCTIONS = (*QUERY_FUNCTIONS, "docs")
+# The browse routes (SPEC section 5): no seed alias.
+BROWSE_FUNCTIONS = ("titles", "title_detail")
+HTTP_FUNCTIONS = (*QUERY_FUNCTIONS, *BROWSE_FUNCTIONS, "docs")
 
 
 def load_function(name: str) -> ModuleType:

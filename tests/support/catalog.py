@@ -1,6 +1,7 @@
 """A loaded catalog for query tests and the query benchmark, built without the ETL: schema
 `catalog` from `streamcat/sql/catalog.sql`, filled with given rows by parameterized inserts."""
 
+import datetime
 import random
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -27,6 +28,7 @@ TITLE_COLUMNS = (
     "description",
     "score",
     "votes",
+    "date_added",
 )
 
 
@@ -49,6 +51,7 @@ class CatalogTitle:
     description: str | None = None
     score: float | None = None
     votes: int = 0
+    date_added: datetime.date | None = None
     platform: str = field(init=False)
     show_id: str = field(init=False)
 

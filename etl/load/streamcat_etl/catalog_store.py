@@ -278,10 +278,11 @@ def _live_exists(cursor: Cursor) -> bool:
 
 def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: list[str]) -> None:
     """INSERT ... SELECT of the columns both schemas share, so a catalog.sql that gained a
-    column still loads (the new column takes its default until its data is reloaded)."""
+    column still loads (the new column takes its default until its data is reloaded).
+    Generated columns (`search_title`) are computed by the staging table, never inserted."""
     cursor.execute(
         "SELECT column_name FROM information_schema.columns"
-        " WHERE table_schema = %s AND table_name = %s"
+        " WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER'"
         " AND column_name IN (SELECT column_name FROM information_schema.columns"
         "                     WHERE table_schema = %s AND table_name = %s)"
         " ORDER BY ordinal_position",

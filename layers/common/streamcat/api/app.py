@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from streamcat.api.caching import NotModified, not_modified_response
 from streamcat.api.observability import logger
 from streamcat.api.problems import Problem
 
@@ -28,17 +29,23 @@ _UNAVAILABLE = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 def create_app(*routers: APIRouter, docs: bool = False) -> FastAPI:
-    """An app serving `routers`; `docs` adds `/docs` and `/openapi.json`."""
+    """An app serving `routers`; `docs` adds `/docs` (Swagger UI served offline, see
+    `routers.docs`) and `/openapi.json`."""
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
         description=API_DESCRIPTION,
-        docs_url="/docs" if docs else None,
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json" if docs else None,
+        openapi_url=None,
     )
     for router in routers:
         app.include_router(router)
+    if docs:
+        from streamcat.api.routers.docs import docs_router
+
+        app.include_router(docs_router(app))
+    app.add_exception_handler(NotModified, _not_modified)
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -59,6 +66,8 @@ def create_local_app() -> FastAPI:
         prod_per_country,
         recommendations,
         score_count,
+        title_detail,
+        titles,
     )
 
     return create_app(
@@ -70,8 +79,15 @@ def create_local_app() -> FastAPI:
         prod_per_country.router,
         contents.router,
         recommendations.router,
+        titles.router,
+        title_detail.router,
         docs=True,
     )
+
+
+async def _not_modified(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotModified)
+    return not_modified_response(exc)
 
 
 async def _problem(_: Request, exc: Exception) -> Response:

@@ -1,6 +1,8 @@
-"""The JSON answers of the query routes (SPEC section 4)."""
+"""The JSON answers of the query routes (SPEC sections 4 and 5)."""
 
-from pydantic import BaseModel
+import datetime
+
+from pydantic import BaseModel, Field
 
 from streamcat.api.params import DurationType, TitleType
 from streamcat.platforms import Platform
@@ -50,3 +52,47 @@ class HealthAnswer(BaseModel):
     status: str
     catalog_version: int
     load_id: str
+
+
+class TitleSummary(BaseModel):
+    id: str
+    title: str
+    platform: Platform
+    type: TitleType
+    release_year: int
+    score: float | None = Field(description="mean rating; null when nobody rated the title")
+    votes: int
+
+
+class TitlesAnswer(BaseModel):
+    items: list[TitleSummary]
+    total: int = Field(description="titles matching the query, over every page")
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
+    catalog_version: int = Field(description="the catalog the page was read from")
+
+
+class Copy(BaseModel):
+    id: str
+    platform: Platform
+
+
+class TitleDetailAnswer(BaseModel):
+    id: str
+    title: str
+    platform: Platform
+    type: TitleType
+    director: str | None
+    cast: list[str]
+    countries: list[str]
+    genres: list[str]
+    release_year: int
+    date_added: datetime.date | None
+    rating: str = Field(description="audience rating, e.g. tv-ma")
+    duration_int: int | None
+    duration_type: DurationType | None
+    description: str | None
+    score: float | None = Field(description="mean rating; null when nobody rated the title")
+    votes: int
+    available_on: list[Copy] = Field(
+        description="every copy of the title (same title and release year), this one included"
+    )

@@ -5,6 +5,7 @@ Text is trimmed and lower-cased before validation (the catalog stores lower case
 PostgreSQL could not take as text anyway.
 """
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -58,4 +59,26 @@ Text = Annotated[
     BeforeValidator(_normalized),
     Field(min_length=1, max_length=MAX_TEXT_LENGTH, json_schema_extra={"pattern": TEXT_PATTERN}),
     AfterValidator(no_control_characters),
+]
+
+
+_ID = re.compile(r"^[a-z]s[a-z0-9_.-]+$")
+
+
+def _catalog_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError("must be a platform letter, 's' and a show id, e.g. ns8807")
+    return value
+
+
+TitleId = Annotated[
+    str,
+    BeforeValidator(_normalized),
+    Field(
+        min_length=2,
+        max_length=70,
+        description="a catalog id, e.g. ns8807",
+        json_schema_extra={"pattern": r"^ *[a-zA-Z][sS][a-zA-Z0-9_.-]+ *$"},
+    ),
+    AfterValidator(_catalog_id),
 ]

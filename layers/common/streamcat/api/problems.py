@@ -11,6 +11,7 @@ _TYPES: dict[int, str] = {
     400: "/problems/bad-request",
     404: "/problems/not-found",
     405: "/problems/method-not-allowed",
+    409: "/problems/conflict",
     422: "/problems/invalid-parameter",
     500: "/problems/internal-error",
     503: "/problems/service-unavailable",

@@ -3,6 +3,34 @@
 -- tables with COPY, builds the indexes of catalog_indexes.sql, then renames the staging schema to `catalog` in one transaction, so a
 -- query sees the old catalog or the new one, never a mix. Text is lower case and trimmed.
 
+-- Trigram similarity for the search of GET /titles. Extensions belong to the database, not to a
+-- catalog version: created once in `public` (where the readers' search_path finds `%` and
+-- `similarity`), never in the staging schema the swap drops.
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+-- The search form of a title: accents dropped (NFKD, then no combining marks), punctuation and
+-- runs of spaces as one space, so `Pokémon: the movie` and `pokemon the movie` are one text. A
+-- title of punctuation only keeps its text, so it is never the empty string. One definition
+-- for the stored column and the query's own words (GET /titles calls it on `q`).
+CREATE FUNCTION search_text(raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN coalesce(
+        nullif(
+            btrim(regexp_replace(
+                regexp_replace(normalize(lower(raw), NFKD), '[\u0300-\u036f]', '', 'g'),
+                '[[:punct:][:space:]]+', ' ', 'g'
+            )),
+            ''
+        ),
+        raw
+    );
+
+-- The directors of a title as a list (the column keeps the file's `a, b` text): GET /titles
+-- filters on an exact member, as the other lists are filtered.
+CREATE FUNCTION directors(raw text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN regexp_split_to_array(raw, '\s*,\s*');
+
 CREATE TABLE titles (
     id            text PRIMARY KEY,              -- platform letter + show_id: 'ns8807'
     platform      text NOT NULL CHECK (platform IN ('amazon', 'disney', 'hulu', 'netflix')),
@@ -20,7 +48,12 @@ CREATE TABLE titles (
     duration_type text CHECK (duration_type IN ('min', 'season')),
     description   text,
     score         double precision,              -- mean rating; NULL when nobody rated it
-    votes         integer NOT NULL DEFAULT 0
+    votes         integer NOT NULL DEFAULT 0,
+    -- Computed by PostgreSQL from `title`, so titles carried over from an older catalog get them
+    -- too: the search form, and its words (no stemming, no stop words) for GET /titles.
+    search_title  text NOT NULL GENERATED ALWAYS AS (search_text(title)) STORED,
+    search_words  tsvector NOT NULL
+        GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text(title))) STORED
 );
 
 -- One row per (title, list member): exact-match lookups ('niger' never matches 'nigeria'),

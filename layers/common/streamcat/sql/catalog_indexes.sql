@@ -10,3 +10,15 @@ CREATE INDEX titles_title ON titles (title, id);
 CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, member);
 CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
 CREATE INDEX title_genres_genre ON title_genres (genre);
+
+-- GET /titles: the words of a title, close spellings (trigrams, for `<%`) and the list filters
+-- as exact members (its other filters use the indexes above; its page is sorted among the
+-- matches, which it counts anyway). GET /titles/{id}: the copies of a title (same search form
+-- and release year).
+CREATE INDEX titles_search_words ON titles USING gin (search_words);
+CREATE INDEX titles_search_trigrams ON titles USING gin (search_title public.gin_trgm_ops);
+CREATE INDEX titles_copies ON titles (search_title, release_year);
+CREATE INDEX titles_genres ON titles USING gin (genres);
+CREATE INDEX titles_countries ON titles USING gin (countries);
+CREATE INDEX titles_cast ON titles USING gin (cast_members);
+CREATE INDEX titles_directors ON titles USING gin (directors(director));

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import ActorAnswer
 from streamcat.api.params import PlatformName, Year
 from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
@@ -11,7 +12,9 @@ from streamcat.db import run_read
 from streamcat.platforms import Platform
 from streamcat.queries.actor import platform_has_cast, top_actor
 
-router = APIRouter(tags=["queries"], responses=problem_responses(COMMON_PROBLEMS))
+router = APIRouter(
+    dependencies=[catalog_cached], tags=["queries"], responses=problem_responses(COMMON_PROBLEMS)
+)
 
 _NOT_FOUND = problem_responses({404: "No title of that platform and year lists a cast"})
 

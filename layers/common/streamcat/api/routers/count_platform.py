@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import CountPlatformAnswer
 from streamcat.api.params import PlatformName
 from streamcat.api.problems import COMMON_PROBLEMS, problem_responses
@@ -11,7 +12,9 @@ from streamcat.db import run_read
 from streamcat.platforms import Platform
 from streamcat.queries.count_platform import count_platform
 
-router = APIRouter(tags=["queries"], responses=problem_responses(COMMON_PROBLEMS))
+router = APIRouter(
+    dependencies=[catalog_cached], tags=["queries"], responses=problem_responses(COMMON_PROBLEMS)
+)
 
 
 @router.get("/count-platform", response_model=CountPlatformAnswer, summary="Movies on a platform")

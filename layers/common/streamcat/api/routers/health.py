@@ -2,12 +2,17 @@
 
 from fastapi import APIRouter
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import HealthAnswer
 from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
 from streamcat.db import run_read
 from streamcat.queries.catalog_meta import catalog_version
 
-router = APIRouter(tags=["health"], responses=problem_responses({503: COMMON_PROBLEMS[503]}))
+router = APIRouter(
+    dependencies=[catalog_cached],
+    tags=["health"],
+    responses=problem_responses({503: COMMON_PROBLEMS[503]}),
+)
 
 
 @router.get(

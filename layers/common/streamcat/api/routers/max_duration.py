@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import MaxDurationAnswer
 from streamcat.api.params import DurationKind, DurationType, PlatformName, Year
 from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
@@ -11,7 +12,9 @@ from streamcat.db import run_read
 from streamcat.platforms import Platform
 from streamcat.queries.max_duration import max_duration
 
-router = APIRouter(tags=["queries"], responses=problem_responses(COMMON_PROBLEMS))
+router = APIRouter(
+    dependencies=[catalog_cached], tags=["queries"], responses=problem_responses(COMMON_PROBLEMS)
+)
 
 _NOT_FOUND = problem_responses({404: "No title matches the filters"})
 

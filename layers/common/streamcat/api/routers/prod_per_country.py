@@ -4,13 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import ProdPerCountryAnswer
 from streamcat.api.params import Text, TitleKind, TitleType, Year
 from streamcat.api.problems import COMMON_PROBLEMS, problem_responses
 from streamcat.db import run_read
 from streamcat.queries.prod_per_country import prod_per_country
 
-router = APIRouter(tags=["queries"], responses=problem_responses(COMMON_PROBLEMS))
+router = APIRouter(
+    dependencies=[catalog_cached], tags=["queries"], responses=problem_responses(COMMON_PROBLEMS)
+)
 
 
 @router.get(

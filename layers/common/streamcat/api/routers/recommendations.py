@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from streamcat.api.params import TEXT_PATTERN, no_control_characters
+from streamcat.api.caching import cached_by
+from streamcat.api.params import TEXT_PATTERN, TitleId, no_control_characters
 from streamcat.api.problems import Problem, problem_responses
 from streamcat.recommend.model import Recommender
 from streamcat.recommend.store import ModelUnavailable, get_store
@@ -39,13 +40,6 @@ def _collapsed(value: object) -> object:
 
 
 _SPACES = re.compile(" +")
-_ID = re.compile(r"^[a-z]s[a-z0-9_.-]+$")
-
-
-def _catalog_id(value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise ValueError("must be a platform letter, 's' and a show id, e.g. ns8807")
-    return value
 
 
 # The patterns are stated for the OpenAPI document (a BeforeValidator hides Field's own).
@@ -60,20 +54,19 @@ TitleText = Annotated[
     ),
     AfterValidator(no_control_characters),
 ]
-TitleId = Annotated[
-    str,
-    BeforeValidator(_collapsed),
-    Field(
-        min_length=2,
-        max_length=70,
-        description="e.g. ns8807",
-        json_schema_extra={"pattern": r"^ *[a-zA-Z][sS][a-zA-Z0-9_.-]+ *$"},
-    ),
-    AfterValidator(_catalog_id),
-]
+
+
+def _model_tag() -> str | None:
+    """The served model's version: a new model changes every recommendation's tag."""
+    try:
+        return f"model-{get_store().current().version}"
+    except ModelUnavailable:
+        return None
+
 
 router = APIRouter(
     tags=["recommendations"],
+    dependencies=[cached_by(_model_tag)],
     responses=problem_responses(
         {
             404: "Unknown title (with `suggestions`) or id",

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from streamcat.api.caching import catalog_cached
 from streamcat.api.models import ScoreCountAnswer
 from streamcat.api.params import PlatformName, Score, Year
 from streamcat.api.problems import COMMON_PROBLEMS, problem_responses
@@ -11,7 +12,9 @@ from streamcat.db import run_read
 from streamcat.platforms import Platform
 from streamcat.queries.score_count import score_count
 
-router = APIRouter(tags=["queries"], responses=problem_responses(COMMON_PROBLEMS))
+router = APIRouter(
+    dependencies=[catalog_cached], tags=["queries"], responses=problem_responses(COMMON_PROBLEMS)
+)
 
 
 @router.get(

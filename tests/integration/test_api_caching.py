@@ -1,0 +1,93 @@
+"""HTTP caching of every GET route: ETag and Cache-Control on each answer, a 304 without a body
+for a matching If-None-Match, and new tags after a catalog reload or a new model."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from streamcat import db
+from streamcat.api.app import create_local_app
+from streamcat.recommend.store import get_store
+from tests.support.catalog import create_catalog, known_titles
+from tests.support.recommend import SAMPLE_TITLES, model_document, publish
+
+ROUTES = [
+    "/max-duration?platform=netflix",
+    "/get_max_duration/2018/netflix/min",
+    "/score-count?platform=netflix&scored=3&year=2018",
+    "/get_score_count/netflix/3/2018",
+    "/count-platform?platform=netflix",
+    "/get_count_platform/netflix",
+    "/actor?platform=netflix&year=2018",
+    "/get_actor/netflix/2018",
+    "/prod-per-country?tipo=movie&pais=india&anio=2018",
+    "/prod_per_county/movie/india/2018",
+    "/contents?rating=tv-ma",
+    "/get_contents/tv-ma",
+    "/recommendations?id=ds1",
+    "/get_recommendation/toy%20story",
+    "/titles?q=a%20title&platform=netflix",
+    "/titles/ns1",
+    "/health",
+    "/docs",
+    "/docs/swagger-ui.css",
+    "/openapi.json",
+]
+
+
+@pytest.fixture
+def client(database_url: str, bucket: str) -> Iterator[TestClient]:
+    create_catalog(database_url, known_titles(), version=1)
+    db.reset_shared_connection()
+    get_store.cache_clear()
+    publish(model_document(SAMPLE_TITLES))
+    with TestClient(create_local_app()) as client:
+        yield client
+    get_store.cache_clear()
+
+
+@pytest.mark.parametrize("url", ROUTES)
+def test_every_get_is_tagged_and_revalidates_to_a_304(client: TestClient, url: str) -> None:
+    first = client.get(url)
+    assert first.status_code == 200, first.text
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and first.headers["cache-control"] == "public, max-age=30"
+
+    again = client.get(url, headers={"If-None-Match": f'"other", W/{tag}'})
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+
+
+def test_the_tag_depends_on_the_request(client: TestClient) -> None:
+    tags = {client.get(url).headers["etag"] for url in ROUTES}
+    assert len(tags) == len(ROUTES)
+    same = client.get("/titles?platform=netflix&q=a%20title").headers["etag"]
+    assert same == client.get("/titles?q=a%20title&platform=netflix").headers["etag"]
+
+
+def test_a_reload_changes_the_tags(client: TestClient, database_url: str) -> None:
+    tag = client.get("/titles/ns1").headers["etag"]
+    create_catalog(database_url, known_titles(), version=2)
+
+    fresh = client.get("/titles/ns1", headers={"If-None-Match": tag})
+
+    assert fresh.status_code == 200 and fresh.json()["id"] == "ns1"
+    assert fresh.headers["etag"] != tag
+
+
+def test_a_new_model_changes_the_recommendations_tags(client: TestClient) -> None:
+    tag = client.get("/recommendations?id=ds1").headers["etag"]
+    publish(model_document(SAMPLE_TITLES, version=2), version=2)
+    get_store.cache_clear()
+
+    fresh = client.get("/recommendations?id=ds1", headers={"If-None-Match": tag})
+
+    assert fresh.status_code == 200 and fresh.headers["etag"] != tag
+
+
+def test_problems_are_not_tagged(client: TestClient) -> None:
+    missing = client.get("/titles/ns999")
+    assert missing.status_code == 404 and "etag" not in missing.headers
