@@ -73,6 +73,14 @@ class ModelStore:
             return False
         return True
 
+    def restored(self, reader: S3Reader) -> None:
+        """After a SnapStart restore: keep the snapshot's model, read S3 with `reader` (the
+        restored container's credentials) and check for a newer model at the next request (the
+        snapshot may be hours old)."""
+        with self._lock:
+            self._reader = reader
+            self._checked_at = None
+
     def _refresh(self) -> None:
         """First load: GET the pointer (its ETag comes along). Later: HEAD it, reload on change."""
         try:
