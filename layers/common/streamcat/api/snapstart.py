@@ -5,7 +5,7 @@ With SnapStart, Lambda runs a version's init once, snapshots the memory and rest
 container from that snapshot, so whatever init builds is free for users; but whatever the
 snapshot holds is shared by every container restored from it. So before the snapshot the
 function does the work its first request would do that is safe to freeze (imports, the app's
-OpenAPI document, the secret path's modules), and holds nothing that must be unique or fresh:
+OpenAPI document), and holds nothing that must be unique or fresh:
 no database connection (its socket would be dead, or shared), no credentials (they expire; the
 secret may have rotated) and no random state (every container would draw the same numbers).
 After restore it takes fresh settings (the runtime's credentials) and reseeds randomness; the
@@ -29,28 +29,16 @@ def register(app: FastAPI) -> None:
 
 
 def prepare_snapshot(app: FastAPI) -> None:
-    """Build what the first request would (the OpenAPI document, the secret path's modules),
-    then drop every connection and credential init may have taken."""
+    """Build what the first request would (the OpenAPI document), then drop the connection
+    init may have opened. The secret is never cached (streamcat.db reads it per connection)."""
     app.openapi()
-    if get_settings().db_secret_arn:
-        from aws_lambda_powertools.utilities.parameters import secrets  # noqa: F401 (pre-import)
-    forget_connections_and_credentials()
-
-
-def forget_connections_and_credentials() -> None:
-    """Close the container's connection and drop cached secrets and the AWS clients holding
-    credentials, so none is in a snapshot."""
     db.reset_shared_connection()
-    if get_settings().db_secret_arn:
-        from aws_lambda_powertools.utilities import parameters
-
-        parameters.clear_caches()  # type: ignore[no-untyped-call]
-    get_settings.cache_clear()
 
 
 def after_restore() -> None:
-    """A restored container: drop anything shared with its snapshot's other restores (a
-    connection, cached secrets), read the settings again (the runtime's current credentials)
-    and reseed randomness from the OS, which Lambda gives fresh entropy after a restore."""
-    forget_connections_and_credentials()
+    """A restored container: no connection shared with its snapshot's other restores, the
+    settings read again (the runtime's environment now), randomness reseeded from the OS, which
+    Lambda gives fresh entropy after a restore."""
+    db.reset_shared_connection()
+    get_settings.cache_clear()
     random.seed()
