@@ -73,12 +73,10 @@ class ModelStore:
             return False
         return True
 
-    def restored(self, reader: S3Reader) -> None:
-        """After a SnapStart restore: keep the snapshot's model, read S3 with `reader` (the
-        restored container's credentials) and check for a newer model at the next request (the
-        snapshot may be hours old)."""
+    def restored(self) -> None:
+        """After a SnapStart restore: keep the snapshot's model, but check for a newer one at
+        the next request (the snapshot may be days old)."""
         with self._lock:
-            self._reader = reader
             self._checked_at = None
 
     def _refresh(self) -> None:
