@@ -13,7 +13,8 @@ own. Two figures per function, the median of `--runs` (local.snapstart):
 
 - cold init: from the interpreter's first line to the first answer (import + first answer);
 - restore: a fork of a process that ran the before-snapshot hooks (SnapStart's stand-in), from
-  the fork to the first answer, after-restore hooks included.
+  the fork to the first answer, after-restore hooks included; its AWS credentials come from a
+  container credentials endpoint, as SnapStart gives them, not from the environment.
 
 The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
 Build first: `LAMBDA_ARCH=x86_64 sam build --build-dir .aws-sam/test-x86_64/build` (see
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib.util import find_spec
@@ -50,6 +52,7 @@ BUDGET_MS = {
     "recommendations": {"cold init": 500.0, "restore": 50.0},
 }
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
+CONTAINER_TOKEN = "bench-container-token"  # noqa: S105 (a local stand-in, no secret)
 # What /var/runtime holds in the python3.13 runtime, linked from the development venv.
 RUNTIME_MODULES = (
     *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
@@ -100,6 +103,42 @@ def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
         stop_server(server)
 
 
+@contextmanager
+def container_credentials() -> Iterator[dict[str, str]]:
+    """SnapStart's credentials: not in the environment but at an endpoint asked with a token
+    (streamcat.aws), here one on loopback handing out moto's fake keys."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from local.s3 import FAKE_CREDENTIALS
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            allowed = self.headers.get("Authorization") == CONTAINER_TOKEN
+            keys = {
+                "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                "Token": "bench-session",
+            }
+            self.send_response(200 if allowed else 403)
+            self.end_headers()
+            self.wfile.write(json.dumps(keys if allowed else {}).encode())
+
+        def log_message(self, *_: object) -> None:
+            """Quiet: one line per request would drown the report."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{server.server_port}/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": CONTAINER_TOKEN,
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def secret_environment(url: str, ca_cert: Path) -> dict[str, str]:
     """The cloud's database settings: the login in Secrets Manager, the host and its CA."""
     import boto3
@@ -147,20 +186,26 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="snapstart-")))
         runtime = runtime_stand_in(Path(tempfile.mkdtemp(dir=scratch)))
         env = stack.enter_context(production_like_backends(scratch))
+        # A cold container has its credentials in the environment; a restored one (SnapStart)
+        # at the container endpoint, none in the environment.
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        restored_env = {
+            **{name: value for name, value in env.items() if name not in keys},
+            **stack.enter_context(container_credentials()),
+        }
         for logical_id, name in FUNCTIONS.items():
             function = built[logical_id]
             paths = [function.code_dir, *(layer / "python" for layer in function.layer_dirs)]
             event = scratch / "recommendations.json" if name == "recommendations" else None
             event = event or REPO / "events" / f"{name}.json"
-            function_env = {
-                **env,
-                "LAMBDA_TASK_ROOT": str(function.code_dir),
-                "POWERTOOLS_SERVICE_NAME": name,
-            }
+            own = {"LAMBDA_TASK_ROOT": str(function.code_dir), "POWERTOOLS_SERVICE_NAME": name}
+            environments = {"cold": {**env, **own}, "restore": {**restored_env, **own}}
             kind = "recommendations" if name == "recommendations" else "query"
             figures = {}
             for mode, label in (("cold", "cold init"), ("restore", "restore")):
-                timings = [probe(mode, [*paths, runtime], event, function_env) for _ in range(runs)]
+                timings = [
+                    probe(mode, [*paths, runtime], event, environments[mode]) for _ in range(runs)
+                ]
                 figures[label] = {
                     "median_ms": statistics.median(timings),
                     "min_ms": min(timings),
