@@ -17,6 +17,8 @@ own. Two figures per function, the median of `--runs` (local.snapstart):
   container credentials endpoint, as SnapStart gives them, not from the environment.
 
 The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
+Beside each query function's cold init, in the same run: the seed's app measured as the seed was
+(bench.queries: the development venv, no tracing, DATABASE_URL).
 Build first: `LAMBDA_ARCH=x86_64 sam build --build-dir .aws-sam/test-x86_64/build` (see
 tests/infrastructure/test_build_package.py).
 """
@@ -86,6 +88,8 @@ def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
     try:
         url = database_url(ensure_server(server))
         ensure_catalog(url)
+        # The seed's probe (bench.queries) reads DATABASE_URL, as the seed did.
+        apply_environment({"DATABASE_URL": url})
         apply_environment(local_environment(moto.endpoint, "streamcat-bench", "us-east-1"))
         publish(full_model(None)[0])
         (scratch / "recommendations.json").write_text(json.dumps(bench_event()))
@@ -176,6 +180,15 @@ def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> flo
     return float(answer["cold_ms"] if mode == "cold" else answer["restore_ms"])
 
 
+def seed_cold_init_ms(name: str, runs: int) -> float:
+    """The same run's baseline: the seed's app, measured as the seed measured it (the
+    development venv, no tracing, DATABASE_URL, no secret, no TLS)."""
+    from bench.queries import cold_start_ms
+
+    event = REPO / "events" / f"{name}_alias.json"
+    return cold_start_ms("seed", name, event, runs)["cold_ms"]
+
+
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
     from local.package_sizes import built_functions
@@ -212,6 +225,8 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                     "max_ms": max(timings),
                     "budget_ms": BUDGET_MS[kind][label],
                 }
+            if kind == "query":
+                figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
             results[name] = figures
             print(name, json.dumps(figures), file=sys.stderr, flush=True)
     return {"runs": runs, "build_dir": str(build_dir), "functions": results}
