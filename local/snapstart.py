@@ -13,8 +13,9 @@ a stand-in for /var/runtime), and prints one JSON line:
   prints `snapshot` and waits for a line on stdin before forking, so a caller can change the
   world (rotate a secret, publish a model) while the snapshot sits in the cache.
 
-Each answer reports what the tests check: the status, a draw from `random`, and the database
-session the request used (its backend pid and user).
+Each answer reports what the tests check: the status, a draw from `random`, the database
+session the request used (its backend pid and user) and, after a restore, the modules the first
+request had to import.
 """
 
 import argparse
@@ -116,8 +117,10 @@ def restore_and_answer(handler: Handler, event: dict[str, Any]) -> dict[str, Any
         random.setstate(snapshot_random)
         try:
             run_after_restore_hooks()
+            loaded = set(sys.modules)
             report = answer(handler, event)
             report["restore_ms"] = (report["answered_at"] - forked) * 1000
+            report["imported"] = sorted(set(sys.modules) - loaded)
         except Exception:
             import traceback
 

@@ -74,13 +74,16 @@ def snapshot_and_restore(
     environment: dict[str, str],
     while_cached: Callable[[], None],
     children: int = 2,
+    warm_parent: bool = True,
 ) -> dict[str, Any]:
-    """The harness on `function`: it answers once, runs the before-snapshot hooks, waits while
-    `while_cached` changes the world, then restores `children` times."""
+    """The harness on `function`: it answers once (unless not `warm_parent`), runs the
+    before-snapshot hooks, waits while `while_cached` changes the world, then restores
+    `children` times."""
     process = subprocess.Popen(
         [
             *(sys.executable, str(HARNESS), "--mode", "restore", "--event", str(event)),
-            *("--path", str(FUNCTIONS_DIR / function), "--warm-parent", "--pause"),
+            *("--path", str(FUNCTIONS_DIR / function), "--pause"),
+            *(["--warm-parent"] if warm_parent else []),
             *("--children", str(children)),
         ],
         stdin=subprocess.PIPE,
@@ -135,7 +138,7 @@ def test_restored_query_functions_answer_on_their_own_connection_credentials_and
 
 
 def test_restored_recommendations_look_for_a_newer_model(
-    secret_login: dict[str, str], bucket: str, tmp_path: Path
+    bucket: str, secret_login: dict[str, str]
 ) -> None:
     get_store.cache_clear()
     publish(model_document(SAMPLE_TITLES, version=1), version=1)
@@ -164,3 +167,24 @@ def test_restored_recommendations_look_for_a_newer_model(
         check=True,
     )
     assert newer == json.loads(json.loads(cold.stdout.splitlines()[-1])["body"])["recommendations"]
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [("count_platform", "count_platform"), ("recommendations", "recommendations")],
+)
+def test_a_restored_first_request_imports_nothing(
+    bucket: str, secret_login: dict[str, str], function: str, event: str
+) -> None:
+    """What the first request would import is imported before the snapshot (the codec of host
+    names, the threadpool's backend of a sync endpoint): a restore pays no import."""
+    get_store.cache_clear()
+    publish(model_document(SAMPLE_TITLES))
+
+    report = snapshot_and_restore(
+        function, EVENTS_DIR / f"{event}.json", secret_login, lambda: None, 1, warm_parent=False
+    )
+
+    (child,) = report["children"]
+    assert child["status"] == 200, child["body"]
+    assert child["imported"] == []

@@ -13,6 +13,8 @@ afresh by the first request, as in a cold container (nothing caches them: stream
 the secret per connection, streamcat.aws the credentials per call).
 """
 
+import gc
+import importlib
 import random
 
 from fastapi import FastAPI
@@ -28,11 +30,24 @@ def register(app: FastAPI) -> None:
     register_after_restore(after_restore)
 
 
+# Modules the first request imports (seen in sys.modules after it): the codec that resolves a
+# host name for any connection, and the backend of anyio's threadpool, where FastAPI runs a
+# sync endpoint (recommendations). Importing them is safe to freeze; starting threads is not.
+FIRST_REQUEST_IMPORTS = ("encodings.idna", "anyio._backends._asyncio")
+
+
 def prepare_snapshot(app: FastAPI) -> None:
-    """Build what the first request would (the OpenAPI document), then drop the connection
-    init may have opened. The secret is never cached (streamcat.db reads it per connection)."""
+    """Build what the first request would (its imports, the OpenAPI document), then drop the
+    connection init may have opened (the secret is never cached: streamcat.db reads it per
+    connection). Last, every object init made is collected or frozen out of the garbage
+    collector: a collection after the restore would touch each of them, paging the whole
+    snapshot (for recommendations, the model) back in during the first request."""
+    for module in FIRST_REQUEST_IMPORTS:
+        importlib.import_module(module)
     app.openapi()
     db.reset_shared_connection()
+    gc.collect()
+    gc.freeze()
 
 
 def after_restore() -> None:
