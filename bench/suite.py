@@ -1,18 +1,21 @@
 """Every benchmark in one run: each as a subprocess, their JSON collected, compared, charted.
 
 `python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
-[--only etl,queries,load,recommendations,evaluate,package_sizes] [--out-dir DIR] [--results F]`
+[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart] [--merge]
+[--out-dir DIR] [--results F]`
 
 Runs bench.etl, bench.queries, bench.load (against the local stack, which it starts on free
-loopback ports with the data loaded), bench.recommendations, bench.evaluate and
-local.package_sizes (when a SAM build exists), each whose module exists. Writes
-`bench/results.json` (every bench's output and the comparisons), `bench/results.md` (each
-comparison as absolute numbers and a ratio to its baseline) and `bench/results.png`. A bench
-that fails is recorded with its error and the suite goes on; the exit status is 1 when any
-failed.
+loopback ports with the data loaded), bench.recommendations, bench.evaluate, and
+local.package_sizes and bench.snapstart when a SAM build exists, each whose module exists.
+Writes `bench/results.json` (every bench's output and the comparisons), `bench/results.md`
+(each comparison as absolute numbers and a ratio to its baseline) and `bench/results.png`. With
+`--merge`, the benches run replace theirs in the existing results file and the others are kept
+as they were (`--only snapstart --merge` refreshes one bench's rows). A bench that fails is
+recorded with its error and the suite goes on; the exit status is 1 when any failed.
 """
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -197,6 +200,17 @@ def run_package_sizes(args: argparse.Namespace, env: dict[str, str]) -> dict[str
     }
 
 
+def run_snapstart(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """Cold init and SnapStart restore of each HTTP function, from the x86_64 test build."""
+    from bench.snapstart import BUILD_DIR
+
+    if not (BUILD_DIR / "template.yaml").is_file():
+        raise FileNotFoundError(f"no SAM build at {BUILD_DIR}: see bench/snapstart.py")
+    out = args.out_dir / "snapstart.json"
+    _run_module("bench.snapstart", ["--runs", str(args.cold_runs), "--out", str(out)], env)
+    return _read(out)
+
+
 Runner = Callable[[argparse.Namespace, dict[str, str]], dict[str, Any]]
 BENCHES: dict[str, tuple[str, Runner]] = {
     "etl": ("bench.etl", run_etl),
@@ -205,6 +219,7 @@ BENCHES: dict[str, tuple[str, Runner]] = {
     "recommendations": ("bench.recommendations", run_recommendations),
     "evaluate": ("bench.evaluate", run_evaluate),
     "package_sizes": ("local.package_sizes", run_package_sizes),
+    "snapstart": ("bench.snapstart", run_snapstart),
 }
 
 
@@ -354,6 +369,26 @@ def package_sizes_comparisons(out: dict[str, Any]) -> list[Comparison]:
     ]
 
 
+def snapstart_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    """`<function> cold init` and `<function> restore`, each against its budget; a query
+    function's cold init also against the seed's, measured in the same run as the seed was."""
+    found = []
+    for name, figures in out["functions"].items():
+        for figure, measured in figures.items():
+            what, value = f"{name} {figure}", measured["median_ms"]
+            found.append(
+                Comparison("snapstart", what, "ms", value, "budget", measured["budget_ms"], "lower")
+            )
+            if "seed_ms" in measured:
+                baseline = "seed (dev venv, no tracing, no secret, no TLS)"
+                found.append(
+                    Comparison(
+                        "snapstart", what, "ms", value, baseline, measured["seed_ms"], "lower"
+                    )
+                )
+    return found
+
+
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "etl": etl_comparisons,
     "queries": queries_comparisons,
@@ -361,6 +396,7 @@ COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "recommendations": recommendations_comparisons,
     "evaluate": evaluate_comparisons,
     "package_sizes": package_sizes_comparisons,
+    "snapstart": snapstart_comparisons,
 }
 
 
@@ -370,7 +406,12 @@ def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
         "# Benchmark results",
         "",
         f"Generated {results['generated_at']} on {results['cores']} cores by"
-        f" `python -m bench.suite` ({', '.join(f'{k}={v}' for k, v in settings.items())}).",
+        f" `python -m bench.suite` ({', '.join(f'{k}={v}' for k, v in settings.items())})."
+        + (
+            f" Benches rerun with --merge at {results['merged_at']}."
+            if "merged_at" in results
+            else ""
+        ),
         "",
         "| bench | status | seconds |",
         "|---|---|---:|",
@@ -454,6 +495,27 @@ def run_suite(args: argparse.Namespace) -> tuple[dict[str, Any], list[Comparison
     return results, comparisons
 
 
+def merged(
+    previous: dict[str, Any], fresh: dict[str, Any]
+) -> tuple[dict[str, Any], list[Comparison]]:
+    """`fresh`'s benches and comparisons in place of the same benches of `previous`, whose
+    others are kept: one bench rerun without rerunning the hours of the others."""
+    rerun = set(fresh["benches"])
+    kept = [c for c in previous["comparisons"] if c["bench"] not in rerun]
+    fields = {f.name for f in dataclasses.fields(Comparison)}
+    comparisons = [Comparison(**{k: v for k, v in c.items() if k in fields}) for c in kept]
+    comparisons += [
+        Comparison(**{k: v for k, v in c.items() if k in fields}) for c in fresh["comparisons"]
+    ]
+    results = {
+        **previous,
+        "benches": {**previous["benches"], **fresh["benches"]},
+        "comparisons": [c.to_dict() for c in comparisons],
+        "merged_at": fresh["generated_at"],
+    }
+    return results, comparisons
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.suite", description=__doc__)
     parser.add_argument("--ratings", type=int, default=11_000_000)
@@ -463,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="each bench's own JSON")
     parser.add_argument(
         "--results", type=Path, default=RESULTS_JSON, help=".json; .md and .png beside it"
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other benches of the existing --results"
     )
     parser.add_argument(
         "--only",
@@ -476,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benches {sorted(unknown)}; known: {', '.join(BENCHES)}")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     results, comparisons = run_suite(args)
+    if args.merge and args.results.is_file():
+        results, comparisons = merged(_read(args.results), results)
     report, chart_path = args.results.with_suffix(".md"), args.results.with_suffix(".png")
     args.results.write_text(json.dumps(results, indent=2) + "\n")
     report.write_text(markdown(results, comparisons))

@@ -35,8 +35,12 @@ BUILD_DIR = WORK_DIR / "build"
 CACHE_DIR = WORK_DIR / "cache"
 # Bytecode of the import checks, kept out of the build output (Lambda's /var/task is read-only).
 PYCACHE_DIR = WORK_DIR / "pycache"
-# What /var/runtime holds next to the code in the python3.13 runtime.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+# What /var/runtime holds next to the code in the python3.13 runtime (snapshot_restore_py: the
+# SnapStart runtime hooks).
+RUNTIME_PACKAGES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
+    "snapshot_restore_py",
+)
 HEAVY_MODULES = ("pandas", "pyarrow", "numpy", "sklearn", "scipy")
 HTTP_FUNCTIONS = [
     name

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extensions
 
+from streamcat import aws
 from streamcat.settings import Settings, get_settings
 
 _connection: psycopg2.extensions.connection | None = None
@@ -31,9 +32,8 @@ def dsn(settings: Settings) -> str:
         return settings.database_url
     if not (settings.db_secret_arn and settings.db_host):
         raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN and DB_HOST, to reach PostgreSQL")
-    from aws_lambda_powertools.utilities import parameters  # boto3 only when in the cloud
-
-    secret = json.loads(str(parameters.get_secret(settings.db_secret_arn, max_age=300)))
+    # Read at every new connection, never cached: a rotated secret is taken by the next one.
+    secret = json.loads(aws.get_secret_string(settings, settings.db_secret_arn))
     return psycopg2.extensions.make_dsn(
         host=settings.db_host,
         port=settings.db_port,

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
+    # Where SnapStart runs a function its credentials come from this endpoint instead of the
+    # variables above (streamcat.aws).
+    aws_container_credentials_full_uri: str | None = None
+    aws_container_authorization_token: SecretStr | None = None
 
     # Powertools: the service name of logs, metrics and traces, and the metrics namespace.
     powertools_service_name: str = "streamcat"

@@ -11,6 +11,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from streamcat.api.observability import logger, metrics, tracer, tracing_enabled
 from streamcat.api.problems import PROBLEM_MEDIA_TYPE
+from streamcat.api.snapstart import register as register_snapstart_hooks
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -18,7 +19,8 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def make_handler(app: FastAPI) -> LambdaHandler:
     """Lifespan is off so no per-invocation startup work runs (the database connection is opened
     lazily once per container); problem bodies are sent as text, not base64. The Tracer wraps it
-    only where it traces (see `observability`)."""
+    only where it traces (see `observability`). SnapStart's hooks are registered for `app`."""
+    register_snapstart_hooks(app)
     mangum = Mangum(
         app,
         lifespan="off",

@@ -1,21 +1,19 @@
 """Reading (GET, HEAD) S3 objects with the standard library: a Signature Version 4 request over
-http.client. The recommendations function only reads two small objects, and importing botocore
-would cost about half its cold-start budget. Without credentials in the settings (a shell using
-an AWS profile), it falls back to boto3, which finds them anywhere.
+http.client (streamcat.aws). The recommendations function only reads two small objects, and
+importing botocore would cost about half its cold-start budget. Without the runtime's credentials
+(a shell using an AWS profile), it falls back to boto3, which finds them anywhere.
 """
 
 import datetime
-import hashlib
-import hmac
 import http.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from streamcat import aws
 from streamcat.settings import Settings
 
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _TIMEOUT_S = 5.0
 
 
@@ -38,21 +36,37 @@ class S3Reader:
         self._settings = settings
 
     def get(self, bucket: str, key: str) -> S3Object:
-        if self._settings.aws_access_key_id is None:
+        creds = self._credentials()
+        if creds is None:
             return _boto_get(bucket, key)
-        headers, body = self._request("GET", bucket, key)
+        headers, body = self._request(creds, "GET", bucket, key)
         return S3Object(body, headers.get("etag", ""))
 
     def etag(self, bucket: str, key: str) -> str:
-        if self._settings.aws_access_key_id is None:
+        creds = self._credentials()
+        if creds is None:
             return _boto_etag(bucket, key)
-        headers, _ = self._request("HEAD", bucket, key)
+        headers, _ = self._request(creds, "HEAD", bucket, key)
         return headers.get("etag", "")
 
-    def _request(self, method: str, bucket: str, key: str) -> tuple[dict[str, str], bytes]:
+    def _credentials(self) -> aws.Credentials | None:
+        try:
+            return aws.credentials(self._settings)
+        except aws.AwsCallError as error:
+            raise StoreError(str(error)) from error
+
+    def _request(
+        self, creds: aws.Credentials, method: str, bucket: str, key: str
+    ) -> tuple[dict[str, str], bytes]:
         scheme, host, path = self._location(bucket, key)
-        headers = signed_headers(
-            self._settings, method, host, path, datetime.datetime.now(datetime.UTC)
+        headers = aws.signed_headers(
+            creds,
+            self._settings.aws_region,
+            "s3",
+            (method, host, path),
+            {},
+            b"",
+            datetime.datetime.now(datetime.UTC),
         )
         connection_class = (
             http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
@@ -83,41 +97,6 @@ class S3Reader:
             return endpoint.scheme, endpoint.netloc, f"{prefix}/{quote(bucket)}/{quoted_key}"
         host = f"{bucket}.s3.{self._settings.aws_region}.{self._settings.aws_url_suffix}"
         return "https", host, f"/{quoted_key}"
-
-
-def signed_headers(
-    settings: Settings, method: str, host: str, path: str, now: datetime.datetime
-) -> dict[str, str]:
-    """The headers of a Signature Version 4 request without a body (GET, HEAD) at `now`."""
-    assert settings.aws_access_key_id is not None and settings.aws_secret_access_key
-    stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-    headers = {"host": host, "x-amz-content-sha256": _EMPTY_SHA256, "x-amz-date": stamp}
-    if settings.aws_session_token is not None:
-        headers["x-amz-security-token"] = settings.aws_session_token.get_secret_value()
-    names = sorted(headers)
-    canonical = "\n".join(
-        [
-            method,
-            path,
-            "",
-            "".join(f"{name}:{headers[name].strip()}\n" for name in names),
-            ";".join(names),
-            _EMPTY_SHA256,
-        ]
-    )
-    scope = f"{day}/{settings.aws_region}/s3/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = ("AWS4" + settings.aws_secret_access_key.get_secret_value()).encode()
-    for part in (day, settings.aws_region, "s3", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    headers["authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={settings.aws_access_key_id}/{scope}, "
-        f"SignedHeaders={';'.join(names)}, Signature={signature}"
-    )
-    return headers
 
 
 def _boto_get(bucket: str, key: str) -> S3Object:

@@ -73,6 +73,12 @@ class ModelStore:
             return False
         return True
 
+    def restored(self) -> None:
+        """After a SnapStart restore: keep the snapshot's model, but check for a newer one at
+        the next request (the snapshot may be days old)."""
+        with self._lock:
+            self._checked_at = None
+
     def _refresh(self) -> None:
         """First load: GET the pointer (its ETag comes along). Later: HEAD it, reload on change."""
         try:

@@ -1,0 +1,256 @@
+"""SnapStart: every HTTP function's cold init and its restore, from the built package, with the
+production start-up work on.
+
+    python -m bench.snapstart [--runs 5] [--build-dir .aws-sam/test-x86_64/build]
+        [--out bench/out/snapstart.json]
+
+Each function runs from `sam build`'s output (its code and layers, and a stand-in for
+/var/runtime holding the AWS SDK and snapshot-restore-py), in a fresh interpreter that imports
+nothing else (`-I -S`), with what a real container does at start: X-Ray tracing on
+(`LAMBDA_TASK_ROOT` set, the daemon address on loopback), the database login read from Secrets
+Manager (a moto server) and a `verify-full` TLS connection to a PostgreSQL server of the run's
+own. Two figures per function, the median of `--runs` (local.snapstart):
+
+- cold init: from the interpreter's first line to the first answer (import + first answer);
+- restore: a fork of a process that ran the before-snapshot hooks (SnapStart's stand-in), from
+  the fork to the first answer, after-restore hooks included; its AWS credentials come from a
+  container credentials endpoint, as SnapStart gives them, not from the environment.
+
+The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
+Beside each query function's cold init, in the same run: the seed's app measured as the seed was
+(bench.queries: the development venv, no tracing, DATABASE_URL).
+Build first: `LAMBDA_ARCH=x86_64 sam build --build-dir .aws-sam/test-x86_64/build` (see
+tests/infrastructure/test_build_package.py).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
+HARNESS = REPO / "local" / "snapstart.py"
+FUNCTIONS = {
+    "MaxDurationFunction": "max_duration",
+    "ScoreCountFunction": "score_count",
+    "CountPlatformFunction": "count_platform",
+    "ActorFunction": "actor",
+    "ProdPerCountryFunction": "prod_per_country",
+    "ContentsFunction": "contents",
+    "RecommendationsFunction": "recommendations",
+    "DocsFunction": "docs",
+}
+# The event each function answers; the query functions' are events/<name>.json.
+EVENTS = {"docs": "docs_health.json"}
+QUERIES = tuple(name for name in FUNCTIONS.values() if name not in ("recommendations", "docs"))
+# SPEC §6; the docs function (Swagger UI, the OpenAPI document, /health) is held to the queries'.
+BUDGET_MS = {
+    "query": {"cold init": 300.0, "restore": 30.0},
+    "recommendations": {"cold init": 500.0, "restore": 50.0},
+}
+TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
+CONTAINER_TOKEN = "bench-container-token"  # noqa: S105 (a local stand-in, no secret)
+# What /var/runtime holds in the python3.13 runtime, linked from the development venv.
+RUNTIME_MODULES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
+    "snapshot_restore_py",
+)
+
+
+def runtime_stand_in(folder: Path) -> Path:
+    """A folder that holds what Lambda's /var/runtime offers the function and nothing else."""
+    for name in RUNTIME_MODULES:
+        spec = find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+@contextmanager
+def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
+    """A PostgreSQL server of this run (TLS, a catalog loaded), a moto server holding the
+    login secret and the model: the environment a function's container gets, tracing on."""
+    from bench.queries import ensure_catalog
+    from bench.recommendations import bench_event, full_model, publish
+    from local.postgres import OwnServer, database_url, ensure_server, stop_server
+    from local.s3 import apply_environment, local_environment, start_moto
+    from tests.support.local import free_port
+
+    server = OwnServer(root=scratch / "postgres", port=free_port())
+    moto = start_moto(free_port())
+    try:
+        url = database_url(ensure_server(server))
+        ensure_catalog(url)
+        # The seed's probe (bench.queries) reads DATABASE_URL, as the seed did.
+        apply_environment({"DATABASE_URL": url})
+        apply_environment(local_environment(moto.endpoint, "streamcat-bench", "us-east-1"))
+        publish(full_model(None)[0])
+        (scratch / "recommendations.json").write_text(json.dumps(bench_event()))
+        yield {
+            **local_environment(moto.endpoint, "streamcat-bench", "us-east-1"),
+            **secret_environment(url, server.ca_cert_path),
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            # The invocation's trace header, as Lambda sets it: the tracer records subsegments.
+            "_X_AMZN_TRACE_ID": f"Root={TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1",
+        }
+    finally:
+        moto.stop()
+        stop_server(server)
+
+
+@contextmanager
+def container_credentials() -> Iterator[dict[str, str]]:
+    """SnapStart's credentials: not in the environment but at an endpoint asked with a token
+    (streamcat.aws), here one on loopback handing out moto's fake keys."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from local.s3 import FAKE_CREDENTIALS
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            allowed = self.headers.get("Authorization") == CONTAINER_TOKEN
+            keys = {
+                "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                "Token": "bench-session",
+            }
+            self.send_response(200 if allowed else 403)
+            self.end_headers()
+            self.wfile.write(json.dumps(keys if allowed else {}).encode())
+
+        def log_message(self, *_: object) -> None:
+            """Quiet: one line per request would drown the report."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{server.server_port}/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": CONTAINER_TOKEN,
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def secret_environment(url: str, ca_cert: Path) -> dict[str, str]:
+    """The cloud's database settings: the login in Secrets Manager, the host and its CA."""
+    import boto3
+    import psycopg2.extensions
+
+    dsn = psycopg2.extensions.parse_dsn(url)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="streamcat-bench-reader",
+        SecretString=json.dumps({"username": dsn["user"], "password": dsn.get("password", "")}),
+    )
+    return {
+        "DATABASE_URL": "",
+        "DB_SECRET_ARN": secret["ARN"],
+        "DB_HOST": dsn["host"],
+        "DB_PORT": dsn["port"],
+        "DB_NAME": dsn["dbname"],
+        "DB_SSL_ROOT_CERT": str(ca_cert),
+    }
+
+
+def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
+    """One fresh interpreter: the cold init or the restore, in milliseconds."""
+    command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", mode, "--event", str(event)]
+    for path in paths:
+        command += ["--path", str(path)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, cwd=paths[0], env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout.splitlines()[-1])
+    answer = report if mode == "cold" else report["children"][0]
+    if answer.get("status") != 200:
+        raise RuntimeError(f"{mode} of {paths[0].name} answered {answer}")
+    return float(answer["cold_ms"] if mode == "cold" else answer["restore_ms"])
+
+
+def seed_cold_init_ms(name: str, runs: int) -> float:
+    """The same run's baseline: the seed's app, measured as the seed measured it (the
+    development venv, no tracing, DATABASE_URL, no secret, no TLS)."""
+    from bench.queries import cold_start_ms
+
+    event = REPO / "events" / f"{name}_alias.json"
+    return cold_start_ms("seed", name, event, runs)["cold_ms"]
+
+
+def measure(build_dir: Path, runs: int) -> dict[str, Any]:
+    """Every HTTP function's two figures (median, min and max over `runs`)."""
+    from local.package_sizes import built_functions
+
+    built = {f.logical_id: f for f in built_functions(build_dir)}
+    results: dict[str, Any] = {}
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="snapstart-")))
+        runtime = runtime_stand_in(Path(tempfile.mkdtemp(dir=scratch)))
+        env = stack.enter_context(production_like_backends(scratch))
+        # A cold container has its credentials in the environment; a restored one (SnapStart)
+        # at the container endpoint, none in the environment.
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        restored_env = {
+            **{name: value for name, value in env.items() if name not in keys},
+            **stack.enter_context(container_credentials()),
+        }
+        for logical_id, name in FUNCTIONS.items():
+            function = built[logical_id]
+            paths = [function.code_dir, *(layer / "python" for layer in function.layer_dirs)]
+            event = scratch / "recommendations.json" if name == "recommendations" else None
+            event = event or REPO / "events" / EVENTS.get(name, f"{name}.json")
+            own = {"LAMBDA_TASK_ROOT": str(function.code_dir), "POWERTOOLS_SERVICE_NAME": name}
+            environments = {"cold": {**env, **own}, "restore": {**restored_env, **own}}
+            kind = "recommendations" if name == "recommendations" else "query"
+            figures = {}
+            for mode, label in (("cold", "cold init"), ("restore", "restore")):
+                timings = [
+                    probe(mode, [*paths, runtime], event, environments[mode]) for _ in range(runs)
+                ]
+                figures[label] = {
+                    "median_ms": statistics.median(timings),
+                    "min_ms": min(timings),
+                    "max_ms": max(timings),
+                    "budget_ms": BUDGET_MS[kind][label],
+                }
+            if name in QUERIES:
+                figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
+            results[name] = figures
+            print(name, json.dumps(figures), file=sys.stderr, flush=True)
+    return {"runs": runs, "build_dir": str(build_dir), "functions": results}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.snapstart", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per figure")
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "snapstart.json")
+    args = parser.parse_args(argv)
+    if not (args.build_dir / "template.yaml").is_file():
+        raise SystemExit(f"no SAM build at {args.build_dir}: build first (see the docstring)")
+    report = measure(args.build_dir.resolve(), args.runs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report["functions"], indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""SnapStart's runtime hooks, through a simulated snapshot and restore (local/snapstart.py): a
+function answers, runs its before-snapshot hooks, and is forked (the restores) while the world
+changes (the secret rotated, a newer model published); each child runs the after-restore hooks
+and answers. The database is the own server (TLS, the login read from moto's Secrets Manager)."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg2
+import psycopg2.extensions
+import pytest
+from psycopg2 import sql
+
+from local.postgres import OwnServer
+from streamcat.recommend.store import get_store
+from tests.support.api import EVENTS_DIR, FUNCTIONS_DIR
+from tests.support.catalog import create_catalog, known_titles
+from tests.support.recommend import SAMPLE_TITLES, model_document, publish
+
+HARNESS = Path(__file__).resolve().parents[2] / "local" / "snapstart.py"
+
+
+@pytest.fixture
+def secret_login(
+    database_url: str, admin_url: str, own_server: OwnServer, s3_endpoint: str
+) -> Iterator[dict[str, str]]:
+    """The cloud's environment for a function (the login in Secrets Manager, TLS verified), a
+    loaded catalog, and a second login the secret can be rotated to."""
+    create_catalog(database_url, known_titles(), version=9, load_id="known")
+    dsn = psycopg2.extensions.parse_dsn(database_url)
+    rotated = f"snapstart_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(rotated)))
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"streamcat-snapstart-{rotated}",
+        SecretString=json.dumps({"username": dsn["user"], "password": ""}),
+    )
+    environment = {
+        **os.environ,
+        "DATABASE_URL": "",
+        "DB_SECRET_ARN": secret["ARN"],
+        "DB_HOST": dsn["host"],
+        "DB_PORT": dsn["port"],
+        "DB_NAME": dsn["dbname"],
+        "DB_SSL_ROOT_CERT": str(own_server.ca_cert_path),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "ROTATED_USER": rotated,
+        "FIRST_USER": dsn["user"],
+    }
+    try:
+        yield environment
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (rotated,),
+            )
+            cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(rotated)))
+        admin.close()
+
+
+def snapshot_and_restore(
+    function: str,
+    event: Path,
+    environment: dict[str, str],
+    while_cached: Callable[[], None],
+    children: int = 2,
+    warm_parent: bool = True,
+) -> dict[str, Any]:
+    """The harness on `function`: it answers once (unless not `warm_parent`), runs the
+    before-snapshot hooks, waits while `while_cached` changes the world, then restores
+    `children` times."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, str(HARNESS), "--mode", "restore", "--event", str(event)),
+            *("--path", str(FUNCTIONS_DIR / function), "--pause"),
+            *(["--warm-parent"] if warm_parent else []),
+            *("--children", str(children)),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        # Logs and metrics share stdout: the harness says `snapshot` on a line of its own.
+        while (line := process.stdout.readline()) and line.strip() != "snapshot":
+            pass
+        assert line, "the harness ended before its snapshot"
+        while_cached()
+        process.stdin.write("\n")
+        process.stdin.flush()
+        output, errors = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, errors[-3000:]
+    report: dict[str, Any] = json.loads(output.splitlines()[-1])
+    for child in report["children"]:
+        assert "error" not in child, child["error"]
+    return report
+
+
+def test_restored_query_functions_answer_on_their_own_connection_credentials_and_randomness(
+    secret_login: dict[str, str],
+) -> None:
+    def rotate_the_secret() -> None:
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=secret_login["DB_SECRET_ARN"],
+            SecretString=json.dumps({"username": secret_login["ROTATED_USER"], "password": ""}),
+        )
+
+    report = snapshot_and_restore(
+        "count_platform", EVENTS_DIR / "count_platform.json", secret_login, rotate_the_secret
+    )
+
+    parent, children = report["parent"], report["children"]
+    assert parent["status"] == 200 and parent["session"]["user"] == secret_login["FIRST_USER"]
+    assert report["connection_open"] is False, "the snapshot must hold no connection"
+    assert [child["status"] for child in children] == [200, 200]
+    assert all(child["body"] == parent["body"] for child in children)
+    pids = {parent["session"]["pid"], *(child["session"]["pid"] for child in children)}
+    assert len(pids) == 3, "each restore opens a connection of its own"
+    assert all(c["session"]["user"] == secret_login["ROTATED_USER"] for c in children), (
+        "a restore reads the secret again: the one in the snapshot may have rotated"
+    )
+    assert children[0]["random"] != children[1]["random"], "each restore reseeds randomness"
+
+
+def test_restored_recommendations_look_for_a_newer_model(
+    bucket: str, secret_login: dict[str, str]
+) -> None:
+    get_store.cache_clear()
+    publish(model_document(SAMPLE_TITLES, version=1), version=1)
+    event = EVENTS_DIR / "recommendations.json"
+
+    def publish_a_newer_model() -> None:
+        publish(model_document(SAMPLE_TITLES[::-1], version=2), version=2)
+
+    report = snapshot_and_restore(
+        "recommendations", event, secret_login, publish_a_newer_model, children=1
+    )
+
+    parent, (child,) = report["parent"], report["children"]
+    assert parent["status"] == 200 and child["status"] == 200
+    newer = json.loads(child["body"])["recommendations"]
+    assert newer != json.loads(parent["body"])["recommendations"]
+    cold = subprocess.run(
+        [
+            *(sys.executable, str(HARNESS), "--mode", "cold", "--event", str(event)),
+            *("--path", str(FUNCTIONS_DIR / "recommendations")),
+        ],
+        capture_output=True,
+        text=True,
+        env=secret_login,
+        timeout=60,
+        check=True,
+    )
+    assert newer == json.loads(json.loads(cold.stdout.splitlines()[-1])["body"])["recommendations"]
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [("count_platform", "count_platform"), ("recommendations", "recommendations")],
+)
+def test_a_restored_first_request_imports_nothing(
+    bucket: str, secret_login: dict[str, str], function: str, event: str
+) -> None:
+    """What the first request would import is imported before the snapshot (the codec of host
+    names, the threadpool's backend of a sync endpoint): a restore pays no import."""
+    get_store.cache_clear()
+    publish(model_document(SAMPLE_TITLES))
+
+    report = snapshot_and_restore(
+        function, EVENTS_DIR / f"{event}.json", secret_login, lambda: None, 1, warm_parent=False
+    )
+
+    (child,) = report["children"]
+    assert child["status"] == 200, child["body"]
+    assert child["imported"] == []
