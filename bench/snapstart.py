@@ -19,8 +19,7 @@ own. Two figures per function, the median of `--runs` (local.snapstart):
 The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
 Beside each query function's cold init, in the same run: the seed's app measured as the seed was
 (bench.queries: the development venv, no tracing, DATABASE_URL).
-Build first: `LAMBDA_ARCH=x86_64 sam build --build-dir .aws-sam/test-x86_64/build` (see
-tests/infrastructure/test_build_package.py).
+Build first: `make build-host` (`make bench` does; the build test builds the same folder).
 """
 
 import argparse
