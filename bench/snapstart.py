@@ -53,15 +53,6 @@ FUNCTIONS = {
 }
 # The event each function answers; the query functions' are events/<name>.json.
 EVENTS = {"docs": "docs_health.json"}
-# The seed had these six: only they have a seed's cold init to compare with.
-SEED_QUERIES = (
-    "max_duration",
-    "score_count",
-    "count_platform",
-    "actor",
-    "prod_per_country",
-    "contents",
-)
 # SPEC §6; the docs function (Swagger UI, the OpenAPI document, /health) is held to the queries'.
 BUDGET_MS = {
     "query": {"cold init": 300.0, "restore": 30.0},
@@ -206,6 +197,7 @@ def seed_cold_init_ms(name: str, runs: int) -> float:
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
     from local.package_sizes import built_functions
+    from tests.support.api import QUERY_FUNCTIONS
 
     built = {f.logical_id: f for f in built_functions(build_dir)}
     results: dict[str, Any] = {}
@@ -239,7 +231,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                     "max_ms": max(timings),
                     "budget_ms": BUDGET_MS[kind][label],
                 }
-            if name in SEED_QUERIES:
+            if name in QUERY_FUNCTIONS:  # the seed's six: only they have a seed's cold init
                 figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
             results[name] = figures
             print(name, json.dumps(figures), file=sys.stderr, flush=True)
