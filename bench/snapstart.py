@@ -32,7 +32,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -60,22 +59,6 @@ BUDGET_MS = {
 }
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 CONTAINER_TOKEN = "bench-container-token"  # noqa: S105 (a local stand-in, no secret)
-# What /var/runtime holds in the python3.13 runtime, linked from the development venv.
-RUNTIME_MODULES = (
-    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
-    "snapshot_restore_py",
-)
-
-
-def runtime_stand_in(folder: Path) -> Path:
-    """A folder that holds what Lambda's /var/runtime offers the function and nothing else."""
-    for name in RUNTIME_MODULES:
-        spec = find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
-    return folder
 
 
 @contextmanager
@@ -196,7 +179,7 @@ def seed_cold_init_ms(name: str, runs: int) -> float:
 
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
-    from local.package_sizes import built_functions
+    from local.package_sizes import built_functions, runtime_stand_in
     from tests.support.api import QUERY_FUNCTIONS
 
     built = {f.logical_id: f for f in built_functions(build_dir)}

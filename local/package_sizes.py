@@ -119,3 +119,26 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# What /var/runtime holds next to the code in the python3.13 runtime: the AWS SDK and
+# snapshot_restore_py (the SnapStart runtime hooks). The builds strip them from the packages.
+RUNTIME_MODULES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
+    "snapshot_restore_py",
+)
+
+
+def runtime_stand_in(folder: Path) -> Path:
+    """`folder` made to hold what Lambda's /var/runtime offers a function and nothing else
+    (links into this environment), so a built package is imported as Lambda imports it."""
+    from importlib.util import find_spec
+
+    for name in RUNTIME_MODULES:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            raise TemplateError(f"{name} (provided by the Lambda runtime) is not installed here")
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder

@@ -33,7 +33,7 @@ from local.functions import (
     function_spec,
 )
 from local.iam import client
-from local.template import DEFAULT_TEMPLATE, REPO, load_template
+from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
 from streamcat.settings import get_settings
@@ -338,17 +338,16 @@ def local_overrides(cloud: LocalCloud, database: Database) -> dict[str, str]:
 
 
 def function_pools(
-    stack: ExitStack, cloud: LocalCloud, template: dict[str, Any]
+    stack: ExitStack, cloud: LocalCloud, local_stack: LocalStack
 ) -> dict[str, FunctionPool]:
     """Every function as containers with its own role's credentials and its environment from
     the template; the mappings' functions as many as their maximum concurrency."""
-    local_stack = cloud.stack(template)
     concurrency = {
         m.function: m.settings.maximum_concurrency for m in event_source_mappings(local_stack)
     }
     pools = {}
-    for name in function_names(template):
-        spec = function_spec(template, name, REPO)
+    for name in function_names(local_stack.template):
+        spec = function_spec(local_stack.template, name, REPO)
         variables = {
             **declared_environment(spec, local_stack),
             **cloud.function_overrides,
@@ -361,11 +360,10 @@ def function_pools(
 
 
 def start_triggers(
-    stack: ExitStack, cloud: LocalCloud, template: dict[str, Any], pools: dict[str, FunctionPool]
+    stack: ExitStack, cloud: LocalCloud, local_stack: LocalStack, pools: dict[str, FunctionPool]
 ) -> list[SqsTrigger]:
     """One trigger per event source mapping, polling with its function's role, in the order
     of the data path (a queue fed by another function's output comes after it)."""
-    local_stack = cloud.stack(template)
     versions = s3.version_lookup(client("s3", cloud.endpoint_url, cloud.region, cloud.deployer))
     triggers = []
     for mapping in event_source_mappings(local_stack):
@@ -442,11 +440,11 @@ def run(
             f"Provisioned from template.yaml with IAM enforced; outputs: {cloud.outputs}",
             flush=True,
         )
-        pools = function_pools(stack, cloud, template)
-        triggers = start_triggers(stack, cloud, template, pools)
+        local_stack = cloud.stack(template)
+        pools = function_pools(stack, cloud, local_stack)
+        triggers = start_triggers(stack, cloud, local_stack, pools)
         if upload_data:
             _load(cloud, files or generated_data(n_ratings), triggers, database.url, port)
-        local_stack = cloud.stack(template)
         functions = {name: pool.invoke for name, pool in pools.items()}
         serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), port)
         print("Shutting down ...", flush=True)

@@ -11,13 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
 from local.functions import function_names, function_spec
-from local.package_sizes import built_functions, measure, report
+from local.package_sizes import built_functions, measure, report, runtime_stand_in
 from local.template import load_template
 
 pytestmark = pytest.mark.slow
@@ -35,12 +34,6 @@ BUILD_DIR = WORK_DIR / "build"
 CACHE_DIR = WORK_DIR / "cache"
 # Bytecode of the import checks, kept out of the build output (Lambda's /var/task is read-only).
 PYCACHE_DIR = WORK_DIR / "pycache"
-# What /var/runtime holds next to the code in the python3.13 runtime (snapshot_restore_py: the
-# SnapStart runtime hooks).
-RUNTIME_PACKAGES = (
-    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
-    "snapshot_restore_py",
-)
 HEAVY_MODULES = ("pandas", "pyarrow", "numpy", "sklearn", "scipy")
 HTTP_FUNCTIONS = [
     name
@@ -102,15 +95,8 @@ def build_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def lambda_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A stand-in for /var/runtime: the AWS SDK the runtime provides, and nothing else."""
-    runtime = tmp_path_factory.mktemp("var-runtime")
-    for package in RUNTIME_PACKAGES:
-        spec = find_spec(package)
-        assert spec is not None and spec.origin is not None, package
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (runtime / source.name).symlink_to(source)
-    yield runtime
+    """A stand-in for /var/runtime: what the runtime provides, and nothing else."""
+    yield runtime_stand_in(tmp_path_factory.mktemp("var-runtime"))
 
 
 def test_every_package_with_its_layers_fits_lambdas_limit(

@@ -60,13 +60,6 @@ def running_moto() -> Iterator[MotoServer]:
             server.stop()
 
 
-def reset_moto(endpoint: str) -> None:
-    """Forget every bucket, object and queue."""
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 REPO = Path(__file__).resolve().parents[2]
 STACK_START_TIMEOUT_S = 120.0
 
