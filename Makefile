@@ -93,7 +93,7 @@ db-stop: setup
 	$(BIN)/python -m local.postgres stop
 
 ## Every benchmark at full scale: bench/results.json, bench/results.md, bench/results.png.
-bench: setup build-host
+bench: setup build build-host
 	$(BIN)/python -m bench.suite
 
 bench-etl: setup
