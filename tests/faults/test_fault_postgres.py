@@ -55,11 +55,11 @@ def _assert_completed(etl: Etl, batch: tuple[Upload, ...], version: int) -> None
     result = etl.load(*batch)
     assert result["swapped"] and result["catalog_version"] == version
     assert _state(etl) == (version, *NEW_STATE[1:])
-    assert len(etl.interactions(version)["user"]) == 2
+    assert len(etl.interactions(version)["userId"]) == 2
     assert etl.load(*batch)["swapped"] is False
 
 
-@pytest.mark.parametrize("step", ["copy_titles", "copy_rating_stats", "apply_scores", "swap"])
+@pytest.mark.parametrize("step", ["copy_titles", "copy_rating_stats", "scores", "swap"])
 def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads(
     database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -83,7 +83,7 @@ def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads
 
 @pytest.mark.parametrize(
     ("owner", "step", "expected_version"),
-    [(catalog_store, "swap", 1), (pipeline._Load, "_publish", 2)],
+    [(catalog_store, "swap", 1), (pipeline, "publish", 2)],
     ids=["before-commit", "after-commit"],
 )
 def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
@@ -104,6 +104,10 @@ def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
         assert _state(etl) == (old if expected_version == 1 else NEW_STATE)
         assert _netflix_movies(api) == (2 if expected_version == 1 else 4), "API reconnected"
         assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
-        committed = [] if expected_version == 1 else ["curated/ratings/source=1/part-0.parquet"]
+        committed = (
+            []
+            if expected_version == 1
+            else ["curated/interactions/v2.json", "curated/ratings/source=1/part-0.parquet"]
+        )
         assert etl.keys("curated/") == committed, "only artifacts of the committed catalog"
         _assert_completed(etl, batch, version=expected_version + 1)

@@ -39,15 +39,15 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
 ) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
     publishing = threading.Event()
-    original = pipeline._Load._publish
+    original = pipeline.publish
 
-    def slow_publish(load: Any) -> None:
-        if load.loaded_ratings:
+    def slow_publish(load: Any, sources: list[str]) -> None:
+        if load.staged:
             publishing.set()
             time.sleep(SLOW_PUBLISH_S)
-        original(load)
+        original(load, sources)
 
-    monkeypatch.setattr(pipeline._Load, "_publish", slow_publish)
+    monkeypatch.setattr(pipeline, "publish", slow_publish)
     ratings = etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2"), (3, 5.0, "ns1")))
     disney = etl.put(DISNEY, titles_csv("s7"))
     errors: list[BaseException] = []
@@ -70,7 +70,7 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
         ("ns2", 2.0, 1),
     ]
     latest = etl.interactions(3)
-    assert len(latest["user"]) == 3, "version 3's training input lacks the ratings of version 2"
+    assert len(latest["userId"]) == 3, "version 3's training input lacks the ratings of version 2"
 
 
 def test_concurrent_loads_of_different_platforms_both_land_once_each(etl: Etl) -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from streamcat import db
 from streamcat.api.app import create_local_app
 from streamcat_etl import handler, pipeline
+from streamcat_etl.load_state import Load
 from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.faults import before, dead_s3
 
@@ -45,10 +46,11 @@ def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
     if step == "download":
         patch.setattr(handler, "s3_client", dead_s3)
         return [1]
-    return before(patch, pipeline._Load, step, lambda load, *_: setattr(load, "s3", dead_s3()))
+    owner = Load if step == "reject" else pipeline
+    return before(patch, owner, step, lambda load, *_: setattr(load, "s3", dead_s3()))
 
 
-@pytest.mark.parametrize("step", ["download", "_reject", "_publish", "_file_report"])
+@pytest.mark.parametrize("step", ["download", "reject", "publish", "_file_report"])
 def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     etl: Etl, api: TestClient, step: str
 ) -> None:
@@ -72,7 +74,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert _netflix_movies(api) == len(etl.ids())
     if failed_version == 1:
         assert etl.keys("curated/") == curated_before
-    if step == "_publish":
+    if step == "publish":
         assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
 
     retried = etl.load(*batch)
@@ -81,7 +83,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert retried["swapped"] and retried["catalog_version"] == failed_version + 1
     assert etl.ids() == NEW_IDS and _netflix_movies(api) == 3
     assert [(r["userId"], r["movieId"]) for r in etl.parquet(1)] == [(1, "ns1"), (2, "ns3")]
-    assert len(etl.interactions(failed_version + 1)["user"]) == 2
+    assert len(etl.interactions(failed_version + 1)["userId"]) == 2
     assert "quarantine/" + HULU in etl.keys("quarantine/")
     assert etl.report(retried["load_id"])["catalog_version"] == failed_version + 1
     assert etl.load(*batch)["swapped"] is False, "once complete, a redelivery changes nothing"

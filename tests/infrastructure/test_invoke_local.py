@@ -276,7 +276,7 @@ SAMPLE_BUCKET = "streamcat-local"
 SAMPLE_EVENTS = {
     "etl_raw_titles.json": "raw/titles/netflix_titles.csv",
     "etl_raw_ratings.json": "raw/ratings/1.csv",
-    "train_interactions.json": "curated/interactions/v2.npz",
+    "train_interactions.json": "curated/interactions/v2.json",
 }
 
 
@@ -384,7 +384,7 @@ def test_the_etl_and_training_sample_events_load_the_catalog_and_publish_a_model
     sample_bucket: str, database_url: str
 ) -> None:
     """On an empty database: the titles event loads catalog version 1, the ratings event
-    version 2, whose training input `curated/interactions/v2.npz` the training event names."""
+    version 2, whose training input `curated/interactions/v2.json` the training event names."""
     s3 = s3_client()
     s3.put_object(Bucket=sample_bucket, Key="raw/titles/netflix_titles.csv", Body=_sample_titles())
     s3.put_object(Bucket=sample_bucket, Key="raw/ratings/1.csv", Body=_sample_ratings())

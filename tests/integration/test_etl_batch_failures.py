@@ -188,8 +188,8 @@ def test_a_failed_training_fails_the_messages_of_the_newest_upload_only(
     database_url: str, bucket: str
 ) -> None:
     create_catalog(database_url, [CatalogTitle(f"ns{n}") for n in range(1, 13)], version=2)
-    newest, older = "curated/interactions/v2.npz", "curated/interactions/v1.npz"
-    s3_client().put_object(Bucket=bucket, Key=newest, Body=b"not an npz file")
+    newest, older = "curated/interactions/v2.json", "curated/interactions/v1.json"
+    s3_client().put_object(Bucket=bucket, Key=newest, Body=b"not a manifest")
     event = {
         "Records": [
             _interactions_message("new", bucket, newest),

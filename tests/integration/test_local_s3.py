@@ -85,12 +85,12 @@ def test_interactions_prefix_has_its_own_queue_and_other_prefixes_none(
     s3, sqs = _clients(cloud)
     receive_all(sqs, _queue(cloud, "RawUploadsQueue"))
     receive_all(sqs, _queue(cloud, "InteractionsQueue"))  # the test events
-    s3.put_object(Bucket=BUCKET, Key="curated/interactions/v7.npz", Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="curated/interactions/v7.json", Body=b"x")
     s3.put_object(Bucket=BUCKET, Key="curated/ratings/source=1/part-0.parquet", Body=b"x")
     s3.put_object(Bucket=BUCKET, Key="quarantine/raw/ratings/1.csv", Body=b"x")
 
     (event,) = _bodies(cloud, "InteractionsQueue")
-    assert event["Records"][0]["s3"]["object"]["key"] == "curated/interactions/v7.npz"
+    assert event["Records"][0]["s3"]["object"]["key"] == "curated/interactions/v7.json"
     assert receive_all(sqs, _queue(cloud, "RawUploadsQueue")) == []
 
 

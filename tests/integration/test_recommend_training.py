@@ -32,8 +32,12 @@ def data(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Rat
 @pytest.fixture
 def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
     create_catalog(database_url, data.catalog_rows(), version=VERSION)
-    key = f"{get_settings().curated_prefix}interactions/v{VERSION}.npz"
-    s3_client().put_object(Bucket=bucket, Key=key, Body=data.npz_bytes())
+    curated = get_settings().curated_prefix
+    ratings = f"{curated}ratings/source=1/part-0.parquet"
+    s3_client().put_object(Bucket=bucket, Key=ratings, Body=data.parquet_bytes())
+    key = f"{curated}interactions/v{VERSION}.json"
+    manifest = {"catalog_version": VERSION, "ratings": [ratings]}
+    s3_client().put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
     return key
 
 
@@ -87,12 +91,12 @@ def test_handler_trains_from_an_sqs_notification(uploaded: str, bucket: str) -> 
 
 
 def test_interactions_of_an_older_catalog_are_skipped(uploaded: str, bucket: str) -> None:
-    older = uploaded.replace(f"v{VERSION}.npz", f"v{VERSION - 1}.npz")
+    older = uploaded.replace(f"v{VERSION}.json", f"v{VERSION - 1}.json")
     assert train_and_publish(older)["reason"] == "newer catalog loaded"
     assert "Contents" not in s3_client().list_objects_v2(Bucket=bucket, Prefix="models/")
 
 
 def test_interactions_ahead_of_the_catalog_fail_loudly(uploaded: str) -> None:
-    ahead = uploaded.replace(f"v{VERSION}.npz", f"v{VERSION + 1}.npz")
+    ahead = uploaded.replace(f"v{VERSION}.json", f"v{VERSION + 1}.json")
     with pytest.raises(StaleCatalogError, match="database holds 3"):
         train_and_publish(ahead)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-import numpy as np
 import psycopg2
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from local.lambda_context import LocalLambdaContext
@@ -152,6 +152,8 @@ class Etl:
         rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(data)).to_pylist()
         return rows
 
-    def interactions(self, version: int) -> dict[str, np.ndarray]:
-        with np.load(io.BytesIO(self.read(f"curated/interactions/v{version}.npz"))) as npz:
-            return {name: npz[name] for name in npz.files}
+    def interactions(self, version: int) -> dict[str, list[Any]]:
+        """Every rating the training input of `version` names, as columns."""
+        manifest = json.loads(self.read(f"curated/interactions/v{version}.json"))
+        tables = [pq.read_table(io.BytesIO(self.read(key))) for key in manifest["ratings"]]
+        return pa.concat_tables(tables).to_pydict() if tables else {"userId": []}

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
@@ -55,16 +56,18 @@ class RatedCatalog:
             )
         ]
 
-    def npz_bytes(self) -> bytes:
-        """The interactions file the ETL would write for these ratings."""
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            item_ids=np.array(self.catalog.ids, dtype=str),
-            user=self.ratings.user.astype(np.int32),
-            item=self.ratings.item.astype(np.int32),
-            rating2=(self.ratings.rating * 2).astype(np.uint8),
+    def parquet_bytes(self) -> bytes:
+        """The ratings as the ETL publishes one ratings file's Parquet."""
+        table = pa.table(
+            {
+                "userId": pa.array(self.ratings.user, pa.int32()),
+                "rating": pa.array(self.ratings.rating, pa.float32()),
+                "timestamp": pa.array(np.zeros(len(self.ratings.user), np.int64)),
+                "movieId": pa.array([self.catalog.ids[i] for i in self.ratings.item], pa.string()),
+            }
         )
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
         return buffer.getvalue()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from streamcat_etl.ratings import match_catalog, rating_stats, read_ratings
+from streamcat_etl.ratings import encode_movies, match_catalog, rating_stats, read_ratings
 from streamcat_etl.validation import InvalidFile
 from tests.support.etl import RATINGS_HEADER, ratings_csv
 
@@ -66,7 +66,9 @@ def test_header_must_match(tmp_path: Path) -> None:
 
 def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 0.5, "ns1"), (1, 3.0, "ds2")))
-    stats = sorted(rating_stats(table).to_pylist(), key=lambda r: r["movie_id"])
+    stats = sorted(
+        rating_stats(table, encode_movies(table)).to_pylist(), key=lambda r: r["movie_id"]
+    )
     assert stats == [
         {"movie_id": "ds2", "rating_sum": 3.0, "votes": 1},
         {"movie_id": "ns1", "rating_sum": 5.0, "votes": 2},
@@ -75,7 +77,26 @@ def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
 
 def test_unmatched_movie_ids_are_dropped_and_counted(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 1.0, "zz9"), (3, 2.0, "ds2")))
-    matched = match_catalog(table, pa.array(["ds2", "ns1"]))
+    matched = match_catalog(table, encode_movies(table), pa.array(["ds2", "ns1"]))
     assert matched.dropped == 1
     assert matched.table["movieId"].to_pylist() == ["ns1", "ds2"]
-    assert matched.item.to_pylist() == [1, 0]
+    assert matched.table["userId"].to_pylist() == [1, 3]
+
+
+def test_a_file_split_into_many_chunks_sums_and_matches_the_same(tmp_path: Path) -> None:
+    """The CSV reader hands a big file over in chunks, each encoded on its own dictionary."""
+    rows = [(u, (u % 10 + 1) / 2, f"ns{u % 7}") for u in range(30_000)]
+    table = read(tmp_path, ratings_csv(*rows))
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1_000))
+    assert chunked["movieId"].num_chunks > 1
+    stats = rating_stats(chunked, encode_movies(chunked)).to_pylist()
+    assert sorted((r["movie_id"], r["rating_sum"], r["votes"]) for r in stats) == sorted(
+        (
+            f"ns{m}",
+            sum(r for _, r, i in rows if i == f"ns{m}"),
+            sum(1 for *_, i in rows if i == f"ns{m}"),
+        )
+        for m in range(7)
+    )
+    matched = match_catalog(chunked, encode_movies(chunked), pa.array(["ns1", "ns3"]))
+    assert matched.table["movieId"].to_pylist() == [i for *_, i in rows if i in ("ns1", "ns3")]

@@ -20,6 +20,8 @@ from psycopg2 import sql
 from streamcat_etl.titles import CleanTitle
 
 Cursor = psycopg2.extensions.cursor
+Scores = dict[str, tuple[float, int]]
+"""Per movieId: the sum of its ratings and their number."""
 
 LIVE = "catalog"
 STAGING = "catalog_staging"
@@ -86,35 +88,14 @@ def drop_staging(cursor: Cursor) -> None:
     cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(STAGING)))
 
 
-def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle]) -> int:
-    """COPY the titles and their link tables; returns the number of titles."""
-    buffers = {name: io.StringIO() for name in ("titles", "cast", "countries", "genres")}
-    count = 0
+def copy_title_links(cursor: Cursor, titles: Iterable[CleanTitle]) -> None:
+    """COPY the titles' cast, countries and genres (their own tables, for exact matches)."""
+    buffers = {name: io.StringIO() for name in ("cast", "countries", "genres")}
     for t in titles:
-        count += 1
-        arrays = (_array(t.cast_members), _array(t.countries), _array(t.genres))
-        buffers["titles"].write(
-            _line(
-                t.id,
-                t.platform,
-                t.show_id,
-                t.type,
-                t.title,
-                t.director,
-                *arrays,
-                t.date_added.isoformat() if t.date_added else None,
-                str(t.release_year),
-                t.rating,
-                _int(t.duration_int),
-                t.duration_type,
-                t.description,
-            )
-        )
         year = str(t.release_year)
         buffers["cast"].writelines(_line(t.id, t.platform, year, m) for m in t.cast_members)
         buffers["countries"].writelines(_line(t.id, t.type, year, c) for c in t.countries)
         buffers["genres"].writelines(_line(t.id, g) for g in t.genres)
-    _copy(cursor, "titles", _TITLE_COLUMNS, buffers["titles"])
     _copy(cursor, "title_cast", ("title_id", "platform", "release_year", "member"), buffers["cast"])
     _copy(
         cursor,
@@ -123,6 +104,37 @@ def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle]) -> int:
         buffers["countries"],
     )
     _copy(cursor, "title_genres", ("title_id", "genre"), buffers["genres"])
+
+
+def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle], scores: Scores) -> int:
+    """COPY the titles with their score and votes; returns the number of titles."""
+    buffer = io.StringIO()
+    count = 0
+    for t in titles:
+        count += 1
+        total, votes = scores.get(t.id, (0.0, 0))
+        buffer.write(
+            _line(
+                t.id,
+                t.platform,
+                t.show_id,
+                t.type,
+                t.title,
+                t.director,
+                _array(t.cast_members),
+                _array(t.countries),
+                _array(t.genres),
+                t.date_added.isoformat() if t.date_added else None,
+                str(t.release_year),
+                t.rating,
+                _int(t.duration_int),
+                t.duration_type,
+                t.description,
+                repr(total / votes) if votes else None,
+                str(votes),
+            )
+        )
+    _copy(cursor, "titles", _TITLE_COLUMNS, buffer)
     return count
 
 
@@ -145,15 +157,39 @@ def copy_rating_stats(cursor: Cursor, source: str, stats: pa.Table) -> None:
     cursor.copy_expert(query, buffer)
 
 
-def keep_live_titles(cursor: Cursor, platforms: list[str]) -> None:
-    """Carry the platforms this load does not replace over from the live catalog."""
+def keep_live_links(cursor: Cursor, platforms: list[str]) -> None:
+    """Carry the list tables of the platforms this load does not replace over from live."""
     if not platforms or not _live_exists(cursor):
         return
     ids = sql.SQL("SELECT id FROM {}.titles WHERE platform = ANY(%s)").format(sql.Identifier(LIVE))
-    _insert_from_live(cursor, "titles", sql.SQL("platform = ANY(%s)"), platforms)
     for link in ("title_cast", "title_countries", "title_genres"):
-        where = sql.SQL("title_id IN ({})").format(ids)
-        _insert_from_live(cursor, link, where, platforms)
+        _insert_from_live(cursor, link, sql.SQL("title_id IN ({})").format(ids), platforms)
+
+
+def keep_live_titles(cursor: Cursor, platforms: list[str]) -> None:
+    """Carry the titles of the platforms this load does not replace over from live, with the
+    score and votes of the staged rating_stats (SPEC 3.8, as `scores`)."""
+    if not platforms or not _live_exists(cursor):
+        return
+    columns = [c for c in _shared_columns(cursor, "titles") if c not in _RECOMPUTED]
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {staging}.titles ({names}, score, votes)"
+            " SELECT {from_live}, s.total / s.votes, coalesce(s.votes, 0)"
+            " FROM {live}.titles AS t LEFT JOIN ("
+            "   SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
+            "   FROM {staging}.rating_stats GROUP BY movie_id"
+            " ) AS s ON s.movie_id = t.id"
+            " WHERE t.platform = ANY(%s)"
+        ).format(
+            staging=sql.Identifier(STAGING),
+            live=sql.Identifier(LIVE),
+            names=names,
+            from_live=sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
+        ),
+        (platforms,),
+    )
 
 
 def keep_live_rating_stats(cursor: Cursor, replaced_sources: list[str]) -> None:
@@ -163,32 +199,36 @@ def keep_live_rating_stats(cursor: Cursor, replaced_sources: list[str]) -> None:
         )
 
 
-def catalog_ids(cursor: Cursor) -> pa.Array:
-    """The staged catalog's ids, sorted: the item order of the training input."""
-    cursor.execute(sql.SQL("SELECT id FROM {}.titles ORDER BY id").format(sql.Identifier(STAGING)))
-    return pa.array([row[0] for row in cursor.fetchall()], pa.string())
-
-
-def rating_sources(cursor: Cursor) -> list[str]:
+def live_ids(cursor: Cursor, platforms: list[str]) -> list[str]:
+    """The live catalog's ids of these platforms (none before the first load)."""
+    if not platforms or not _live_exists(cursor):
+        return []
     cursor.execute(
-        sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source").format(
-            sql.Identifier(STAGING)
-        )
+        sql.SQL("SELECT id FROM {}.titles WHERE platform = ANY(%s)").format(sql.Identifier(LIVE)),
+        (platforms,),
     )
     return [row[0] for row in cursor.fetchall()]
 
 
-def apply_scores(cursor: Cursor) -> None:
-    """SPEC 3.8: score = sum of all sources' ratings / their number, for matched ids only;
-    titles nobody rated keep a NULL score and 0 votes."""
+def scores(cursor: Cursor) -> Scores:
+    """SPEC 3.8: per movieId, the sum of all sources' ratings and their number; a title's score
+    is their quotient, and a title nobody rated has no score and 0 votes."""
     cursor.execute(
         sql.SQL(
-            "UPDATE {schema}.titles AS t SET score = s.total / s.votes, votes = s.votes"
-            " FROM (SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
-            "       FROM {schema}.rating_stats GROUP BY movie_id) AS s"
-            " WHERE t.id = s.movie_id"
-        ).format(schema=sql.Identifier(STAGING))
+            "SELECT movie_id, sum(rating_sum), sum(votes) FROM {}.rating_stats GROUP BY movie_id"
+        ).format(sql.Identifier(STAGING))
     )
+    return {movie: (float(total), int(votes)) for movie, total, votes in cursor.fetchall()}
+
+
+def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
+    """The ratings files whose sums a catalog holds."""
+    cursor.execute(
+        sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source").format(
+            sql.Identifier(schema)
+        )
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
@@ -232,6 +272,8 @@ _TITLE_COLUMNS = (
     "duration_int",
     "duration_type",
     "description",
+    "score",
+    "votes",
 )
 _SPECIAL = re.compile(r"[\\\t\n\r]")
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -276,10 +318,10 @@ def _live_exists(cursor: Cursor) -> bool:
     return bool(row and row[0])
 
 
-def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: list[str]) -> None:
-    """INSERT ... SELECT of the columns both schemas share, so a catalog.sql that gained a
-    column still loads (the new column takes its default until its data is reloaded).
-    Generated columns (`search_title`) are computed by the staging table, never inserted."""
+def _shared_columns(cursor: Cursor, table: str) -> list[str]:
+    """The columns both schemas' `table` have, generated ones (`search_title`) excepted: a
+    catalog.sql that gained a column still loads (the new column takes its default until its
+    data is reloaded)."""
     cursor.execute(
         "SELECT column_name FROM information_schema.columns"
         " WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER'"
@@ -288,9 +330,11 @@ def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: li
         " ORDER BY ordinal_position",
         (STAGING, table, LIVE, table),
     )
-    recomputed = _RECOMPUTED if table == "titles" else ()
-    columns = [row[0] for row in cursor.fetchall() if row[0] not in recomputed]
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: list[str]) -> None:
+    names = sql.SQL(", ").join(map(sql.Identifier, _shared_columns(cursor, table)))
     cursor.execute(
         sql.SQL(
             "INSERT INTO {staging}.{table} ({names}) SELECT {names} FROM {live}.{table}"

@@ -10,6 +10,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -41,11 +43,21 @@ _HEADER_PROBE_BYTES = 4096
 
 
 @dataclass(frozen=True)
+class EncodedMovies:
+    """The movieId column as a dictionary: each distinct id once, and per row its index. Sums
+    and matching then work on a few thousand ids and integer indexes, not millions of strings."""
+
+    ids: pa.Array
+    index: npt.NDArray[np.int32]
+    column: pa.ChunkedArray
+    """movieId again, dictionary-encoded: Parquet writes it without hashing the strings again."""
+
+
+@dataclass(frozen=True)
 class MatchedRatings:
-    """The ratings whose movieId is a catalog id, with that id's index in the catalog."""
+    """The ratings whose movieId is a catalog id."""
 
     table: pa.Table
-    item: pa.Array
     dropped: int
 
 
@@ -68,30 +80,32 @@ def read_ratings(path: Path, source: str) -> pa.Table:
     return table
 
 
-def rating_stats(table: pa.Table) -> pa.Table:
+def encode_movies(table: pa.Table) -> EncodedMovies:
+    column = pc.dictionary_encode(table["movieId"]).unify_dictionaries()
+    ids = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+    index = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks])
+    return EncodedMovies(ids, index.astype(np.int32, copy=False), column)
+
+
+def rating_stats(table: pa.Table, movies: EncodedMovies) -> pa.Table:
     """Per movieId: `rating_sum` (exact: summed in half stars) and `votes`."""
-    halves = pc.cast(pc.multiply(table["rating"], pa.scalar(2.0, pa.float32())), pa.int64())
-    grouped = pa.table({"movie_id": table["movieId"], "halves": halves}).group_by("movie_id")
-    sums = grouped.aggregate([("halves", "sum"), ("halves", "count")])
-    return pa.table(
-        {
-            "movie_id": sums["movie_id"],
-            "rating_sum": pc.divide(pc.cast(sums["halves_sum"], pa.float64()), 2.0),
-            "votes": sums["halves_count"],
-        }
-    )
+    halves = np.rint(table["rating"].to_numpy() * 2).astype(np.int64)
+    votes = np.bincount(movies.index, minlength=len(movies.ids))
+    sums = np.bincount(movies.index, weights=halves, minlength=len(movies.ids))
+    return pa.table({"movie_id": movies.ids, "rating_sum": sums / 2, "votes": votes})
 
 
-def match_catalog(table: pa.Table, item_ids: pa.Array) -> MatchedRatings:
+def match_catalog(table: pa.Table, movies: EncodedMovies, item_ids: pa.Array) -> MatchedRatings:
     """Drop (and count) ratings of movieIds that match no title of the catalog."""
-    index = pc.index_in(table["movieId"], value_set=item_ids)
-    matched = pc.is_valid(index)
-    kept = table.filter(matched)
-    return MatchedRatings(kept, pc.filter(index, matched), table.num_rows - kept.num_rows)
+    position = pc.fill_null(pc.index_in(movies.ids, value_set=item_ids), -1).to_numpy()
+    matched = position[movies.index] >= 0
+    kept = table.set_column(3, "movieId", movies.column).filter(pa.array(matched))
+    return MatchedRatings(kept, table.num_rows - kept.num_rows)
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, compression="zstd")
+    """Without the Arrow schema, so readers see movieId as the plain string it is."""
+    pq.write_table(table, path, compression="zstd", store_schema=False)
 
 
 def _check_header(path: Path, source: str) -> None:

@@ -31,6 +31,8 @@ class FileReport:
     ratings_dropped_unmatched: int = 0
     movies_rated: int = 0
     quarantine_key: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    """A ratings file's own work (download, read, reduce, parquet), done beside the steps."""
 
 
 @dataclass

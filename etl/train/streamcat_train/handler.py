@@ -20,7 +20,7 @@ logger = Logger(service=get_settings().powertools_service_name)
 
 
 def interactions_uploads(event: dict[str, Any]) -> list[ObjectEvent]:
-    """Created `…interactions/v<n>.npz` objects of the event, newest version last; anything
+    """Created `…interactions/v<n>.json` manifests of the event, newest version last; anything
     else is ignored."""
     versions: dict[ObjectEvent, int] = {}
     for created in object_events(event):

@@ -1,14 +1,24 @@
-"""The training input written by the ETL: `curated/interactions/v<version>.npz` with `item_ids`
-(catalog ids), `user` (userId), `item` (index into item_ids) and `rating2` (rating * 2)."""
+"""The training input written by the ETL: `curated/interactions/v<version>.json`, a manifest
+naming the catalog version and the ratings Parquet of each of its ratings files
+(`curated/ratings/source=<n>/part-0.parquet`: userId, rating, timestamp, movieId).
 
+The Parquet files are read one at a time and only their three useful columns, so memory holds
+the compact arrays and one file's columns, never a whole table of strings."""
+
+import io
+import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-_KEY = re.compile(r"interactions/v(\d{1,18})\.npz")
+_KEY = re.compile(r"interactions/v(\d{1,18})\.json")
+COLUMNS = ["userId", "rating", "movieId"]
 
 
 @dataclass(frozen=True)
@@ -21,36 +31,58 @@ class Ratings:
 
 
 class InteractionsError(ValueError):
-    """The interactions object is not what the ETL writes."""
+    """The manifest or a file it names is not what the ETL writes."""
 
 
 def version_of(key: str) -> int:
-    """The catalog version in an interactions key, e.g. 7 for `curated/interactions/v7.npz`."""
+    """The catalog version in a manifest key, e.g. 7 for `curated/interactions/v7.json`."""
     found = _KEY.search(key)
     if found is None or not key.endswith(found.group(0)):
-        raise InteractionsError(f"{key!r} is not an interactions key (…interactions/v<n>.npz)")
+        raise InteractionsError(f"{key!r} is not an interactions key (…interactions/v<n>.json)")
     return int(found.group(1))
 
 
-def read_ratings(file: BinaryIO, catalog_ids: list[str]) -> Ratings:
-    """Map the file's item indexes onto the catalog's order; ids the catalog lacks are dropped."""
+def parquet_keys(manifest: bytes) -> list[str]:
     try:
-        with np.load(file, allow_pickle=False) as data:
-            item_ids, user, item, rating2 = (
-                data[name] for name in ("item_ids", "user", "item", "rating2")
-            )
-    except (KeyError, ValueError, OSError) as error:
-        raise InteractionsError(f"unreadable interactions file: {error}") from error
-    if not (len(user) == len(item) == len(rating2)) or user.ndim != 1:
-        raise InteractionsError("user, item and rating2 must be 1-d arrays of one length")
-    if len(item) and (item.min() < 0 or item.max() >= len(item_ids) or user.min() < 0):
-        raise InteractionsError("item indexes must point into item_ids and users be >= 0")
-    position = {title_id: i for i, title_id in enumerate(catalog_ids)}
-    to_catalog = np.array([position.get(str(t), -1) for t in item_ids], dtype=np.int64)
-    mapped = to_catalog[item]
-    known = mapped >= 0
+        document = json.loads(manifest)
+        keys = document["ratings"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InteractionsError(f"unreadable interactions manifest: {error}") from error
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise InteractionsError("the manifest's `ratings` must be a list of keys")
+    return keys
+
+
+def read_ratings(
+    keys: Iterable[str], read: Callable[[str], bytes], catalog_ids: list[str]
+) -> Ratings:
+    """Every named Parquet file's ratings over the catalog's order (`read` fetches one file's
+    bytes); ratings of ids the catalog lacks are dropped."""
+    catalog = pa.array(catalog_ids, pa.string())
+    parts = [_part(read(key), key, catalog) for key in keys]
+    if not parts:
+        return Ratings(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
     return Ratings(
-        user=user[known].astype(np.int64),
-        item=mapped[known],
-        rating=rating2[known].astype(np.float32) / 2,
+        user=np.concatenate([p.user for p in parts]),
+        item=np.concatenate([p.item for p in parts]),
+        rating=np.concatenate([p.rating for p in parts]),
+    )
+
+
+def _part(data: bytes, key: str, catalog: pa.Array) -> Ratings:
+    try:
+        table = pq.read_table(io.BytesIO(data), columns=COLUMNS)
+    except (pa.ArrowException, OSError) as error:
+        raise InteractionsError(f"{key}: unreadable ratings Parquet: {error}") from error
+    if table["userId"].null_count or table["rating"].null_count:
+        raise InteractionsError(f"{key}: userId and rating must have no missing values")
+    item = pc.index_in(table["movieId"], value_set=catalog)
+    known = pc.is_valid(item)
+    user = pc.filter(table["userId"], known).to_numpy().astype(np.int64)
+    if len(user) and user.min() < 0:
+        raise InteractionsError(f"{key}: userId must be >= 0")
+    return Ratings(
+        user=user,
+        item=pc.filter(item, known).to_numpy().astype(np.int64),
+        rating=pc.filter(table["rating"], known).to_numpy().astype(np.float32),
     )

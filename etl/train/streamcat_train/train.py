@@ -1,6 +1,5 @@
 """Train on one interactions upload and publish the model: the plain entry the handler calls."""
 
-import io
 import time
 from typing import Any
 
@@ -11,7 +10,7 @@ from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_train.artifact import publish, published_version
 from streamcat_train.catalog import read_catalog
-from streamcat_train.interactions import read_ratings, version_of
+from streamcat_train.interactions import parquet_keys, read_ratings, version_of
 from streamcat_train.model import train
 
 logger = Logger(child=True)
@@ -22,7 +21,7 @@ class StaleCatalogError(RuntimeError):
 
 
 def train_and_publish(interactions_key: str) -> dict[str, Any]:
-    """Train on `interactions_key` (curated/interactions/v<version>.npz) and the catalog of that
+    """Train on `interactions_key` (curated/interactions/v<version>.json) and the catalog of that
     version, publish, and say what happened. Older interactions than the loaded catalog, or a
     version already published, are skipped: a newer upload trains (or trained) on its own."""
     settings = get_settings()
@@ -47,8 +46,10 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
         return {"status": "skipped", "reason": reason, "version": version}
     timings["catalog_s"] = time.perf_counter() - started
 
-    body = s3.get_object(Bucket=settings.data_bucket, Key=interactions_key)["Body"].read()
-    ratings = read_ratings(io.BytesIO(body), catalog.ids)
+    def read(key: str) -> bytes:
+        return s3.get_object(Bucket=settings.data_bucket, Key=key)["Body"].read()
+
+    ratings = read_ratings(parquet_keys(read(interactions_key)), read, catalog.ids)
     timings["interactions_s"] = time.perf_counter() - started - sum(timings.values())
     model = train(catalog, ratings)
     timings["train_s"] = time.perf_counter() - started - sum(timings.values())
