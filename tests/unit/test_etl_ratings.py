@@ -4,9 +4,16 @@ and matched to the catalog (unmatched dropped and counted)."""
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from streamcat_etl.ratings import encode_movies, match_catalog, rating_stats, read_ratings
+from streamcat_etl.ratings import (
+    encode_movies,
+    match_catalog,
+    rating_stats,
+    read_ratings,
+    write_parquet,
+)
 from streamcat_etl.validation import InvalidFile
 from tests.support.etl import RATINGS_HEADER, ratings_csv
 
@@ -28,7 +35,24 @@ def message(tmp_path: Path, data: bytes) -> str:
 
 def test_columns_are_typed(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv((1, 4.5, "ns1")))
-    assert table.schema.types == [pa.int32(), pa.float32(), pa.int64(), pa.string()]
+    movie_ids = pa.dictionary(pa.int32(), pa.string())
+    assert table.schema.types == [pa.int32(), pa.float32(), pa.int64(), movie_ids]
+
+
+def test_an_empty_movie_id_is_rejected_with_its_line(tmp_path: Path) -> None:
+    body = ratings_csv((1, 4.5, "ns1"), (2, 3.0, "ns2")).replace(b",ns2\n", b",\n")
+    assert "line 3, column 'movieId'" in message(tmp_path, body)
+
+
+def test_the_parquet_reads_back_as_plain_typed_columns(tmp_path: Path) -> None:
+    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 3.0, "zz")))
+    matched = match_catalog(table, encode_movies(table), pa.array(["ns1"]))
+    write_parquet(matched.table, tmp_path / "part.parquet")
+    back = pq.read_table(tmp_path / "part.parquet")
+    assert back.schema.types == [pa.int32(), pa.float32(), pa.int64(), pa.string()]
+    assert back.to_pylist() == [
+        {"userId": 1, "rating": 4.5, "timestamp": 1_600_000_000, "movieId": "ns1"}
+    ]
 
 
 @pytest.mark.parametrize(
