@@ -15,11 +15,14 @@ baseline, the ratio or whether ours wins), `Span` (the range of several values, 
 `lo` en dash `hi`) or `Calc` (any function of the results). To add a row, append a `Row` to
 `BENCHMARK_ROWS`, e.g.
 
-    Row("ETL against DuckDB", (
+    Row("ETL seconds against DuckDB", (
         text("{s:.1f} s", s=Cmp("etl", "ETL seconds", "duckdb")),
-        text("{s:.1f} s", s=Cmp("etl", "ETL seconds", "duckdb", "baseline")),
-        "",
+        text("DuckDB: {s:.1f} s", s=Cmp("etl", "ETL seconds", "duckdb", "baseline")),
+        text("{s:.0f} s", s=Cmp("etl", "ETL seconds", "budget", "baseline")),
     ))
+
+(label, then the ours, baseline and budget cells). A row whose values the results lack fails
+the rendering with the missing field named.
 
 An ETL baseline in the ETL row's baseline cell is one entry of `ETL_BASELINES`; a method or a
 metric of the recommendations table, one entry of `EVALUATE_METHODS` or `EVALUATE_METRICS`.
