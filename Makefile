@@ -13,7 +13,7 @@ IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
 .PHONY: setup browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
-	bench bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
+	bench readme readme-check bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
 
 ifneq ($(VENV_IS_313),yes)
 $(INSTALLED): venv-not-313
@@ -92,9 +92,18 @@ db-start: setup
 db-stop: setup
 	$(BIN)/python -m local.postgres stop
 
-## Every benchmark at full scale: bench/results.json, bench/results.md, bench/results.png.
+## Every benchmark at full scale: bench/results.json, bench/results.md, bench/results.png, then
+## README.md's figures rendered from them.
 bench: setup build build-host
 	$(BIN)/python -m bench.suite
+	$(BIN)/python -m bench.readme
+
+## README.md's figure blocks from the committed bench/results.json; readme-check only compares.
+readme: setup
+	$(BIN)/python -m bench.readme
+
+readme-check: setup
+	$(BIN)/python -m bench.readme --check
 
 bench-etl: setup
 	$(BIN)/python -m bench.etl --out bench/out/etl.json

@@ -6,11 +6,16 @@
 The mix: each query through its query-string route and its seed alias route, recommendations,
 and a share of requests that must be 404s (unknown titles, unknown routes, Hulu's cast), with
 parameters drawn from the catalog the API serves (read from DATABASE_URL, else from the local
-stack's own PostgreSQL). Each concurrency level runs `--duration / len(levels)` seconds, every
-client a thread with its own keep-alive connection. Reported per level: throughput, p50/p90/p99/
-max latency, status counts and errors (5xx and connection errors). Loopback only: the client and
-server share this machine's cores, so the numbers bound what one local process serves, not what
-Lambda would.
+stack's own PostgreSQL): for /max-duration and /actor, combinations that have an answer. Before
+measuring, each route is probed until it stops answering 503 (not ready: e.g. recommendations
+before any model is published), for at most `--ready-timeout` seconds; a route still not ready
+is reported and stays in the mix. Each concurrency level runs `--duration / len(levels)`
+seconds, every client a thread with its own keep-alive connection. Reported per level:
+throughput, p50/p90/p99/max latency, status counts per route, and errors in total and per
+route: every answer a route is not meant to give (anything but a 2xx or a 304, a 503 included;
+for the routes meant to 404, anything but a 404) and every connection error; no route is left
+out of the count. Loopback only: the client and server share this machine's cores, so the
+numbers bound what one local process serves, not what Lambda would.
 """
 
 import argparse
@@ -20,7 +25,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -33,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
 REQUEST_TIMEOUT_S = 10.0
+READY_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,12 @@ class CatalogSample:
     countries: list[str]
     ratings: list[str]
     titles: list[str]
+    durations: list[tuple[int, str, str]]
+    """(year, platform, duration type) of titles with a duration: /max-duration's answers."""
+    casts: list[tuple[str, int]]
+    """(platform, year) of titles with a cast: /actor's answers."""
+    castless: list[str]
+    """Platforms whose catalog lists no cast (Hulu's): /actor's 404s."""
 
 
 def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> CatalogSample:
@@ -57,6 +69,10 @@ def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> Catalog
             def column(query: str) -> list[Any]:
                 cursor.execute(query, (size,))
                 return [row[0] for row in cursor.fetchall()]
+
+            def rows(query: str) -> list[Any]:
+                cursor.execute(query, (size,))
+                return [tuple(row) for row in cursor.fetchall()]
 
             return CatalogSample(
                 platforms=column(
@@ -74,6 +90,20 @@ def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> Catalog
                     "SELECT rating FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC LIMIT %s"
                 ),
                 titles=column("SELECT title FROM catalog.titles ORDER BY random() LIMIT %s"),
+                durations=rows(
+                    "SELECT release_year, platform, duration_type FROM catalog.titles"
+                    " WHERE duration_int IS NOT NULL AND duration_type IS NOT NULL"
+                    " GROUP BY 1, 2, 3 ORDER BY count(*) DESC LIMIT %s"
+                ),
+                casts=rows(
+                    "SELECT platform, release_year FROM catalog.title_cast"
+                    " GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT %s"
+                ),
+                castless=column(
+                    "SELECT DISTINCT platform FROM catalog.titles t WHERE NOT EXISTS"
+                    " (SELECT 1 FROM catalog.title_cast c WHERE c.platform = t.platform)"
+                    " ORDER BY 1 LIMIT %s"
+                ),
             )
     finally:
         connection.close()
@@ -98,8 +128,22 @@ def _seg(value: object) -> str:
     return quote(str(value), safe="")
 
 
-def _kind(rng: random.Random) -> str:
-    return rng.choice(["min", "season"])
+_DURATION = ("year", "platform", "duration_type")
+_CAST = ("platform", "year")
+
+
+def _no_cast(rng: random.Random, sample: CatalogSample) -> str:
+    """/actor for a platform and year with no cast: a castless platform's, else a pair no title
+    has (the sample's most common pairs left out)."""
+    if sample.castless:
+        return _q("/actor", platform=rng.choice(sample.castless), year=_y(rng, sample))
+    known = set(sample.casts)
+    pair = (_p(rng, sample), _y(rng, sample))
+    for _ in range(100):
+        if pair not in known:
+            break
+        pair = (_p(rng, sample), _y(rng, sample))
+    return _q("/actor", **dict(zip(_CAST, pair, strict=True)))
 
 
 def _score(rng: random.Random) -> float:
@@ -112,18 +156,22 @@ class Route:
     path: str | None
     """Its path in the served OpenAPI document; None for the routes meant to 404."""
     build: Build
+    expects_not_found: bool = False
+    """A route meant to 404: its 404s are correct answers, anything else is an error."""
 
 
 ROUTES: dict[str, Route] = {
     "max_duration": Route(
         10,
         "/max-duration",
-        lambda r, s: _q("/max-duration", year=_y(r, s), platform=_p(r, s), duration_type=_kind(r)),
+        lambda r, s: _q(
+            "/max-duration", **dict(zip(_DURATION, r.choice(s.durations), strict=True))
+        ),
     ),
     "max_duration_alias": Route(
         5,
         "/get_max_duration/{year}/{platform}/{duration_type}",
-        lambda r, s: f"/get_max_duration/{_y(r, s)}/{_p(r, s)}/{_kind(r)}",
+        lambda r, s: "/get_max_duration/" + "/".join(map(_seg, r.choice(s.durations))),
     ),
     "score_count": Route(
         10,
@@ -141,9 +189,13 @@ ROUTES: dict[str, Route] = {
     "count_platform_alias": Route(
         5, "/get_count_platform/{platform}", lambda r, s: f"/get_count_platform/{_p(r, s)}"
     ),
-    "actor": Route(10, "/actor", lambda r, s: _q("/actor", platform=_p(r, s), year=_y(r, s))),
+    "actor": Route(
+        10, "/actor", lambda r, s: _q("/actor", **dict(zip(_CAST, r.choice(s.casts), strict=True)))
+    ),
     "actor_alias": Route(
-        5, "/get_actor/{platform}/{year}", lambda r, s: f"/get_actor/{_p(r, s)}/{_y(r, s)}"
+        5,
+        "/get_actor/{platform}/{year}",
+        lambda r, s: "/get_actor/" + "/".join(map(_seg, r.choice(s.casts))),
     ),
     "prod_per_country": Route(
         10,
@@ -179,26 +231,60 @@ ROUTES: dict[str, Route] = {
         2,
         "/recommendations",
         lambda r, s: _q("/recommendations", title=f"no such title {r.randrange(10**6)}"),
+        expects_not_found=True,
     ),
-    "not_found_route": Route(1, None, lambda r, s: f"/no-such-route/{r.randrange(10**6)}"),
+    "not_found_cast": Route(1, "/actor", _no_cast, expects_not_found=True),
+    "not_found_route": Route(
+        1, None, lambda r, s: f"/no-such-route/{r.randrange(10**6)}", expects_not_found=True
+    ),
 }
 
 
-def served_routes(base_url: str, sample: CatalogSample) -> dict[str, Route]:
-    """The mix's routes the API serves and is ready to answer: a route missing from its
-    OpenAPI document, or answering 503 to a probe (e.g. recommendations before any model is
-    published), is left out and reported, rather than counted as errors."""
-    paths = httpx.get(f"{base_url}/openapi.json", timeout=REQUEST_TIMEOUT_S).json()["paths"]
-    probe = random.Random(0)  # noqa: S311 - one reproducible probe per route
-    served = {}
-    for name, route in ROUTES.items():
-        if route.path is None:
-            served[name] = route
-        elif route.path in paths:
-            answer = httpx.get(base_url + route.build(probe, sample), timeout=REQUEST_TIMEOUT_S)
+def is_error(route: Route | None, status: str) -> bool:
+    """Whether an answer counts as an error: a connection error always; for a route meant to
+    404, anything but a 404; for any other route (or one not in the mix), anything but a 2xx or
+    a 304 -- a 503 (not ready) included."""
+    if status == CONNECTION_ERROR:
+        return True
+    if route is not None and route.expects_not_found:
+        return status != str(HTTPStatus.NOT_FOUND.value)
+    return not (status.startswith("2") or status == str(HTTPStatus.NOT_MODIFIED.value))
+
+
+def count_errors(
+    by_route: Mapping[str, Mapping[str, int]], routes: Mapping[str, Route] = ROUTES
+) -> dict[str, dict[str, int]]:
+    """Per route with any error, the errors by status (`by_route` as `run_level` reports it:
+    route name -> status -> count). No route is left out: every answer counts."""
+    found: dict[str, dict[str, int]] = {}
+    for name, statuses in sorted(by_route.items()):
+        errors = {s: n for s, n in sorted(statuses.items()) if n and is_error(routes.get(name), s)}
+        if errors:
+            found[name] = errors
+    return found
+
+
+def wait_until_ready(
+    base_url: str, sample: CatalogSample, timeout_s: float = READY_TIMEOUT_S
+) -> list[str]:
+    """Probes each route of the mix until it answers anything but a 503 (e.g. recommendations
+    before any model is published), for at most `timeout_s` in all; returns the routes still
+    not ready. They stay in the mix: their 503s count as errors."""
+    probe = random.Random(0)  # noqa: S311 - reproducible probes
+    waiting = dict(ROUTES)
+    deadline = time.monotonic() + timeout_s
+    while waiting:
+        for name, route in list(waiting.items()):
+            try:
+                answer = httpx.get(base_url + route.build(probe, sample), timeout=REQUEST_TIMEOUT_S)
+            except httpx.TransportError:
+                continue
             if answer.status_code != HTTPStatus.SERVICE_UNAVAILABLE:
-                served[name] = route
-    return served
+                del waiting[name]
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    return sorted(waiting)
 
 
 @dataclass
@@ -275,7 +361,9 @@ def run_level(
     for outcome in outcomes:
         total.merge(outcome)
     latencies = sorted(total.latencies_ms)
-    errors = sum(n for s, n in total.statuses.items() if s == CONNECTION_ERROR or s[0] == "5")
+    by_route = {r: dict(sorted(c.items())) for r, c in sorted(total.by_route.items())}
+    errors_by_route = count_errors(by_route, routes)
+    errors = sum(sum(statuses.values()) for statuses in errors_by_route.values())
     return {
         "concurrency": concurrency,
         "seconds": round(elapsed, 3),
@@ -288,8 +376,9 @@ def run_level(
         "mean_ms": round(statistics.fmean(latencies), 3) if latencies else 0.0,
         "errors": errors,
         "error_rate": round(errors / len(latencies), 5) if latencies else 0.0,
+        "errors_by_route": errors_by_route,
         "statuses": dict(sorted(total.statuses.items())),
-        "by_route": {r: dict(sorted(c.items())) for r, c in sorted(total.by_route.items())},
+        "by_route": by_route,
     }
 
 
@@ -328,19 +417,26 @@ def catalog_database_url() -> str:
     return url
 
 
-def run(base_url: str, duration: float, levels: list[int], seed: int) -> dict[str, Any]:
+def run(
+    base_url: str,
+    duration: float,
+    levels: list[int],
+    seed: int,
+    ready_timeout_s: float = READY_TIMEOUT_S,
+) -> dict[str, Any]:
     check_loopback(base_url)
     check_serving(base_url)
     sample = sample_catalog(catalog_database_url())
-    routes = served_routes(base_url, sample)
+    not_ready = wait_until_ready(base_url, sample, ready_timeout_s)
     seconds = duration / len(levels)
-    results = [run_level(base_url, routes, sample, level, seconds, seed) for level in levels]
+    results = [run_level(base_url, ROUTES, sample, level, seconds, seed) for level in levels]
     return {
         "base_url": base_url,
         "duration_s": duration,
         "seconds_per_level": seconds,
-        "mix_weights": {name: route.weight for name, route in routes.items()},
-        "not_served": sorted(set(ROUTES) - set(routes)),
+        "mix_weights": {name: route.weight for name, route in ROUTES.items()},
+        "not_ready_at_start": not_ready,
+        "errors": sum(level["errors"] for level in results),
         "levels": results,
     }
 
@@ -356,6 +452,10 @@ def table(report: dict[str, Any]) -> str:
             f" | {level['p50_ms']:.2f} | {level['p90_ms']:.2f} | {level['p99_ms']:.2f}"
             f" | {level['max_ms']:.1f} | {level['errors']} |"
         )
+    for level in report["levels"]:
+        for route, statuses in level["errors_by_route"].items():
+            counts = ", ".join(f"{n} x {status}" for status, n in statuses.items())
+            lines.append(f"errors at {level['concurrency']} clients, {route}: {counts}")
     return "\n".join(lines)
 
 
@@ -365,10 +465,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds, all levels")
     parser.add_argument("--levels", default="1,4,16,32", help="concurrent clients per level")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=READY_TIMEOUT_S,
+        help="seconds to wait for routes answering 503 before measuring (they are kept)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "load.json")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
-    report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed)
+    report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed, args.ready_timeout)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(table(report))

@@ -290,9 +290,24 @@ def _browse_comparisons(
 
 
 def load_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    """Throughput and p99 of each level against one client's, and each level's errors (every
+    answer a route is not meant to give, see bench.load.is_error) against none."""
+    from bench.load import count_errors
+
     levels = out["levels"]
     first = levels[0]
-    found = []
+    found = [
+        Comparison(
+            "load",
+            f"{level['concurrency']} clients errors",
+            "",
+            sum(sum(s.values()) for s in count_errors(level["by_route"]).values()),
+            "none",
+            0,
+            "lower",
+        )
+        for level in levels
+    ]
     for level in levels[1:]:
         clients = level["concurrency"]
         found.append(

@@ -1,0 +1,118 @@
+"""README.md's benchmark figures are the committed bench/results.json's: `python -m bench.readme
+--check` passes on the repository, and fails, with a diff, on a copy of the results with one
+number changed."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.readme import EN_DASH, README, RESULTS_JSON, diff, main, render
+
+
+def _results() -> dict[str, Any]:
+    results: dict[str, Any] = json.loads(RESULTS_JSON.read_text())
+    return results
+
+
+def test_the_readme_figures_are_the_committed_results() -> None:
+    found = diff(README, RESULTS_JSON)
+    assert not found, f"README.md disagrees with bench/results.json: run `make readme`\n{found}"
+
+
+def test_the_readme_has_every_figures_block_once() -> None:
+    readme = README.read_text()
+    for name in ("benchmarks", "recommendations"):
+        assert readme.count(f"<!-- figures:{name} -->") == 1
+        assert readme.count(f"<!-- /figures:{name} -->") == 1
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> tuple[Path, Path]:
+    readme, results = tmp_path / "README.md", tmp_path / "results.json"
+    shutil.copyfile(README, readme)
+    shutil.copyfile(RESULTS_JSON, results)
+    return readme, results
+
+
+def _change(results_path: Path, bench: str, path: list[str], value: object) -> None:
+    results = json.loads(results_path.read_text())
+    found = results["benches"][bench]["output"]
+    for key in path[:-1]:
+        found = found[key]
+    found[path[-1]] = value
+    results_path.write_text(json.dumps(results))
+
+
+def test_a_changed_etl_number_is_detected(
+    copies: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme, results = copies
+    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+    _change(results, "etl", ["ours", "etl_s"], 12.34)
+    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 1
+    shown = capsys.readouterr().out
+    assert "+| ETL" in shown and "**12.3 s**" in shown
+    assert "-| ETL" in shown and "**8.7 s**" in shown
+
+
+def test_a_changed_recommendation_metric_is_detected(copies: tuple[Path, Path]) -> None:
+    readme, results = copies
+    _change(results, "evaluate", ["methods", "popularity", "ndcg@10"], 0.5)
+    found = diff(readme, results)
+    assert "**0.500**" in found  # now the best of its row, so bold
+
+
+def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
+    readme, results = copies
+    _change(results, "snapstart", ["functions", "docs", "restore", "median_ms"], 99.0)
+    assert main(["--readme", str(readme), "--results", str(results)]) == 0
+    assert "docs 99.0 ms" in readme.read_text()
+    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+
+
+def test_the_prose_outside_the_blocks_is_kept() -> None:
+    readme = README.read_text()
+    before, rest = readme.split("<!-- figures:benchmarks -->\n", 1)
+    _, after = rest.split("<!-- /figures:benchmarks -->", 1)
+    rendered = render(readme, _results())
+    assert rendered.startswith(before) and rendered.endswith(after)
+
+
+def test_a_method_the_results_lack_has_no_column() -> None:
+    results = _results()
+    del results["benches"]["evaluate"]["output"]["methods"]["seed_kmeans"]
+    readme = render(README.read_text(), results)
+    block = readme.split("<!-- figures:recommendations -->")[1].split("<!-- /figures")[0]
+    assert "seed KMeans" not in block and "popularity" in block
+
+
+def _block(readme: str, name: str) -> str:
+    return readme.split(f"<!-- figures:{name} -->")[1].split(f"<!-- /figures:{name} -->")[0]
+
+
+def test_a_new_etl_baseline_and_new_methods_show_up_once_in_the_results() -> None:
+    results = _results()
+    ours = results["benches"]["etl"]["output"]["ours"]
+    for what, unit, value in (("ETL seconds", "s", 31.25), ("ETL peak RSS", "MB", 2048.0)):
+        results["comparisons"].append(
+            {
+                "bench": "etl",
+                "what": what,
+                "unit": unit,
+                "value": ours["etl_s"] if unit == "s" else ours["etl_peak_rss_mb"],
+                "baseline_name": "duckdb",
+                "baseline": value,
+                "better": "lower",
+            }
+        )
+    methods = results["benches"]["evaluate"]["output"]["methods"]
+    methods["item_knn"] = {"hit_rate@5": 0.9, "hit_rate@10": 0.25}
+    readme = render(README.read_text(), results)
+    assert "DuckDB: 31.2 s, 2,048 MB peak" in _block(readme, "benchmarks")
+    recommendations = _block(readme, "recommendations")
+    assert "| item kNN |" in recommendations
+    row = f"| hit rate@5 (held-out liked titles) | {EN_DASH} | **0.900** | {EN_DASH} | {EN_DASH} |"
+    assert row in recommendations
