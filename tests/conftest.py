@@ -23,8 +23,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
     tests need what that server may not offer, PostgreSQL 16 (the template's RDS major
     version), TLS with a CA they know (`ca_cert_path`) and the log of every statement
     (`log_path`, `log_statement=all`)."""
+    from local.ports import free_port
     from local.postgres import ensure_server, stop_server
-    from tests.support.local import free_port
 
     server = OwnServer(
         root=tmp_path_factory.mktemp("postgres"), port=free_port(), log_statements=True

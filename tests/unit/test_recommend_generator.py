@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from local.catalog_fixtures import clean_catalog, read_ratings_dir
 from local.ratings_generator import UNMATCHED_IDS, generate_ratings, true_item_factors
-from tests.support.recommend import clean_catalog, read_ratings_dir, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 N_RATINGS = 60_000
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from bench.evaluate import popularity_lists, seed_kmeans_lists
+from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import true_item_factors
 from streamcat_train.model import TrainedModel, families, train
-from tests.support.recommend import RatedCatalog, generated_rated_catalog, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 SEED = 11
 
