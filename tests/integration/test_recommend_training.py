@@ -24,8 +24,8 @@ CONTEXT = cast(Any, LocalLambdaContext())
 
 
 @pytest.fixture(scope="module")
-def data(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCatalog:
-    titles = subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 300)
+def data(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCatalog:
+    titles = subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 300)
     return generated_rated_catalog(titles, tmp_path_factory.mktemp("ratings"), 40_000, seed=3)
 
 

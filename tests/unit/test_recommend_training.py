@@ -16,8 +16,8 @@ SEED = 11
 
 
 @pytest.fixture(scope="module")
-def small_titles(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 700)
+def small_titles(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 700)
 
 
 @pytest.fixture(scope="module")
