@@ -74,10 +74,10 @@ def child_etl() -> dict[str, Any]:
     """The ETL handler on an SQS batch announcing all 12 files, then (if present) training."""
     started = time.perf_counter()
     from local.lambda_context import LocalLambdaContext
+    from local.notifications import Upload, sqs_event
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
     from streamcat_etl.handler import lambda_handler
-    from tests.support.etl import Upload, sqs_event
 
     imported = time.perf_counter()
     bucket = get_settings().data_bucket
@@ -108,9 +108,9 @@ def child_etl() -> dict[str, Any]:
 
 def child_train(key: str) -> dict[str, Any]:
     from local.lambda_context import LocalLambdaContext
+    from local.notifications import Upload, s3_record
     from streamcat.settings import get_settings
     from streamcat_train.handler import lambda_handler
-    from tests.support.etl import Upload, s3_record
 
     began = time.perf_counter()
     record = s3_record(Upload(key, "", "01"), get_settings().data_bucket)

@@ -24,12 +24,12 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.cluster import KMeans
 
+from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import TrueItems, true_item_factors
 from local.titles_generator import generate_catalogs
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
 from streamcat_train.model import families, train
-from tests.support.recommend import generated_rated_catalog
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".local" / "recommend"

@@ -204,7 +204,7 @@ def ensure_catalog(database_url: str) -> str:
                     return f"loaded catalog v{loaded[0]}, {loaded[1]} titles"
     finally:
         connection.close()
-    from tests.support.catalog import create_catalog, generated_titles
+    from local.catalog_fixtures import create_catalog, generated_titles
 
     titles_list = generated_titles()
     create_catalog(database_url, titles_list, load_id="bench-generated")
@@ -212,8 +212,8 @@ def ensure_catalog(database_url: str) -> str:
 
 
 def run(calls: int, cold_runs: int, only: list[str] | None = None) -> dict[str, Any]:
+    from local.handlers import EVENTS_DIR, load_event, load_function
     from streamcat.settings import get_settings
-    from tests.support.api import EVENTS_DIR, load_event, load_function
 
     database_url = get_settings().database_url
     if not database_url:

@@ -33,9 +33,9 @@ def full_model(titles: Path | None) -> tuple[bytes, dict[str, Any]]:
     training_cache = cache_dir / "model_full.training.json"
     if model_cache.exists() and training_cache.exists():
         return model_cache.read_bytes(), json.loads(training_cache.read_text())
+    from local.catalog_fixtures import generated_rated_catalog
     from streamcat_train.artifact import encode, model_document
     from streamcat_train.model import train
-    from tests.support.recommend import generated_rated_catalog
 
     data = generated_rated_catalog(titles_dir, cache_dir, 11_000_000)
     started = time.perf_counter()
@@ -87,7 +87,7 @@ def bench_event() -> dict[str, Any]:
 
 
 def warm_ms(calls: int) -> dict[str, float]:
-    from tests.support.api import load_function
+    from local.handlers import load_function
 
     handler = load_function("recommendations").handler
     return queries.warm_ms(handler, bench_event(), calls)

@@ -67,9 +67,9 @@ def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
     login secret and the model: the environment a function's container gets, tracing on."""
     from bench.queries import ensure_catalog
     from bench.recommendations import bench_event, full_model, publish
+    from local.ports import free_port
     from local.postgres import OwnServer, database_url, ensure_server, stop_server
     from local.s3 import apply_environment, local_environment, start_moto
-    from tests.support.local import free_port
 
     server = OwnServer(root=scratch / "postgres", port=free_port())
     moto = start_moto(free_port())
@@ -179,8 +179,8 @@ def seed_cold_init_ms(name: str, runs: int) -> float:
 
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
+    from local.handlers import QUERY_FUNCTIONS
     from local.package_sizes import built_functions, runtime_stand_in
-    from tests.support.api import QUERY_FUNCTIONS
 
     built = {f.logical_id: f for f in built_functions(build_dir)}
     results: dict[str, Any] = {}

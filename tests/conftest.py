@@ -13,7 +13,11 @@ from local.postgres import OwnServer
 from streamcat.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_TITLES = REPO.parent / "shared" / "data" / "titles"
+# The real catalogs (development-only data); STREAMCAT_REAL_TITLES names another folder, or a
+# missing one to run the tests as on a machine without them.
+SHARED_TITLES = Path(
+    os.environ.get("STREAMCAT_REAL_TITLES") or REPO.parent / "shared" / "data" / "titles"
+)
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +27,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
     tests need what that server may not offer, PostgreSQL 16 (the template's RDS major
     version), TLS with a CA they know (`ca_cert_path`) and the log of every statement
     (`log_path`, `log_statement=all`)."""
+    from local.ports import free_port
     from local.postgres import ensure_server, stop_server
-    from tests.support.local import free_port
 
     server = OwnServer(
         root=tmp_path_factory.mktemp("postgres"), port=free_port(), log_statements=True
@@ -139,7 +143,21 @@ def bucket(s3_endpoint: str) -> str:
 
 @pytest.fixture(scope="session")
 def real_titles_dir() -> Path:
-    """The real catalogs in ../shared; absent on a user's machine, where these tests skip."""
+    """The real catalogs in ../shared, for the few tests of facts of those files; absent on a
+    user's machine, where these tests skip."""
     if not SHARED_TITLES.is_dir():
         pytest.skip(f"SKIPPED: real catalogs not found at {SHARED_TITLES} (development-only data)")
     return SHARED_TITLES
+
+
+@pytest.fixture(scope="session")
+def titles_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of the four titles files: the real catalogs where present, else seeded ones of
+    their names, row counts and quirks (`local.titles_generator`, full scale)."""
+    if SHARED_TITLES.is_dir():
+        return SHARED_TITLES
+    from local.titles_generator import generate_catalogs
+
+    generated = tmp_path_factory.mktemp("generated-titles")
+    generate_catalogs(generated)
+    return generated

@@ -14,12 +14,13 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from fastapi.testclient import TestClient
 
+from local.notifications import Upload
 from streamcat import db
 from streamcat.api.app import create_local_app
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES
-from tests.support.etl import Etl, Upload
+from tests.support.etl import Etl
 from tests.support.local import running_moto
 from tests.support.titles import HEADER_LINE, csv_bytes, title_row
 

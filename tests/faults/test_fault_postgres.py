@@ -9,10 +9,11 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
+from local.notifications import Upload
 from local.postgres import ensure_server
 from streamcat.api.app import create_local_app
 from streamcat_etl import catalog_store, pipeline
-from tests.support.etl import Etl, Upload, ratings_csv, titles_csv
+from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.faults import after, before, crash, own_postgres, terminate_backend
 
 NETFLIX = "raw/titles/netflix_titles.csv"

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from local.notifications import Upload
 from streamcat_etl import pipeline
-from tests.support.etl import Etl, Upload, ratings_csv, titles_csv
+from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 DISNEY = "raw/titles/disney_plus_titles.csv"

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
+from local.catalog_fixtures import create_catalog, drop_catalog
+from local.handlers import QUERY_FUNCTIONS, events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.recommend.artifact import latest_key, model_key
 from streamcat.recommend.store import get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.api import QUERY_FUNCTIONS, events_of, load_event, load_function
-from tests.support.catalog import create_catalog, drop_catalog, known_titles
+from tests.support.catalog import known_titles
 from tests.support.recommend import model_document
 
 PROBLEM = "application/problem+json"

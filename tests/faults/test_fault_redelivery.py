@@ -7,8 +7,9 @@ import itertools
 
 import pytest
 
+from local.notifications import Upload
 from streamcat.storage import s3_client
-from tests.support.etl import Etl, Upload, ratings_csv, titles_csv
+from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 RATINGS = "raw/ratings/2.csv"

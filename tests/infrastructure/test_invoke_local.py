@@ -15,11 +15,11 @@ import pytest
 import requests
 
 from local import invoke
+from local.catalog_fixtures import drop_catalog
 from streamcat.recommend.artifact import latest_key
 from streamcat.s3_events import object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.catalog import drop_catalog
 from tests.support.etl import ratings_csv
 from tests.support.local import LAMBDA_SQS_RECORD_FIELDS
 from tests.support.titles import csv_bytes, title_row

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from local.catalog_fixtures import CatalogTitle, create_catalog
 from streamcat import db
 from streamcat.api.app import create_local_app
-from tests.support.catalog import CatalogTitle, create_catalog
 
 PROBLEM = "application/problem+json"
 

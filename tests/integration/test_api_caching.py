@@ -6,10 +6,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from local.catalog_fixtures import create_catalog
 from streamcat import db
 from streamcat.api.app import create_local_app
 from streamcat.recommend.store import get_store
-from tests.support.catalog import create_catalog, known_titles
+from tests.support.catalog import known_titles
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 ROUTES = [

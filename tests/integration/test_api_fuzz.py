@@ -8,9 +8,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from local.catalog_fixtures import create_catalog
 from streamcat.api.app import create_local_app
 from streamcat.recommend.store import get_store
-from tests.support.catalog import create_catalog, known_titles
+from tests.support.catalog import known_titles
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 # The app opens no connection when created: the catalog and model come from the fixture.

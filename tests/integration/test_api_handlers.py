@@ -8,10 +8,8 @@ from typing import Any
 import psycopg2
 import pytest
 
-from local.lambda_context import LocalLambdaContext
-from streamcat import db
-from streamcat.api.observability import logger
-from tests.support.api import (
+from local.catalog_fixtures import create_catalog
+from local.handlers import (
     BROWSE_FUNCTIONS,
     HTTP_FUNCTIONS,
     QUERY_FUNCTIONS,
@@ -19,7 +17,10 @@ from tests.support.api import (
     load_event,
     load_function,
 )
-from tests.support.catalog import create_catalog, known_titles
+from local.lambda_context import LocalLambdaContext
+from streamcat import db
+from streamcat.api.observability import logger
+from tests.support.catalog import known_titles
 
 LONGEST_NETFLIX_2018 = {
     "id": "ns1",

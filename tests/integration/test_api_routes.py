@@ -7,9 +7,10 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
+from local.catalog_fixtures import create_catalog, drop_catalog
 from streamcat import db
 from streamcat.api.app import create_local_app
-from tests.support.catalog import create_catalog, drop_catalog, known_titles
+from tests.support.catalog import known_titles
 
 PROBLEM = "application/problem+json"
 

@@ -13,6 +13,8 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
+from local.catalog_fixtures import create_catalog
+from local.handlers import HTTP_FUNCTIONS, events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from local.postgres import OwnServer
 from streamcat import db
@@ -25,8 +27,7 @@ from streamcat.queries.prod_per_country import prod_per_country
 from streamcat.queries.score_count import score_count
 from streamcat.settings import get_settings
 from streamcat_etl.reader_role import grant_readers
-from tests.support.api import HTTP_FUNCTIONS, events_of, load_event, load_function
-from tests.support.catalog import create_catalog, known_titles
+from tests.support.catalog import known_titles
 
 # One log entry: STATEMENT_LOG_PREFIX's fields, then the message (continuation lines included).
 ENTRY = re.compile(

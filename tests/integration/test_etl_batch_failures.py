@@ -11,13 +11,14 @@ import botocore.exceptions
 import psycopg2
 import pytest
 
+from local.catalog_fixtures import CatalogTitle, create_catalog
 from local.lambda_context import LocalLambdaContext
+from local.notifications import Upload, s3_record, sqs_event
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl import catalog_store, handler
 from streamcat_train.handler import lambda_handler as train_handler
-from tests.support.catalog import CatalogTitle, create_catalog
-from tests.support.etl import Etl, Upload, ratings_csv, s3_record, sqs_event, titles_csv
+from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.faults import after, terminate_backend
 
 if TYPE_CHECKING:

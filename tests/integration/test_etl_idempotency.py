@@ -5,8 +5,9 @@ import json
 
 import pytest
 
+from local.notifications import Upload, s3_record, sqs_event
 from streamcat.storage import s3_client
-from tests.support.etl import Etl, Upload, s3_record, sqs_event, titles_csv
+from tests.support.etl import Etl, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 

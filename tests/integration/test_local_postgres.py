@@ -11,6 +11,7 @@ import psycopg2.extensions
 import pytest
 from cryptography import x509
 
+from local.ports import free_port
 from local.postgres import (
     OwnServer,
     PostgresError,
@@ -19,7 +20,6 @@ from local.postgres import (
     running_port,
     stop_server,
 )
-from tests.support.local import free_port
 
 
 @pytest.fixture

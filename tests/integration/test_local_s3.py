@@ -10,6 +10,7 @@ import pytest
 
 from local.cloud import LocalCloud, provision
 from local.iam import client
+from local.ports import free_port
 from local.s3 import (
     GenuineS3Events,
     LocalS3Error,
@@ -19,7 +20,7 @@ from local.s3 import (
     version_lookup,
 )
 from local.template import load_template
-from tests.support.local import UNUSED_LOGIN, free_port, provisioned_cloud, receive_all
+from tests.support.local import UNUSED_LOGIN, provisioned_cloud, receive_all
 
 BUCKET = "streamcat-local"
 REGION = "us-east-1"

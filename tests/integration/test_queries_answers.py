@@ -7,6 +7,7 @@ import psycopg2
 import pytest
 from psycopg2 import extensions
 
+from local.catalog_fixtures import create_catalog
 from streamcat.queries.actor import TopActor, platform_has_cast, top_actor
 from streamcat.queries.catalog_meta import catalog_version
 from streamcat.queries.contents import contents
@@ -14,7 +15,7 @@ from streamcat.queries.count_platform import count_platform
 from streamcat.queries.max_duration import max_duration
 from streamcat.queries.prod_per_country import prod_per_country
 from streamcat.queries.score_count import score_count
-from tests.support.catalog import create_catalog, known_titles
+from tests.support.catalog import known_titles
 
 
 @pytest.fixture(scope="module")

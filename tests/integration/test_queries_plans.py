@@ -6,6 +6,7 @@ import psycopg2
 import pytest
 from psycopg2 import extensions
 
+from local.catalog_fixtures import create_catalog, generated_titles
 from streamcat.queries import (
     actor,
     catalog_meta,
@@ -16,7 +17,6 @@ from streamcat.queries import (
     score_count,
     titles,
 )
-from tests.support.catalog import create_catalog, generated_titles
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from local.handlers import load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.recommend.store import ModelStore, get_store
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.api import load_event, load_function
 from tests.support.recommend import SAMPLE_TITLES as TITLES
 from tests.support.recommend import model_document, publish
 

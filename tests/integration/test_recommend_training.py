@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 
+from local.catalog_fixtures import RatedCatalog, create_catalog, generated_rated_catalog
 from local.lambda_context import LocalLambdaContext
 from streamcat.recommend.artifact import fitted_key, latest_key, model_key, validate_document
 from streamcat.recommend.s3_reader import S3Reader
@@ -16,16 +17,15 @@ from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_train.handler import lambda_handler
 from streamcat_train.train import StaleCatalogError, train_and_publish
-from tests.support.catalog import create_catalog
-from tests.support.recommend import RatedCatalog, generated_rated_catalog, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 VERSION = 3
 CONTEXT = cast(Any, LocalLambdaContext())
 
 
 @pytest.fixture(scope="module")
-def data(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCatalog:
-    titles = subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 300)
+def data(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCatalog:
+    titles = subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 300)
     return generated_rated_catalog(titles, tmp_path_factory.mktemp("ratings"), 40_000, seed=3)
 
 

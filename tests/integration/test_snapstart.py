@@ -18,10 +18,11 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
+from local.catalog_fixtures import create_catalog
+from local.handlers import EVENTS_DIR, FUNCTIONS_DIR
 from local.postgres import OwnServer
 from streamcat.recommend.store import get_store
-from tests.support.api import EVENTS_DIR, FUNCTIONS_DIR
-from tests.support.catalog import create_catalog, known_titles
+from tests.support.catalog import known_titles
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 HARNESS = Path(__file__).resolve().parents[2] / "local" / "snapstart.py"

@@ -4,19 +4,18 @@ SQS batch of genuine S3 notifications, results read back from PostgreSQL and S3.
 import io
 import itertools
 import json
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
 
 import psycopg2
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from local.catalog_fixtures import drop_catalog
 from local.lambda_context import LocalLambdaContext
+from local.notifications import Upload, sqs_event
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.handler import lambda_handler
-from tests.support.catalog import drop_catalog
 from tests.support.titles import csv_bytes, title_row
 
 RATINGS_HEADER = "userId,rating,timestamp,movieId\n"
@@ -34,54 +33,6 @@ def ratings_csv(*rows: tuple[int, float, str]) -> bytes:
 
 def titles_csv(*show_ids: str, **fields: str) -> bytes:
     return csv_bytes(*(title_row(show_id=s, title=f"title {s}", **fields) for s in show_ids))
-
-
-@dataclass(frozen=True)
-class Upload:
-    key: str
-    etag: str
-    sequencer: str
-    version_id: str | None = None
-
-
-def s3_record(upload: Upload, bucket: str) -> dict[str, Any]:
-    """One record as S3 writes it: the key form-encoded (`+` for a space), `/` kept."""
-    obj: dict[str, Any] = {
-        "key": quote_plus(upload.key, safe="/"),
-        "size": 1,
-        "eTag": upload.etag,
-        "sequencer": upload.sequencer,
-    }
-    if upload.version_id:
-        obj["versionId"] = upload.version_id
-    return {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventTime": "2024-01-01T00:00:00.000Z",
-        "eventName": "ObjectCreated:Put",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": obj},
-    }
-
-
-def sqs_event(bucket: str, *uploads: Upload) -> dict[str, Any]:
-    """The SQS batch Lambda receives: one S3 notification per message."""
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps({"Records": [s3_record(u, bucket)]}),
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:raw",
-                "awsRegion": "us-east-1",
-            }
-            for i, u in enumerate(uploads)
-        ]
-    }
 
 
 class Etl:

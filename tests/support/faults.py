@@ -13,10 +13,10 @@ import psycopg2
 import pytest
 from botocore.config import Config
 
+from local.ports import free_port
 from local.postgres import OwnServer, database_url, ensure_server, stop_server
 from streamcat import db
 from streamcat.settings import get_settings
-from tests.support.local import free_port
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -1,10 +1,9 @@
-"""Helpers for the local stack's tests: free loopback ports, SQS reads, and the stack run as
+"""Helpers for the local stack's tests: SQS reads, a moto server, and the stack run as
 a user runs it (a process of its own)."""
 
 import copy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.cloud import DatabaseLogin, LocalCloud, provision
+from local.ports import free_port
 from local.s3 import FAKE_CREDENTIALS, MotoServer, start_moto
 from local.template import load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def receive_all(sqs: "SQSClient", queue_url: str) -> list[dict[str, Any]]:

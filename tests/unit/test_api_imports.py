@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.support.api import FUNCTIONS_DIR, HTTP_FUNCTIONS, REPO
+from local.handlers import FUNCTIONS_DIR, HTTP_FUNCTIONS, REPO
 
 # Powertools imports the bare `botocore` package (a few ms) to tag its user agent; a client or
 # session of botocore, boto3 or the X-Ray SDK would cost hundreds of ms and must stay out.

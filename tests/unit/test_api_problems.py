@@ -7,13 +7,13 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
+from local.handlers import load_event
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.app import create_app, create_local_app
 from streamcat.api.handler import make_handler
 from streamcat.api.problems import Problem
 from streamcat.settings import get_settings
-from tests.support.api import load_event
 
 PROBLEM = "application/problem+json"
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from local.notifications import Upload, s3_record, sqs_event
 from streamcat.platforms import Platform
 from streamcat.s3_events import batch_item_failures, is_older, object_events
 from streamcat_etl.raw_files import RatingsFile, TitlesFile, recognise
-from tests.support.etl import Upload, s3_record, sqs_event
 
 
 @pytest.mark.parametrize(

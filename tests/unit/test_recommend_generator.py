@@ -6,15 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from local.catalog_fixtures import clean_catalog, read_ratings_dir
 from local.ratings_generator import UNMATCHED_IDS, generate_ratings, true_item_factors
-from tests.support.recommend import clean_catalog, read_ratings_dir, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 N_RATINGS = 60_000
 
 
 @pytest.fixture(scope="module")
-def small_titles(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 600)
+def small_titles(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 600)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,9 @@ def test_liked_titles_share_true_taste(small_titles: Path, ratings_dir: Path) ->
     random_pairs = (
         factors[rng.integers(0, len(ids), 5000)] * factors[rng.integers(0, len(ids), 5000)]
     )
-    assert together.mean() > random_pairs.sum(axis=1).mean() + 0.1
+    # Without taste in the ratings the two means differ by noise (about 0.004); the real and
+    # the generated catalogs give 0.10 and 0.08.
+    assert together.mean() > random_pairs.sum(axis=1).mean() + 0.05
 
 
 def test_rejects_impossible_arguments(small_titles: Path, tmp_path: Path) -> None:

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 
 from bench.evaluate import popularity_lists, seed_kmeans_lists
+from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import true_item_factors
 from streamcat_train.model import TrainedModel, families, train
-from tests.support.recommend import RatedCatalog, generated_rated_catalog, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 SEED = 11
 
 
 @pytest.fixture(scope="module")
-def small_titles(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 700)
+def small_titles(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 700)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Driving the HTTP functions the way Lambda does: their `app.py` files, their events, a context."""
+"""The HTTP functions in this process, as Lambda imports them: each one's `functions/<name>/app.py`
+under a module name of its own, and the sample events of `events/`."""
 
 import importlib.util
 import json
@@ -6,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO / "functions"
 EVENTS_DIR = REPO / "events"
 QUERY_FUNCTIONS = (
