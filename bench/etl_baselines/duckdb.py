@@ -98,8 +98,10 @@ def run(
                     " FILENAME_PATTERN 'part-{i}')"
                 )
                 for number in sorted(raw.ratings):
-                    path = out / f"source={number}" / "part-0.parquet"
-                    s3.upload_file(str(path), bucket, parquet_key(curated_prefix, number))
+                    written = sorted((out / f"source={number}").glob("*.parquet"))
+                    if [p.name for p in written] != ["part-0.parquet"]:
+                        raise RuntimeError(f"DuckDB wrote {written} for ratings file {number}")
+                    s3.upload_file(str(written[0]), bucket, parquet_key(curated_prefix, number))
             counts = db.execute(
                 "SELECT (SELECT count(*) FROM titles), (SELECT count(*) FROM ratings)"
             ).fetchone()
