@@ -50,6 +50,7 @@ from bench.etl_baselines.outputs import (
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".local" / "benchdata"
@@ -243,9 +244,11 @@ def fresh_target(
         }
     finally:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [
+                {"Key": o["Key"]} for o in page.get("Contents", [])
+            ]
             if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})  # type: ignore[typeddict-item]
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
         s3.delete_bucket(Bucket=bucket)
         with admin.cursor() as cursor:
             cursor.execute(
