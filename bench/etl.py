@@ -1,31 +1,62 @@
-"""ETL benchmark (SPEC 5): raw CSVs in (moto) S3 to a loaded catalog, ratings Parquet and the
-training input, at full scale, against the naive baseline the original project used (pandas
-`read_csv` of every file, then row-by-row `executemany` INSERTs into plain tables).
+"""ETL benchmark (SPEC 6): raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet,
+ours against two baselines doing the same job, every pipeline measured whole in the same run.
 
-    python -m bench.etl [--ratings N] [--out bench/out/etl.json]
+    python -m bench.etl [--ratings N] [--runs 3] [--fraction F] [--pipelines ours,seed,duckdb]
+                        [--no-train] [--out bench/out/etl.json]
 
-Each contender runs in its own child process so its peak RSS (ru_maxrss) is its own; moto
-runs in this process. The baseline inserts `--baseline-rows` ratings and extrapolates the
-rest linearly (11 million single-row INSERTs take tens of minutes); the JSON says so.
+Pipelines (each from the raw files in S3 to the catalog in PostgreSQL, with its indexes, and
+`curated/ratings/source=<n>/part-0.parquet` in S3):
+- `ours`: the ETL Lambda handler on one SQS batch announcing all 12 files (it also writes the
+  training input, its report and its ledger); then training, in a process of its own.
+- `seed`: the seed project's way, pandas throughout (bench/etl_baselines/seed.py).
+- `duckdb`: DuckDB (bench/etl_baselines/duckdb.py).
+
+Every run of every pipeline is a fresh child process (its peak RSS, ru_maxrss, is its own) on
+a fresh database and a fresh bucket holding the same raw files; runs are interleaved (ours,
+seed, duckdb, ours, ...). The seconds are those of the job itself, imports excluded (each
+child imports its code first). After each run the outputs are compared with the first run's
+(ours): every catalog table as sorted rows, every Parquet file as a multiset of rows and its
+schema; any difference stops the benchmark with an error. Nothing is extrapolated: with
+`--fraction F` every pipeline reads the same first F of each ratings file, and the JSON says so.
+moto runs in this process.
 """
 
 import argparse
+import importlib
 import json
+import logging
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 from psycopg2 import sql
 
+from bench.etl_baselines.outputs import (
+    Digests,
+    OutputsDifferError,
+    catalog_digests,
+    differences,
+    parquet_digests,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".local" / "benchdata"
-BUDGET_S, BUDGET_MB = 20.0, 1536
+BUDGET_S, BUDGET_MB = 4.0, 1536
+TRAIN_BUDGET_S = 10.0
+PIPELINES = ("ours", "seed", "duckdb")
 TITLES_KEYS = "raw/titles/"
 RATINGS_KEYS = "raw/ratings/"
 
@@ -48,6 +79,32 @@ def ratings_dir(n_ratings: int, titles: Path) -> Path:
     return out
 
 
+def fraction_dir(ratings: Path, fraction: float) -> Path:
+    """The first `fraction` of each ratings file's rows (whole lines, header kept)."""
+    if fraction >= 1:
+        return ratings
+    out = ratings.with_name(f"{ratings.name}-fraction{fraction:g}")
+    if (out / "8.csv").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(ratings.glob("*.csv")):
+        rows = count_rows(path)
+        keep = int(rows * fraction)
+        with path.open("rb") as source, (out / path.name).open("wb") as target:
+            for _ in range(keep + 1):
+                target.write(source.readline())
+    return out
+
+
+def count_rows(path: Path) -> int:
+    """Data lines of a CSV (the header not counted)."""
+    lines = 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 24):
+            lines += chunk.count(b"\n")
+    return lines - 1
+
+
 def admin_url() -> str:
     if configured := os.environ.get("DATABASE_URL"):
         return configured
@@ -57,21 +114,15 @@ def admin_url() -> str:
     return own
 
 
-def run_child(mode: str, env: dict[str, str], extra: list[str]) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.etl", "--child", mode, *extra]
-    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{mode} failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_etl() -> dict[str, Any]:
-    """The ETL handler on an SQS batch announcing all 12 files, then (if present) training."""
+# --- in the child processes -------------------------------------------------------------------
+
+
+def child_ours() -> dict[str, Any]:
+    """Ours: the ETL handler on an SQS batch announcing every raw file."""
     started = time.perf_counter()
     from local.lambda_context import LocalLambdaContext
     from local.notifications import Upload, sqs_event
@@ -88,8 +139,8 @@ def child_etl() -> dict[str, Any]:
     context = LocalLambdaContext("etl")
     began = time.perf_counter()
     result = lambda_handler(sqs_event(bucket, *uploads), context)
-    etl_s = time.perf_counter() - began
-    etl_peak = peak_mb()
+    seconds = time.perf_counter() - began
+    peak = peak_mb()
     report = json.loads(
         s3_client()
         .get_object(Bucket=bucket, Key=f"reports/loads/{result['load_id']}.json")["Body"]
@@ -97,8 +148,8 @@ def child_etl() -> dict[str, Any]:
     )
     return {
         "import_s": imported - started,
-        "etl_s": etl_s,
-        "etl_peak_rss_mb": etl_peak,
+        "seconds": seconds,
+        "peak_rss_mb": peak,
         "catalog_version": result["catalog_version"],
         "steps_s": report["timings_s"],
         "totals": report["totals"],
@@ -119,108 +170,179 @@ def child_train(key: str) -> dict[str, Any]:
     return {"train_s": time.perf_counter() - began, "train_peak_rss_mb": peak_mb()}
 
 
-def child_baseline(titles: Path, ratings: Path, baseline_rows: int) -> dict[str, Any]:
-    import pandas as pd
-
-    began = time.perf_counter()
-    frames = {p.name: pd.read_csv(p) for p in sorted(titles.glob("*.csv"))}
-    rating_frames = [pd.read_csv(p) for p in sorted(ratings.glob("*.csv"))]
-    read_s = time.perf_counter() - began
-    connection = psycopg2.connect(os.environ["DATABASE_URL"])
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE baseline_titles (show_id text, type text, title text,"
-            " director text, cast_members text, country text, date_added text,"
-            " release_year int, rating text, duration text, listed_in text,"
-            " description text)"
-        )
-        cursor.execute(
-            "CREATE TABLE baseline_ratings (user_id int, rating real, ts bigint, movie_id text)"
-        )
-    began = time.perf_counter()
-    with connection, connection.cursor() as cursor:
-        for frame in frames.values():
-            rows = frame.astype(object).where(frame.notna(), None).values.tolist()
-            cursor.executemany(
-                "INSERT INTO baseline_titles VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                rows,
-            )
-    titles_s = time.perf_counter() - began
-    total = sum(len(f) for f in rating_frames)
-    sample = rating_frames[0].head(baseline_rows).values.tolist()
-    began = time.perf_counter()
-    with connection, connection.cursor() as cursor:
-        cursor.executemany("INSERT INTO baseline_ratings VALUES (%s, %s, %s, %s)", sample)
-    sample_s = time.perf_counter() - began
-    connection.close()
-    ratings_s = sample_s * total / max(1, len(sample))
-    return {
-        "read_csv_s": read_s,
-        "insert_titles_s": titles_s,
-        "insert_ratings_measured_rows": len(sample),
-        "insert_ratings_measured_s": sample_s,
-        "insert_ratings_extrapolated_s": ratings_s,
-        "total_s": read_s + titles_s + ratings_s,
-        "peak_rss_mb": peak_mb(),
-    }
-
-
-def upload_inputs(titles: Path, ratings: Path) -> None:
+def child_baseline(name: str) -> dict[str, Any]:
+    """A baseline's `run`, its module and the S3 client made before the clock starts, as
+    ours' are."""
+    started = time.perf_counter()
+    module = importlib.import_module(f"bench.etl_baselines.{name}")
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
 
-    bucket = get_settings().data_bucket
+    settings = get_settings()
     s3 = s3_client()
+    imported = time.perf_counter()
+    result: dict[str, Any] = module.run(
+        s3,
+        settings.data_bucket,
+        os.environ["DATABASE_URL"],
+        raw_prefix=settings.raw_prefix,
+        curated_prefix=settings.curated_prefix,
+    )
+    seconds = time.perf_counter() - imported
+    return {
+        "import_s": imported - started,
+        "seconds": seconds,
+        "peak_rss_mb": peak_mb(),
+        **result,
+    }
+
+
+# --- in the benchmark process -----------------------------------------------------------------
+
+
+def run_child(mode: str, env: dict[str, str], extra: list[str] | None = None) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.etl", "--child", mode, *(extra or [])]
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_ours(env: dict[str, str], train: bool) -> dict[str, Any]:
+    """Our ETL, then (unless `train` is off) training on its output in a process of its own."""
+    ours = run_child("ours", env)
+    if train:
+        try:
+            ours |= run_child("train", env, ["--key", ours["interactions_key"]])
+        except (RuntimeError, KeyError, TypeError) as error:
+            ours["train_error"] = str(error)[-500:]
+    return ours
+
+
+@contextmanager
+def fresh_target(
+    admin: psycopg2.extensions.connection,
+    s3: "S3Client",
+    base_env: dict[str, str],
+    label: str,
+    inputs: list[tuple[Path, str]],
+) -> Iterator[dict[str, str]]:
+    """A new database and a new bucket holding the raw files; both gone afterwards."""
+    suffix = f"{label}-{uuid.uuid4().hex[:8]}"
+    database, bucket = f"bench_etl_{suffix.replace('-', '_')}", f"bench-etl-{suffix}"
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     s3.create_bucket(Bucket=bucket)
-    for path in sorted(titles.glob("*.csv")):
-        s3.upload_file(str(path), bucket, TITLES_KEYS + path.name)
-    for path in sorted(ratings.glob("*.csv")):
-        s3.upload_file(str(path), bucket, RATINGS_KEYS + path.name)
+    try:
+        for path, key in inputs:
+            s3.upload_file(str(path), bucket, key)
+        yield {
+            **base_env,
+            "DATABASE_URL": psycopg2.extensions.make_dsn(admin.dsn, dbname=database),
+            "DATA_BUCKET": bucket,
+        }
+    finally:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys: list[ObjectIdentifierTypeDef] = [
+                {"Key": o["Key"]} for o in page.get("Contents", [])
+            ]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        s3.delete_bucket(Bucket=bucket)
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+
+
+def outputs(env: dict[str, str], s3: "S3Client") -> Digests:
+    return {
+        **{f"catalog.{k}": v for k, v in catalog_digests(env["DATABASE_URL"]).items()},
+        **parquet_digests(s3, env["DATA_BUCKET"]),
+    }
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": values,
+    }
+
+
+def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "seconds": spread([r["seconds"] for r in runs]),
+        "peak_rss_mb": spread([r["peak_rss_mb"] for r in runs]),
+        "steps_s": {
+            step: statistics.median(r["steps_s"].get(step, 0.0) for r in runs)
+            for step in runs[0]["steps_s"]
+        },
+        "runs": runs,
+    }
+    trained = [r for r in runs if "train_s" in r]
+    if name == "ours" and trained:
+        found["train_s"] = spread([r["train_s"] for r in trained])
+        found["train_peak_rss_mb"] = spread([r["train_peak_rss_mb"] for r in trained])
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=11_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=1.0,
+        help="every pipeline reads this first share of each ratings file (default: all)",
+    )
+    parser.add_argument("--pipelines", default=",".join(PIPELINES))
+    parser.add_argument("--no-train", action="store_true", help="skip training after ours")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "etl.json")
-    parser.add_argument("--baseline-rows", type=int, default=100_000)
-    parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--child", choices=["etl", "train", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=[*PIPELINES, "train"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child_result(args)))
         return 0
-    return run_benchmark(args)
+    pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    if unknown := set(pipelines) - set(PIPELINES):
+        parser.error(f"unknown pipelines: {', '.join(sorted(unknown))}")
+    if args.runs < 1 or not 0 < args.fraction <= 1:
+        parser.error("--runs must be positive and --fraction in (0, 1]")
+    return run_benchmark(args, pipelines)
 
 
 def child_result(args: argparse.Namespace) -> dict[str, Any]:
-    if args.child == "etl":
-        return child_etl()
+    if args.child == "ours":
+        return child_ours()
     if args.child == "train":
         return child_train(args.key)
-    titles = titles_dir()
-    return child_baseline(titles, ratings_dir(args.ratings, titles), args.baseline_rows)
+    return child_baseline(args.child)
 
 
-def run_benchmark(args: argparse.Namespace) -> int:
+def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
+    import boto3
     from moto.server import ThreadedMotoServer
 
     began = time.perf_counter()
     titles = titles_dir()
-    ratings = ratings_dir(args.ratings, titles)
+    ratings = fraction_dir(ratings_dir(args.ratings, titles), args.fraction)
+    rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
     print(f"data ready in {time.perf_counter() - began:.1f} s ({ratings})", file=sys.stderr)
+    inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
+    inputs += [(p, RATINGS_KEYS + p.name) for p in sorted(ratings.glob("*.csv"))]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     admin = psycopg2.connect(admin_url())
     admin.autocommit = True
-    database = f"bench_etl_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    env = {
+    base_env = {
         **os.environ,
-        "DATABASE_URL": psycopg2.extensions.make_dsn(admin.dsn, dbname=database),
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
@@ -229,67 +351,97 @@ def run_benchmark(args: argparse.Namespace) -> int:
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    os.environ.update({k: v for k, v in base_env.items() if k.startswith("AWS_")})
+    s3 = boto3.client("s3")
+    measured: dict[str, list[dict[str, Any]]] = {name: [] for name in pipelines}
+    reference: Digests | None = None
+    result: dict[str, Any] = {
+        "ratings": args.ratings,
+        "fraction": args.fraction,
+        "ratings_rows": rows,
+        "runs": args.runs,
+        "cores": os.cpu_count(),
+        "budget": {"seconds": BUDGET_S, "peak_rss_mb": BUDGET_MB, "train_s": TRAIN_BUDGET_S},
+        "reference": pipelines[0],
+    }
     try:
-        upload_inputs(titles, ratings)
-        ours = run_child("etl", env, ["--ratings", str(args.ratings)])
-        try:
-            ours |= run_child("train", env, ["--key", ours["interactions_key"]])
-        except (RuntimeError, KeyError, TypeError) as error:
-            ours["train_error"] = str(error)[-500:]
-        baseline = None
-        if not args.skip_baseline:
-            extra = ["--ratings", str(args.ratings), "--baseline-rows", str(args.baseline_rows)]
-            baseline = run_child("baseline", env, extra)
+        for run in range(args.runs):
+            for name in pipelines:
+                with fresh_target(admin, s3, base_env, f"{name}-{run + 1}", inputs) as env:
+                    if name == "ours":
+                        found = run_ours(env, train=not args.no_train)
+                    else:
+                        found = run_child(name, env)
+                    digests = outputs(env, s3)
+                measured[name].append(found)
+                print(
+                    f"run {run + 1} {name}: {found['seconds']:.2f} s,"
+                    f" {found['peak_rss_mb']:.0f} MB",
+                    file=sys.stderr,
+                )
+                if reference is None:
+                    reference = digests
+                elif problems := differences(reference, digests):
+                    result["outputs_equal"] = False
+                    result["differences"] = {name: problems}
+                    raise OutputsDifferError(
+                        f"{name} (run {run + 1}) produced other outputs than"
+                        f" {pipelines[0]}:\n" + "\n".join(problems)
+                    )
+        result["outputs_equal"] = True
+        result["output_digests"] = reference
+        assert reference is not None
+        result["titles_rows"] = int(reference["catalog.titles"].split()[0])
     finally:
         server.stop()
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
         admin.close()
-    result = {
-        "ratings": args.ratings,
-        "cores": os.cpu_count(),
-        "budget": {"seconds": BUDGET_S, "peak_rss_mb": BUDGET_MB},
-        "ours": ours,
-        "baseline": baseline,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+        result["pipelines"] = {
+            name: summarise(name, runs) for name, runs in measured.items() if runs
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
     print_table(result)
     return 0
 
 
 def print_table(result: dict[str, Any]) -> None:
-    ours, baseline = result["ours"], result["baseline"]
-    rows = [
-        ("ETL (ours): raw CSV -> catalog + Parquet + npz", ours["etl_s"], ours["etl_peak_rss_mb"]),
-    ]
-    if "train_s" in ours:
-        rows.append(("training (streamcat_train)", ours["train_s"], ours["train_peak_rss_mb"]))
-        rows.append(
-            (
-                "ETL + training",
-                ours["etl_s"] + ours["train_s"],
-                max(ours["etl_peak_rss_mb"], ours["train_peak_rss_mb"]),
-            )
+    def cell(figures: dict[str, Any], digits: int) -> str:
+        return (
+            f"{figures['median']:.{digits}f}"
+            f" [{figures['min']:.{digits}f}-{figures['max']:.{digits}f}]"
         )
-    if baseline:
-        rows.append(
-            (
-                "baseline: read_csv + executemany (extrapolated)",
-                baseline["total_s"],
-                baseline["peak_rss_mb"],
-            )
-        )
-    print(f"{'what':52} {'seconds':>9} {'peak MB':>9}")
-    for name, seconds, mb in rows:
-        print(f"{name:52} {seconds:9.2f} {mb:9.0f}")
+
+    share = f", fraction {result['fraction']:g}" if result["fraction"] < 1 else ""
     print(
-        f"budget: {BUDGET_S:.0f} s, {BUDGET_MB} MB; steps: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in ours["steps_s"].items())
+        f"{result['titles_rows']:,} titles + {result['ratings_rows']:,} ratings{share};"
+        f" median [min-max] of {result['runs']} runs; outputs equal: {result['outputs_equal']}"
     )
+    print(f"{'pipeline':40} {'seconds':>20} {'peak MB':>20}")
+    labels = {
+        "ours": "ours (ETL Lambda handler)",
+        "seed": "seed (pandas, to_sql)",
+        "duckdb": "duckdb (DuckDB, COPY)",
+    }
+    pipelines = result["pipelines"]
+    for name, figures in pipelines.items():
+        print(
+            f"{labels[name]:40} {cell(figures['seconds'], 2):>20}"
+            f" {cell(figures['peak_rss_mb'], 0):>20}"
+        )
+    ours = pipelines.get("ours")
+    if ours and "train_s" in ours:
+        print(
+            f"{'training (after ours)':40} {cell(ours['train_s'], 2):>20}"
+            f" {cell(ours['train_peak_rss_mb'], 0):>20}"
+        )
+    budget = result["budget"]
+    print(
+        f"budget: ETL {budget['seconds']:g} s and {budget['peak_rss_mb']} MB,"
+        f" training {budget['train_s']:g} s"
+    )
+    for name, figures in pipelines.items():
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in figures["steps_s"].items())
+        print(f"{name} steps (median s): {steps}")
 
 
 if __name__ == "__main__":
