@@ -92,7 +92,10 @@ def create_catalog(
     as the ETL does) and a `meta` row, so `/health` sees a loaded catalog."""
     sql_files = resources.files("streamcat").joinpath("sql")
     schema_sql = sql_files.joinpath("catalog.sql").read_text()
-    indexes_sql = sql_files.joinpath("catalog_indexes.sql").read_text()
+    indexes_sql = "".join(
+        sql_files.joinpath(name).read_text()
+        for name in ("catalog_list_indexes.sql", "catalog_indexes.sql")
+    )
     connection = psycopg2.connect(database_url)
     try:
         with connection, connection.cursor() as cursor:

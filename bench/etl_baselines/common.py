@@ -1,5 +1,5 @@
 """What both baselines share: the raw files from S3, the catalog schema in PostgreSQL (the
-layer's catalog.sql and catalog_indexes.sql, as ours runs them), the Parquet keys, and the
+layer's catalog.sql and its index files, as ours runs them), the Parquet keys, and the
 per-step timings they report."""
 
 import re
@@ -112,6 +112,7 @@ def finish_catalog(cursor: Cursor, schema: str, load_id: str) -> None:
         ),
         (load_id,),
     )
+    _run_schema_file(cursor, schema, "sql/catalog_list_indexes.sql")
     _run_schema_file(cursor, schema, "sql/catalog_indexes.sql")
 
 

@@ -28,6 +28,7 @@ STAGING = "catalog_staging"
 RETIRED = "catalog_old"
 LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
 TABLES = ("titles", "title_cast", "title_countries", "title_genres", "rating_stats", "meta")
+LIST_TABLES = ("title_cast", "title_countries", "title_genres")
 _RECOMPUTED = ("score", "votes")
 """Title columns never copied from the live catalog: derived from rating_stats at each load."""
 
@@ -231,7 +232,14 @@ def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
+def finish_lists(cursor: Cursor) -> None:
+    """The list tables' indexes and statistics: they are complete before the titles are."""
+    _run_in_staging(cursor, "sql/catalog_list_indexes.sql")
+    _analyze(cursor, LIST_TABLES)
+
+
 def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
+    """The version row, the titles' indexes, the foreign keys and the remaining statistics."""
     cursor.execute(
         sql.SQL("INSERT INTO {}.meta (version, load_id) VALUES (%s, %s)").format(
             sql.Identifier(STAGING)
@@ -239,7 +247,11 @@ def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
         (version, load_id),
     )
     _run_in_staging(cursor, "sql/catalog_indexes.sql")
-    for table in TABLES:
+    _analyze(cursor, [t for t in TABLES if t not in LIST_TABLES])
+
+
+def _analyze(cursor: Cursor, tables: Iterable[str]) -> None:
+    for table in tables:
         cursor.execute(
             sql.SQL("ANALYZE {}.{}").format(sql.Identifier(STAGING), sql.Identifier(table))
         )

@@ -31,11 +31,11 @@ logger = Logger(child=True)
 @dataclass(frozen=True)
 class StagedRatings:
     """One ratings file read, validated and reduced: its per-movie sums, and its matched
-    ratings written as Parquet, ready to publish."""
+    ratings as Parquet under the load's staging prefix, ready to publish."""
 
     etag: str
     stats: pa.Table
-    parquet: Path
+    parquet_key: str
     rows_read: int
     rows_kept: int
     dropped: int
@@ -88,6 +88,11 @@ class Load:
     staged: dict[int, StagedRatings] = field(default_factory=dict)
     """The ratings files staged into the new catalog, by number."""
     failed: list[ObjectEvent] = field(default_factory=list)
+
+    @property
+    def staging(self) -> str:
+        """This load's prefix for outputs that wait for the catalog's commit."""
+        return f"{self.settings.staging_prefix}{self.report.load_id}/"
 
     def reject(self, event: ObjectEvent, etag: str, error: InvalidFile, file: FileReport) -> None:
         prefix = self.settings.quarantine_prefix

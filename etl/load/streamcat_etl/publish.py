@@ -1,17 +1,21 @@
 """Step 4 of a load, publish, after the swap committed: each staged ratings file's Parquet
-into curated/, then the training manifest of the new catalog version, whose upload triggers
-training. Nothing reaches curated/ before the catalog commits, so a failed load publishes no
-partial artifact."""
+copied from the load's staging prefix into curated/ (a copy inside S3: the upload happened
+while the catalog was staged), then the training manifest of the new catalog version, whose
+upload triggers training. Nothing reaches curated/ before the catalog commits, so a failed load
+publishes no partial artifact; what it staged expires with the bucket's lifecycle rule."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamcat_etl.load_state import Load
 from streamcat_etl.raw_files import RatingsFile
 
-UPLOAD_THREADS = 4
-"""Parallel uploads: each is mostly waiting on S3."""
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+COPY_THREADS = 4
+"""Parallel copies: each is mostly waiting on S3."""
 
 
 def ratings_key(curated_prefix: str, number: int) -> str:
@@ -21,33 +25,46 @@ def ratings_key(curated_prefix: str, number: int) -> str:
 def publish(load: Load, sources: list[str]) -> None:
     """`sources`: every ratings file of the new catalog, this load's and earlier ones'."""
     curated, bucket = load.settings.curated_prefix, load.settings.data_bucket
-    with load.report.timed("publish_parquet"), ThreadPoolExecutor(UPLOAD_THREADS) as uploads:
+    with load.report.timed("publish_parquet"), ThreadPoolExecutor(COPY_THREADS) as copies:
         done = [
-            uploads.submit(
-                load.s3.upload_file, str(staged.parquet), bucket, ratings_key(curated, number)
+            copies.submit(
+                load.s3.copy,
+                {"Bucket": bucket, "Key": staged.parquet_key},
+                bucket,
+                ratings_key(curated, number),
             )
             for number, staged in load.staged.items()
         ]
-        for upload in done:
-            upload.result()
+        for copy in done:
+            copy.result()
     numbers = sorted(n for n in map(RatingsFile.number_of, sources) if n is not None)
-    if not numbers:
-        return
-    with load.report.timed("publish_manifest"):
-        key = f"{curated}interactions/v{load.report.catalog_version}.json"
-        load.s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=json.dumps(_manifest(load, curated, numbers)).encode(),
-            ContentType="application/json",
-        )
-        load.report.interactions_key = key
+    if numbers:
+        with load.report.timed("publish_manifest"):
+            _put_manifest(load, curated, numbers)
+    with load.report.timed("clear_staging"):
+        clear_staging(load)
 
 
-def _manifest(load: Load, curated: str, numbers: list[int]) -> dict[str, Any]:
+def clear_staging(load: Load) -> None:
+    keys: list[ObjectIdentifierTypeDef] = [
+        {"Key": staged.parquet_key} for staged in load.staged.values()
+    ]
+    if keys:
+        load.s3.delete_objects(Bucket=load.settings.data_bucket, Delete={"Objects": keys})
+
+
+def _put_manifest(load: Load, curated: str, numbers: list[int]) -> None:
     """What training reads: the catalog version and the Parquet of each of its ratings files."""
-    return {
+    key = f"{curated}interactions/v{load.report.catalog_version}.json"
+    manifest: dict[str, Any] = {
         "catalog_version": load.report.catalog_version,
         "load_id": load.report.load_id,
         "ratings": [ratings_key(curated, n) for n in numbers],
     }
+    load.s3.put_object(
+        Bucket=load.settings.data_bucket,
+        Key=key,
+        Body=json.dumps(manifest).encode(),
+        ContentType="application/json",
+    )
+    load.report.interactions_key = key

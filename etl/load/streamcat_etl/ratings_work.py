@@ -1,6 +1,7 @@
 """One ratings file's own work, run by a worker thread beside the catalog's staging: download,
-read and validate, per-movie sums, then (once the new catalog's ids are known) the match and
-its Parquet. pyarrow and numpy release the GIL, so files overlap each other and the database.
+read and validate, per-movie sums, then (once the new catalog's ids are known) the match, and
+its Parquet uploaded under staging/ until the catalog commits. pyarrow and numpy release the
+GIL, so files overlap each other and the database.
 
 It touches neither the database nor the load's report: the stage step applies its outcome.
 """
@@ -29,8 +30,14 @@ if TYPE_CHECKING:
 
 
 def stage_ratings_file(
-    s3: "S3Client", event: ObjectEvent, path: Path, item_ids: "Future[pa.Array]"
+    s3: "S3Client",
+    event: ObjectEvent,
+    path: Path,
+    item_ids: "Future[pa.Array]",
+    bucket: str,
+    staged_key: str,
 ) -> RatingsOutcome:
+    """`staged_key`: where in `bucket` its Parquet waits for the catalog's commit."""
     seconds: dict[str, float] = {}
     clock = _Clock(seconds)
     try:
@@ -57,8 +64,11 @@ def stage_ratings_file(
     parquet = path.with_suffix(".parquet")
     write_parquet(matched.table, parquet)
     clock.lap("parquet")
+    s3.upload_file(str(parquet), bucket, staged_key)
+    parquet.unlink()
+    clock.lap("upload")
     staged = StagedRatings(
-        etag, stats, parquet, table.num_rows, matched.table.num_rows, matched.dropped
+        etag, stats, staged_key, table.num_rows, matched.table.num_rows, matched.dropped
     )
     return staged, seconds
 

@@ -1,6 +1,7 @@
 """Step 2 of a load, stage: the new catalog, complete, in the staging schema. The list tables
-go first, so the catalog's ids are known while the ratings workers still read; each ratings
-file's sums follow as its worker finishes, then the titles with the scores those sums give.
+go first, with their indexes, so the catalog's ids are known and PostgreSQL busy while the
+ratings workers still read; each ratings file's sums follow as its worker finishes, then the
+titles with the scores those sums give.
 """
 
 import pyarrow as pa
@@ -22,6 +23,8 @@ def stage(load: Load, cursor: Cursor) -> bool:
         catalog_store.keep_live_links(cursor, kept)
         ids = [t.id for t in new_titles] + catalog_store.live_ids(cursor, kept)
     load.item_ids.set_result(pa.array(ids, pa.string()))
+    with load.report.timed("list_indexes"):
+        catalog_store.finish_lists(cursor)
     with load.report.timed("stage_ratings"):
         for number in sorted(load.ratings):
             _apply(load, cursor, load.ratings[number])

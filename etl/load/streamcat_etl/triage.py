@@ -53,7 +53,11 @@ def triage(load: Load, cursor: Cursor, event: ObjectEvent) -> None:
 
 def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: FileReport) -> None:
     path = load.workdir / f"ratings-{kind.number}-{len(load.report.files)}.csv"
-    staged = load.workers.submit(stage_ratings_file, load.s3, event, path, load.item_ids)
+    staged_key = f"{load.staging}ratings/{path.stem}.parquet"
+    bucket = load.settings.data_bucket
+    staged = load.workers.submit(
+        stage_ratings_file, load.s3, event, path, load.item_ids, bucket, staged_key
+    )
     load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, staged))
 
 

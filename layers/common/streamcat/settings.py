@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     data_bucket: str = "streamcat-local"
     raw_prefix: str = "raw/"
     curated_prefix: str = "curated/"
+    # The ETL's own: a load's outputs before its catalog commits (copied to curated/ after).
+    staging_prefix: str = "staging/"
     quarantine_prefix: str = "quarantine/"
     reports_prefix: str = "reports/"
     models_prefix: str = "models/"

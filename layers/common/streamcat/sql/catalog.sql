@@ -1,7 +1,8 @@
 -- The catalog the API reads: the contract between the ETL (writer) and the queries (readers).
 -- The ETL runs this file inside an empty staging schema (search_path set to it), fills the
--- tables with COPY, builds the indexes of catalog_indexes.sql, then renames the staging schema to `catalog` in one transaction, so a
--- query sees the old catalog or the new one, never a mix. Text is lower case and trimmed.
+-- tables with COPY, builds the indexes of catalog_list_indexes.sql and catalog_indexes.sql,
+-- then renames the staging schema to `catalog` in one transaction, so a query sees the old
+-- catalog or the new one, never a mix. Text is lower case and trimmed.
 
 -- Trigram similarity for the search of GET /titles. Extensions belong to the database, not to a
 -- catalog version: created once in `public` (where the readers' search_path finds `%` and
@@ -55,6 +56,9 @@ CREATE TABLE titles (
     search_words  tsvector NOT NULL
         GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text(title))) STORED
 );
+
+-- No query filters on the description: its statistics would only slow every load's ANALYZE.
+ALTER TABLE titles ALTER COLUMN description SET STATISTICS 0;
 
 -- One row per (title, list member): exact-match lookups ('niger' never matches 'nigeria'),
 -- with the columns each query filters on copied in so its index alone answers it.

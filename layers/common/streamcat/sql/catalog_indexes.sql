@@ -1,5 +1,6 @@
--- The catalog's lookup indexes, one per query of SPEC section 4, and the list tables' foreign
--- keys; built after the COPY: one pass over the loaded rows is far faster than maintaining an
+-- The titles' lookup indexes, one per query of SPEC section 4, and the list tables' foreign
+-- keys, built once the titles are loaded (the list tables' own indexes are in
+-- catalog_list_indexes.sql): one pass over the loaded rows is far faster than maintaining an
 -- index, or checking a key, row by row while loading.
 
 ALTER TABLE title_cast ADD FOREIGN KEY (title_id) REFERENCES titles (id);
@@ -12,9 +13,6 @@ CREATE INDEX titles_platform_duration
 CREATE INDEX titles_platform_type_year_score ON titles (platform, type, release_year, score);
 CREATE INDEX titles_rating ON titles (rating);
 CREATE INDEX titles_title ON titles (title, id);
-CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, member);
-CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
-CREATE INDEX title_genres_genre ON title_genres (genre);
 
 -- GET /titles: the words of a title, close spellings (trigrams, for `<%`) and the list filters
 -- as exact members (its other filters use the indexes above; its page is sorted among the
