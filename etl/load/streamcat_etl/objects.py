@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import IO, TYPE_CHECKING
 
 import botocore.exceptions
+from boto3.s3.transfer import TransferConfig
 
 from streamcat.s3_events import ObjectEvent
 
@@ -23,6 +24,9 @@ OBJECT_ERRORS = (
 """Failures of one object's read: S3 answered an error for it (denied, version gone, throttled)
 or the transfer broke off."""
 _GONE = {"NoSuchKey", "404"}
+ONE_REQUEST = TransferConfig(multipart_threshold=5 * 1024**3)
+"""Uploads and copies of staged outputs as one PutObject or CopyObject (up to S3's 5 GB limit
+for one request), multipart only beyond: a copy then keeps the object's whole-file checksum."""
 
 
 def identified(s3: "S3Client", event: ObjectEvent) -> ObjectEvent:

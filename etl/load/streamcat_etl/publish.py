@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from streamcat_etl.load_state import Load
+from streamcat_etl.objects import ONE_REQUEST
 from streamcat_etl.raw_files import RatingsFile
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def publish(load: Load, sources: list[str]) -> None:
                 {"Bucket": bucket, "Key": staged.parquet_key},
                 bucket,
                 ratings_key(curated, number),
+                Config=ONE_REQUEST,
             )
             for number, staged in load.staged.items()
         ]

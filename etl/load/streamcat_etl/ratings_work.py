@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl.load_state import RatingsOutcome, StagedRatings, Unloadable
-from streamcat_etl.objects import OBJECT_ERRORS, fetch
+from streamcat_etl.objects import OBJECT_ERRORS, ONE_REQUEST, fetch
 from streamcat_etl.ratings import (
     encode_movies,
     match_catalog,
@@ -64,7 +64,7 @@ def stage_ratings_file(
     parquet = path.with_suffix(".parquet")
     write_parquet(matched.table, parquet)
     clock.lap("parquet")
-    s3.upload_file(str(parquet), bucket, staged_key)
+    s3.upload_file(str(parquet), bucket, staged_key, Config=ONE_REQUEST)
     parquet.unlink()
     clock.lap("upload")
     staged = StagedRatings(
