@@ -1,5 +1,5 @@
 """Baselines of bench.etl: the same ETL job as ours (raw CSVs in S3 to the PostgreSQL catalog
-and the matched ratings as Parquet in S3), done the way other tools would do it.
+and each ratings file's ratings as Parquet in S3), done the way other tools would do it.
 
 - `seed`: the seed project's pandas way (`read_csv`, cleaning in pandas, `to_sql`, `groupby`,
   `to_parquet`).

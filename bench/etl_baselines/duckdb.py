@@ -1,6 +1,6 @@
 """The ETL as a data engineer would write it with DuckDB, the strongest single-machine tool
 for the job: every ratings file read at once by DuckDB's parallel `read_csv`, the per-file
-stats and the scores by `GROUP BY`, the matched ratings written by `COPY ... TO` Parquet (one
+stats and the scores by `GROUP BY`, the ratings written by `COPY ... TO` Parquet (one
 file per ratings file), the catalog loaded into PostgreSQL with COPY (CSV written by DuckDB).
 
 The 23k titles are cleaned by the seed baseline's pandas code (`seed.clean_titles`), not in
@@ -92,8 +92,7 @@ def run(
             with steps.timed("parquet"):
                 out = workdir / "curated"
                 db.execute(
-                    "COPY (SELECT r.userId, r.rating, r.timestamp, r.movieId, r.source"
-                    "      FROM ratings AS r SEMI JOIN titles AS t ON r.movieId = t.id)"
+                    "COPY (SELECT userId, rating, timestamp, movieId, source FROM ratings)"
                     f" TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source),"
                     " FILENAME_PATTERN 'part-{i}')"
                 )

@@ -82,7 +82,9 @@ def test_reloading_one_ratings_file_replaces_only_its_share(etl: Etl) -> None:
     assert etl.version() == 2
 
 
-def test_unmatched_movie_ids_are_dropped_counted_and_kept_out_of_parquet(etl: Etl) -> None:
+def test_unmatched_movie_ids_count_toward_no_score_and_stay_in_the_parquet(etl: Etl) -> None:
+    """SPEC 2: a movieId that matches no title is dropped from the scores and counted; the
+    Parquet keeps every valid rating of the file, so titles loaded later can match it."""
     result = etl.upload_and_load(
         {
             NETFLIX: titles_csv("s1"),
@@ -93,10 +95,10 @@ def test_unmatched_movie_ids_are_dropped_counted_and_kept_out_of_parquet(etl: Et
     ratings = next(f for f in etl.report(result["load_id"])["files"] if f["kind"] == "ratings")
     assert (ratings["rows_read"], ratings["rows_kept"], ratings["ratings_dropped_unmatched"]) == (
         3,
-        1,
+        3,
         2,
     )
-    assert [row["movieId"] for row in etl.parquet(1)] == ["ns1"]
+    assert [row["movieId"] for row in etl.parquet(1)] == ["ns1", "ns404", "xs1"]
     assert etl.rows("SELECT score, votes FROM catalog.titles") == [(4.0, 1)]
 
 
@@ -109,9 +111,11 @@ def test_ratings_before_titles_score_once_the_titles_arrive(etl: Etl) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1")})
 
     assert etl.rows("SELECT score, votes FROM catalog.titles") == [(3.0, 2)]
+    assert etl.interactions(2)["movieId"] == ["ns1", "ns1"], "the training input has them too"
 
 
-def test_training_input_holds_all_matched_ratings_of_the_new_version(etl: Etl) -> None:
+def test_training_input_names_every_ratings_file_of_the_new_version(etl: Etl) -> None:
+    """The trainer matches the ratings to the catalog itself (tests/unit/test_train_input.py)."""
     etl.upload_and_load(
         {
             NETFLIX: titles_csv("s1", "s2"),
@@ -123,7 +127,7 @@ def test_training_input_holds_all_matched_ratings_of_the_new_version(etl: Etl) -
     columns = etl.interactions(2)
 
     ratings = zip(columns["userId"], columns["movieId"], columns["rating"], strict=True)
-    assert sorted(ratings) == [(7, "ns2", 4.5), (9, "ns1", 2.0)]
+    assert sorted(ratings) == [(7, "ns2", 4.5), (8, "nope", 1.0), (9, "ns1", 2.0)]
     manifest = json.loads(etl.read("curated/interactions/v2.json"))
     assert manifest["catalog_version"] == 2
     assert manifest["ratings"] == [

@@ -9,7 +9,6 @@ import pytest
 
 from streamcat_etl.ratings import (
     encode_movies,
-    match_catalog,
     rating_stats,
     read_ratings,
     write_parquet,
@@ -46,12 +45,12 @@ def test_an_empty_movie_id_is_rejected_with_its_line(tmp_path: Path) -> None:
 
 def test_the_parquet_reads_back_as_plain_typed_columns(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 3.0, "zz")))
-    matched = match_catalog(table, encode_movies(table), pa.array(["ns1"]))
-    write_parquet(matched.table, tmp_path / "part.parquet")
+    write_parquet(table, tmp_path / "part.parquet")
     back = pq.read_table(tmp_path / "part.parquet")
     assert back.schema.types == [pa.int32(), pa.float32(), pa.int64(), pa.string()]
     assert back.to_pylist() == [
-        {"userId": 1, "rating": 4.5, "timestamp": 1_600_000_000, "movieId": "ns1"}
+        {"userId": 1, "rating": 4.5, "timestamp": 1_600_000_000, "movieId": "ns1"},
+        {"userId": 2, "rating": 3.0, "timestamp": 1_600_000_001, "movieId": "zz"},
     ]
 
 
@@ -99,15 +98,7 @@ def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
     ]
 
 
-def test_unmatched_movie_ids_are_dropped_and_counted(tmp_path: Path) -> None:
-    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 1.0, "zz9"), (3, 2.0, "ds2")))
-    matched = match_catalog(table, encode_movies(table), pa.array(["ds2", "ns1"]))
-    assert matched.dropped == 1
-    assert matched.table["movieId"].to_pylist() == ["ns1", "ds2"]
-    assert matched.table["userId"].to_pylist() == [1, 3]
-
-
-def test_a_file_split_into_many_chunks_sums_and_matches_the_same(tmp_path: Path) -> None:
+def test_a_file_split_into_many_chunks_sums_the_same(tmp_path: Path) -> None:
     """The CSV reader hands a big file over in chunks, each encoded on its own dictionary."""
     rows = [(u, (u % 10 + 1) / 2, f"ns{u % 7}") for u in range(30_000)]
     table = read(tmp_path, ratings_csv(*rows))
@@ -122,5 +113,5 @@ def test_a_file_split_into_many_chunks_sums_and_matches_the_same(tmp_path: Path)
         )
         for m in range(7)
     )
-    matched = match_catalog(chunked, encode_movies(chunked), pa.array(["ns1", "ns3"]))
-    assert matched.table["movieId"].to_pylist() == [i for *_, i in rows if i in ("ns1", "ns3")]
+    movies = encode_movies(chunked)
+    assert movies.ids.take(movies.index).to_pylist() == [i for *_, i in rows]

@@ -24,7 +24,12 @@ def ensure_schema(cursor: Cursor) -> None:
 
 
 def stale_reason(cursor: Cursor, event: ObjectEvent) -> str | None:
-    """Why this notification needs no load, or None when it brings something new."""
+    """Why this notification needs no load, or None when it brings something new (as it
+    always does before the first load has created the ledger)."""
+    cursor.execute("SELECT to_regclass('etl.loaded_objects') IS NOT NULL")
+    row = cursor.fetchone()
+    if not (row and row[0]):
+        return None
     cursor.execute(
         "SELECT o.etag, o.version_id, o.sequencer FROM etl.loaded_objects AS o"
         " JOIN etl.loads AS l ON l.load_id = o.load_id"

@@ -1,5 +1,5 @@
-"""What one load knows as it goes, shared by its steps (triage, stage, swap, publish): the
-objects it loads, what became of each, and the outcome of the work running beside it."""
+"""What one load knows as it goes, shared by its steps (triage, read, stage, swap, publish):
+the objects it loads, what became of each, and the outcome of each ratings file's work."""
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,15 +30,13 @@ logger = Logger(child=True)
 
 @dataclass(frozen=True)
 class StagedRatings:
-    """One ratings file read, validated and reduced: its per-movie sums, and its matched
-    ratings as Parquet under the load's staging prefix, ready to publish."""
+    """One ratings file read, validated and reduced: its per-movie sums, and its ratings as
+    Parquet under the load's staging prefix, ready to publish."""
 
     etag: str
     stats: pa.Table
     parquet_key: str
     rows_read: int
-    rows_kept: int
-    dropped: int
 
 
 @dataclass(frozen=True)
@@ -80,9 +78,7 @@ class Load:
     settings: Settings
     workdir: Path
     workers: ThreadPoolExecutor
-    """Runs each ratings file's download, read and reduction beside the catalog's staging."""
-    item_ids: "Future[pa.Array]" = field(default_factory=Future)
-    """The new catalog's ids, known once its titles are staged: ratings are matched to them."""
+    """Runs each ratings file's download, read, sums and Parquet, before the lock."""
     titles: dict[Platform, TitlesJob] = field(default_factory=dict)
     ratings: dict[int, RatingsJob] = field(default_factory=dict)
     staged: dict[int, StagedRatings] = field(default_factory=dict)

@@ -1,12 +1,14 @@
-"""One load: every new object of one event, in one transaction under the load lock.
+"""One load: every new object of one event, merged into the catalog under the load lock.
 
 Its four steps, each in its own module and timed in the report: triage (skip stale
 notifications, clean titles, quarantine what is rejected, start a worker per ratings file),
-stage (the complete new catalog in the staging schema), swap (indexes, then the schema
-rename), publish (the ratings Parquet and the training manifest), then the report is filed, all
-under the load lock. A failed load publishes nothing and raises, so SQS redelivers the batch; a
-load that committed but failed to publish has filed no report, so the ledger lets the
-redelivery load it again.
+stage (each ratings file's sums and Parquet, before the lock, so that parallel invocations read
+their files at the same time; then, under the lock, the complete new catalog in the staging
+schema), swap (indexes, then the schema rename), publish (the ratings Parquet and the training
+manifest); then the report is filed. Only the merge (stage's second half to the report) holds
+the lock. A failed load publishes nothing and raises, so SQS redelivers the batch; a load that
+committed but failed to publish has filed no report, so the ledger lets the redelivery load it
+again.
 
 An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone:
 the rest of the batch loads without it and the caller reports its messages for a retry. S3 not
@@ -30,8 +32,8 @@ from streamcat.settings import Settings
 from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Load
 from streamcat_etl.publish import publish
-from streamcat_etl.report import LoadReport
-from streamcat_etl.stage import stage
+from streamcat_etl.report import LoadReport, peak_rss_mb
+from streamcat_etl.stage import stage_catalog, stage_ratings
 from streamcat_etl.swap import swap
 from streamcat_etl.triage import triage
 
@@ -39,8 +41,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 RATINGS_WORKERS = max(2, os.cpu_count() or 1)
-"""Ratings files read and reduced at once: each one's memory is held until the stage step
-applies it, so the peak grows with this, never with the number of files."""
+"""Ratings files read at once in one invocation: a worker holds one file's table at a time,
+so the peak grows with this and the largest file, never with the number of files."""
 
 
 def new_load_id() -> str:
@@ -63,30 +65,31 @@ def run_load(
         ThreadPoolExecutor(RATINGS_WORKERS, thread_name_prefix="ratings") as workers,
     ):
         load = Load(report, connection, s3, settings, Path(workdir), workers)
-        try:
-            with ExitStack() as held:
-                with report.timed("lock"):
-                    held.enter_context(catalog_store.load_lock(connection))
-                _run(load, events)
-        finally:
-            load.item_ids.cancel()  # a load that failed before staging releases its workers
+        with report.timed("triage"), connection, connection.cursor() as cursor:
+            for event in events:
+                triage(load, cursor, event)
+        with report.timed("stage_ratings"):
+            stage_ratings(load)
+        with ExitStack() as held:
+            with report.timed("lock"):
+                held.enter_context(catalog_store.load_lock(connection))
+            _merge(load)
+    report.peak_rss_mb = peak_rss_mb()
     return report, load.failed
 
 
-def _run(load: Load, events: list[ObjectEvent]) -> None:
+def _merge(load: Load) -> None:
+    """Under the load lock: the new catalog staged and swapped in one transaction, then its
+    artifacts published and the report filed."""
     with load.connection, load.connection.cursor() as cursor:
         ledger.ensure_schema(cursor)
         version = catalog_store.live_version(cursor)
         load.report.previous_version = load.report.catalog_version = version
-        with load.report.timed("triage"):
-            for event in events:
-                triage(load, cursor, event)
-        if load.titles or load.ratings:
-            with load.report.timed("stage"):
-                staged = stage(load, cursor)
-            if staged:
-                with load.report.timed("swap"):
-                    swap(load, cursor)
+        with load.report.timed("stage"):
+            staged = stage_catalog(load, cursor)
+        if staged:
+            with load.report.timed("swap"):
+                swap(load, cursor)
     if load.report.swapped:
         with load.report.timed("publish"):
             publish(load, _live_sources(load.connection))

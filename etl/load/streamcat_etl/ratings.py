@@ -1,5 +1,5 @@
 """One ratings file (SPEC 2, 3.8): read with pyarrow's multithreaded CSV reader into typed
-columns, validated whole, reduced to per-movie sums and counts, matched to catalog ids.
+columns, validated whole, reduced to per-movie sums and counts, written as Parquet.
 
 Columnar throughout: a 1.4-million-row file never becomes Python objects. The typed read is
 the fast path; only when it fails is the file read again as text to find the first bad line.
@@ -55,14 +55,6 @@ class EncodedMovies:
     """movieId again, dictionary-encoded: Parquet writes it without hashing the strings again."""
 
 
-@dataclass(frozen=True)
-class MatchedRatings:
-    """The ratings whose movieId is a catalog id."""
-
-    table: pa.Table
-    dropped: int
-
-
 def read_ratings(path: Path, source: str) -> pa.Table:
     """Raises InvalidFile naming the line, column, expectation and find."""
     _check_header(path, source)
@@ -98,14 +90,6 @@ def rating_stats(table: pa.Table, movies: EncodedMovies) -> pa.Table:
     votes = np.bincount(movies.index, minlength=len(movies.ids))
     sums = np.bincount(movies.index, weights=halves, minlength=len(movies.ids))
     return pa.table({"movie_id": movies.ids, "rating_sum": sums / 2, "votes": votes})
-
-
-def match_catalog(table: pa.Table, movies: EncodedMovies, item_ids: pa.Array) -> MatchedRatings:
-    """Drop (and count) ratings of movieIds that match no title of the catalog."""
-    position = pc.fill_null(pc.index_in(movies.ids, value_set=item_ids), -1).to_numpy()
-    matched = position[movies.index] >= 0
-    kept = table.set_column(3, "movieId", movies.column).filter(pa.array(matched))
-    return MatchedRatings(kept, table.num_rows - kept.num_rows)
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

@@ -1,24 +1,21 @@
-"""One ratings file's own work, run by a worker thread beside the catalog's staging: download,
-read and validate, per-movie sums, then (once the new catalog's ids are known) the match, and
-its Parquet uploaded under staging/ until the catalog commits. pyarrow and numpy release the
-GIL, so files overlap each other and the database.
+"""One ratings file's own work, run by a worker thread before the load takes its lock:
+download, read and validate, its per-movie sums (the partial aggregate the stage step merges),
+and its Parquet uploaded under staging/ until the catalog commits. It needs nothing from the
+catalog, so files overlap each other within an invocation, and invocations (the event source's
+concurrency) overlap each other; pyarrow and numpy release the GIL.
 
-It touches neither the database nor the load's report: the stage step applies its outcome.
+It touches neither the database nor the load's report: the load applies its outcome.
 """
 
 import time
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import pyarrow as pa
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl.load_state import RatingsOutcome, StagedRatings, Unloadable
 from streamcat_etl.objects import OBJECT_ERRORS, ONE_REQUEST, fetch
 from streamcat_etl.ratings import (
     encode_movies,
-    match_catalog,
     rating_stats,
     read_ratings,
     write_parquet,
@@ -33,7 +30,6 @@ def stage_ratings_file(
     s3: "S3Client",
     event: ObjectEvent,
     path: Path,
-    item_ids: "Future[pa.Array]",
     bucket: str,
     staged_key: str,
 ) -> RatingsOutcome:
@@ -59,18 +55,13 @@ def stage_ratings_file(
     movies = encode_movies(table)
     stats = rating_stats(table, movies)
     clock.lap("sums")
-    matched = match_catalog(table, movies, item_ids.result())
-    clock.lap("wait_for_catalog_and_match")
     parquet = path.with_suffix(".parquet")
-    write_parquet(matched.table, parquet)
+    write_parquet(table.set_column(3, "movieId", movies.column), parquet)
     clock.lap("parquet")
     s3.upload_file(str(parquet), bucket, staged_key, Config=ONE_REQUEST)
     parquet.unlink()
     clock.lap("upload")
-    staged = StagedRatings(
-        etag, stats, staged_key, table.num_rows, matched.table.num_rows, matched.dropped
-    )
-    return staged, seconds
+    return StagedRatings(etag, stats, staged_key, table.num_rows), seconds
 
 
 class _Clock:

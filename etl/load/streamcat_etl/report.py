@@ -2,6 +2,8 @@
 rejected, ratings dropped as unmatched, step timings and the catalog version it produced."""
 
 import json
+import resource
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +49,8 @@ class LoadReport:
     interactions_key: str | None = None
     files: list[FileReport] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float | None = None
+    """The invocation's memory high-water mark at the load's end (Lambda's Max Memory Used)."""
 
     def add(self, file: FileReport) -> FileReport:
         self.files.append(file)
@@ -83,3 +87,9 @@ class LoadReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MiB (ru_maxrss: KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

@@ -1,20 +1,41 @@
-"""Step 2 of a load, stage: the new catalog, complete, in the staging schema. The list tables
-go first, with their indexes, so the catalog's ids are known and PostgreSQL busy while the
-ratings workers still read; each ratings file's sums follow as its worker finishes, then the
-titles with the scores those sums give.
+"""Step 2 of a load, stage, in two parts. Before the lock, `stage_ratings` waits for each
+ratings file's own work (its sums and its staged Parquet), so parallel invocations read their
+files at the same time. Under the lock, `stage_catalog` builds the complete new catalog in the
+staging schema: the list tables with their indexes, the sums of every ratings file (this
+load's, and the live catalog's for the others), then the titles with the scores they give.
 """
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from streamcat.platforms import Platform
-from streamcat_etl import catalog_store
-from streamcat_etl.load_state import Cursor, Load, RatingsJob, Unloadable
+from streamcat_etl import catalog_store, ledger
+from streamcat_etl.load_state import Cursor, Load, RatingsJob, TitlesJob, Unloadable
 from streamcat_etl.report import SKIPPED
 
 
-def stage(load: Load, cursor: Cursor) -> bool:
-    """Whether there is a new catalog to swap in: False when nothing staged (every ratings
-    file of a ratings-only batch was rejected, gone or unreadable)."""
+def stage_ratings(load: Load) -> None:
+    """Each ratings file's outcome: staged, or why it did not load."""
+    for number in sorted(load.ratings):
+        job = load.ratings[number]
+        outcome, seconds = job.staged.result()
+        job.report.seconds = seconds
+        if job.report.status == SKIPPED:  # superseded by a later upload of the same file
+            continue
+        if isinstance(outcome, Unloadable):
+            _not_loaded(load, job, outcome)
+            continue
+        job.report.rows_read = job.report.rows_kept = outcome.rows_read
+        job.report.movies_rated = outcome.stats.num_rows
+        load.staged[number] = outcome
+
+
+def stage_catalog(load: Load, cursor: Cursor) -> bool:
+    """Whether there is a new catalog to swap in: False when nothing is left to load (every
+    file rejected, gone, unreadable, or loaded by another invocation meanwhile)."""
+    _drop_loaded_meanwhile(load, cursor)
+    if not load.titles and not load.staged:
+        return False
     kept = [p.value for p in Platform if p not in load.titles]
     new_titles = [t for job in load.titles.values() for t in job.result.titles]
     with load.report.timed("stage_lists"):
@@ -22,40 +43,43 @@ def stage(load: Load, cursor: Cursor) -> bool:
         catalog_store.copy_title_links(cursor, new_titles)
         catalog_store.keep_live_links(cursor, kept)
         ids = [t.id for t in new_titles] + catalog_store.live_ids(cursor, kept)
-    load.item_ids.set_result(pa.array(ids, pa.string()))
-    with load.report.timed("list_indexes"):
         catalog_store.finish_lists(cursor)
-    with load.report.timed("stage_ratings"):
-        for number in sorted(load.ratings):
-            _apply(load, cursor, load.ratings[number])
-    if not load.titles and not load.staged:
-        catalog_store.drop_staging(cursor)
-        return False
-    with load.report.timed("stage_titles"):
+    with load.report.timed("stage_sums"):
+        for number, staged in sorted(load.staged.items()):
+            catalog_store.copy_rating_stats(cursor, load.ratings[number].file.source, staged.stats)
         replaced = [load.ratings[n].file.source for n in load.staged]
         catalog_store.keep_live_rating_stats(cursor, replaced)
+    with load.report.timed("stage_titles"):
         scores = catalog_store.scores(cursor)
         catalog_store.copy_titles(cursor, new_titles, scores)
         catalog_store.keep_live_titles(cursor, kept)
+    _count_unmatched(load, pa.array(ids, pa.string()))
     load.report.titles_in_catalog = len(ids)
     return True
 
 
-def _apply(load: Load, cursor: Cursor, job: RatingsJob) -> None:
-    """A ratings file's outcome: its sums into the staged catalog, or why it did not load."""
-    outcome, seconds = job.staged.result()
-    job.report.seconds = seconds
-    if job.report.status == SKIPPED:  # superseded by a later upload of the same file
-        return
-    if isinstance(outcome, Unloadable):
-        _not_loaded(load, job, outcome)
-        return
-    catalog_store.copy_rating_stats(cursor, job.file.source, outcome.stats)
-    job.report.rows_read = outcome.rows_read
-    job.report.rows_kept = outcome.rows_kept
-    job.report.ratings_dropped_unmatched = outcome.dropped
-    job.report.movies_rated = outcome.stats.num_rows
-    load.staged[job.file.number] = outcome
+def _drop_loaded_meanwhile(load: Load, cursor: Cursor) -> None:
+    """Triage's ledger check ran before the lock: another invocation may have loaded the same
+    object (or a newer one) since. Checked again here, under the lock."""
+    jobs: list[TitlesJob | RatingsJob] = [*load.titles.values()]
+    jobs += [load.ratings[n] for n in load.staged]
+    for job in jobs:
+        reason = ledger.stale_reason(cursor, job.event)
+        if reason is None:
+            continue
+        load.skip(job.event, job.report, reason)
+        if isinstance(job, TitlesJob):
+            del load.titles[job.result.platform]
+        else:
+            del load.staged[job.file.number]
+
+
+def _count_unmatched(load: Load, ids: pa.Array) -> None:
+    """SPEC 2: ratings of movieIds that match no title count toward no score; counted here."""
+    for number, staged in load.staged.items():
+        unmatched = pc.invert(pc.is_in(staged.stats["movie_id"], value_set=ids))
+        votes = pc.sum(pc.filter(staged.stats["votes"], unmatched)).as_py() or 0
+        load.ratings[number].report.ratings_dropped_unmatched = votes
 
 
 def _not_loaded(load: Load, job: RatingsJob, outcome: Unloadable) -> None:

@@ -55,9 +55,7 @@ def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: File
     path = load.workdir / f"ratings-{kind.number}-{len(load.report.files)}.csv"
     staged_key = f"{load.staging}ratings/{path.stem}.parquet"
     bucket = load.settings.data_bucket
-    staged = load.workers.submit(
-        stage_ratings_file, load.s3, event, path, load.item_ids, bucket, staged_key
-    )
+    staged = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staged_key)
     load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, staged))
 
 
