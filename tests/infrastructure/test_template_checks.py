@@ -316,14 +316,17 @@ def test_no_event_source_grants_every_queue() -> None:
     assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings} == set(BACKGROUND_FUNCTIONS)
 
 
-def test_etl_concurrency_is_limited_and_failures_reach_a_dead_letter_queue() -> None:
+def test_etl_fans_out_within_limits_and_failures_reach_a_dead_letter_queue() -> None:
+    """Many ratings files are shared among parallel invocations (small batches, several at
+    once), never so many that their database connections crowd the proxy."""
     mapping = next(
         r["Properties"]
         for r in RESOURCES.values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
         and r["Properties"]["FunctionName"] == {"Ref": "EtlFunction"}
     )
-    assert mapping["ScalingConfig"]["MaximumConcurrency"] == 2
+    assert 2 <= mapping["ScalingConfig"]["MaximumConcurrency"] <= 10
+    assert mapping["BatchSize"] <= 10
     assert mapping["MaximumBatchingWindowInSeconds"] > 0
     queue = RESOURCES["RawUploadsQueue"]["Properties"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {

@@ -151,7 +151,7 @@ def test_batches_grow_past_ten_messages_up_to_the_batch_size(
     function = RecordingFunction()
     keys = [f"raw/ratings/{n}.csv" for n in range(25)]
     _put(cloud, *keys)
-    settings = replace(etl_mapping.settings, maximum_concurrency=1)
+    settings = replace(etl_mapping.settings, maximum_concurrency=1, batch_size=100)
     trigger = _trigger(cloud, function, settings).start()
     try:
         trigger.wait_until_idle(timeout=20)
@@ -159,6 +159,22 @@ def test_batches_grow_past_ten_messages_up_to_the_batch_size(
         trigger.stop()
 
     assert [len(event["Records"]) for event in function.events] == [25]
+
+
+def test_the_template_shares_many_files_among_invocations(
+    cloud: LocalCloud, etl_mapping: EventSourceMapping
+) -> None:
+    """The ETL's fan-out: 25 uploads arrive as batches of at most the template's BatchSize."""
+    function = RecordingFunction()
+    _put(cloud, *(f"raw/ratings/{n}.csv" for n in range(1, 26)))
+    trigger = _trigger(cloud, function, etl_mapping.settings).start()
+    try:
+        trigger.wait_until_idle(timeout=60)
+    finally:
+        trigger.stop()
+
+    sizes = [len(event["Records"]) for event in function.events]
+    assert sum(sizes) == 25 and max(sizes) <= etl_mapping.settings.batch_size == 10
 
 
 def test_a_raising_function_gets_the_batch_again(
@@ -231,10 +247,10 @@ def test_batches_run_concurrently_up_to_the_maximum(
         with lock:
             running -= 1
 
-    settings = replace(etl_mapping.settings, batch_size=1)
+    settings = replace(etl_mapping.settings, batch_size=1, maximum_concurrency=2)
     _deliver(cloud, slow, settings, *(f"raw/ratings/{n}.csv" for n in range(4)))
 
-    assert most == etl_mapping.settings.maximum_concurrency == 2
+    assert most == 2
 
 
 def test_wait_until_idle_times_out_while_a_batch_runs(
