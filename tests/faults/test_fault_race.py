@@ -1,15 +1,17 @@
-"""Two uploads loaded at once (two Lambda containers): the load lock serialises them whole, so
-each version builds on the previous one and sees its published artifacts."""
+"""Two uploads loaded at once (two Lambda containers): the load lock serialises their merges,
+so each version builds on the previous one and sees its published artifacts, while each reads
+its own files without waiting for the other."""
 
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg2
 import pytest
 
 from local.notifications import Upload
-from streamcat_etl import pipeline
+from streamcat_etl import catalog_store, pipeline
 from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
@@ -95,3 +97,31 @@ def test_concurrent_loads_of_different_platforms_both_land_once_each(etl: Etl) -
     versions = etl.rows("SELECT catalog_version FROM etl.loads ORDER BY catalog_version")
     assert versions == [(1,), (2,), (3,)] and etl.version() == 3
     assert len(etl.rows("SELECT key FROM etl.loaded_objects")) == 3
+
+
+def test_a_load_reads_its_ratings_while_another_holds_the_lock(etl: Etl, database_url: str) -> None:
+    """The fan-out: an invocation that finds the lock taken reads its files meanwhile (their
+    Parquet reaches staging/), and merges once the lock is free."""
+    etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
+    ratings = etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2")))
+    holder = psycopg2.connect(database_url)
+    holder.autocommit = True
+    errors: list[BaseException] = []
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", (catalog_store.LOAD_LOCK,))
+    try:
+        load = _in_thread(lambda: etl.load(ratings), errors)
+        deadline = time.monotonic() + 30
+        while not etl.keys("staging/") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert etl.keys("staging/"), "the ratings were not read while the lock was held"
+        assert etl.version() == 1
+    finally:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (catalog_store.LOAD_LOCK,))
+        holder.close()
+    load.join()
+
+    assert not errors
+    assert etl.version() == 2 and etl.keys("staging/") == []
+    assert etl.rows("SELECT id, votes FROM catalog.titles ORDER BY id") == [("ns1", 1), ("ns2", 1)]

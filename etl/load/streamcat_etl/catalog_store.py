@@ -34,16 +34,24 @@ _RECOMPUTED = ("score", "votes")
 
 
 @contextmanager
-def load_lock(connection: psycopg2.extensions.connection) -> Iterator[None]:
-    """Serialise whole loads, publishing to S3 included: a lock held only until the swap
-    commits would let the next load read curated/ before this one has written it. The lock
-    is the session's, so a container that dies releases it with its connection."""
+def load_lock(connection: psycopg2.extensions.connection, wait: bool = True) -> Iterator[bool]:
+    """Serialise merges, publishing to S3 included: a lock held only until the swap commits
+    would let an older load's Parquet land in curated/ after a newer one's. The lock is the
+    session's, so a container that dies releases it with its connection. With `wait` False it
+    is taken only if free; yields whether it is held. Call it outside a transaction."""
     with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+            held = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,))
+            row = cursor.fetchone()
+            held = bool(row and row[0])
     try:
-        yield
+        yield held
     finally:
-        _unlock(connection)
+        if held:
+            _unlock(connection)
 
 
 def _unlock(connection: psycopg2.extensions.connection) -> None:

@@ -2,13 +2,14 @@
 
 Its four steps, each in its own module and timed in the report: triage (skip stale
 notifications, clean titles, quarantine what is rejected, start a worker per ratings file),
-stage (each ratings file's sums and Parquet, before the lock, so that parallel invocations read
-their files at the same time; then, under the lock, the complete new catalog in the staging
-schema), swap (indexes, then the schema rename), publish (the ratings Parquet and the training
-manifest); then the report is filed. Only the merge (stage's second half to the report) holds
-the lock. A failed load publishes nothing and raises, so SQS redelivers the batch; a load that
-committed but failed to publish has filed no report, so the ledger lets the redelivery load it
-again.
+stage (the complete new catalog in the staging schema, with each ratings file's sums and
+Parquet from its worker), swap (indexes, then the schema rename), publish (the ratings Parquet
+and the training manifest); then the report is filed. Only the merge holds the lock, from
+stage on: when the lock is taken, an invocation waits for its workers before waiting for it,
+so parallel invocations read their files at the same time; when it is free, the lists are
+staged while the workers still read. A failed load publishes nothing and raises, so SQS
+redelivers the batch; a load that committed but failed to publish has filed no report, so the
+ledger lets the redelivery load it again.
 
 An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone:
 the rest of the batch loads without it and the caller reports its messages for a retry. S3 not
@@ -33,7 +34,7 @@ from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Load
 from streamcat_etl.publish import publish
 from streamcat_etl.report import LoadReport, peak_rss_mb
-from streamcat_etl.stage import stage_catalog, stage_ratings
+from streamcat_etl.stage import stage_lists, stage_ratings, stage_titles
 from streamcat_etl.swap import swap
 from streamcat_etl.triage import triage
 
@@ -68,17 +69,20 @@ def run_load(
         with report.timed("triage"), connection, connection.cursor() as cursor:
             for event in events:
                 triage(load, cursor, event)
-        with report.timed("stage_ratings"):
-            stage_ratings(load)
         with ExitStack() as held:
             with report.timed("lock"):
-                held.enter_context(catalog_store.load_lock(connection))
-            _merge(load)
+                early = held.enter_context(catalog_store.load_lock(connection, wait=False))
+            if not early:
+                with report.timed("stage_ratings"):
+                    stage_ratings(load)
+                with report.timed("lock"):
+                    held.enter_context(catalog_store.load_lock(connection))
+            _merge(load, ratings_pending=early)
     report.peak_rss_mb = peak_rss_mb()
     return report, load.failed
 
 
-def _merge(load: Load) -> None:
+def _merge(load: Load, ratings_pending: bool) -> None:
     """Under the load lock: the new catalog staged and swapped in one transaction, then its
     artifacts published and the report filed."""
     with load.connection, load.connection.cursor() as cursor:
@@ -86,7 +90,7 @@ def _merge(load: Load) -> None:
         version = catalog_store.live_version(cursor)
         load.report.previous_version = load.report.catalog_version = version
         with load.report.timed("stage"):
-            staged = stage_catalog(load, cursor)
+            staged = _stage(load, cursor, ratings_pending)
         if staged:
             with load.report.timed("swap"):
                 swap(load, cursor)
@@ -96,6 +100,17 @@ def _merge(load: Load) -> None:
     if load.report.changed_anything:
         with load.report.timed("file_report"):
             _file_report(load)
+
+
+def _stage(load: Load, cursor: psycopg2.extensions.cursor, ratings_pending: bool) -> bool:
+    """`ratings_pending`: the workers may still be reading (the lock was free after triage)."""
+    if not load.titles and not load.ratings:
+        return False
+    ids = stage_lists(load, cursor)
+    if ratings_pending:
+        with load.report.timed("stage_ratings"):
+            stage_ratings(load)
+    return stage_titles(load, cursor, ids)
 
 
 def _live_sources(connection: psycopg2.extensions.connection) -> list[str]:

@@ -1,8 +1,10 @@
-"""Step 2 of a load, stage, in two parts. Before the lock, `stage_ratings` waits for each
-ratings file's own work (its sums and its staged Parquet), so parallel invocations read their
-files at the same time. Under the lock, `stage_catalog` builds the complete new catalog in the
-staging schema: the list tables with their indexes, the sums of every ratings file (this
-load's, and the live catalog's for the others), then the titles with the scores they give.
+"""Step 2 of a load, stage: the complete new catalog in the staging schema, under the load lock.
+The list tables come first, with their indexes; each ratings file's own work (its sums and its
+staged Parquet, done by a worker from triage on) is then waited for; then the sums of every
+ratings file (this load's, and the live catalog's for the others), and the titles with the
+scores they give. When the lock was free at the end of triage, the lists are built while the
+workers still read; otherwise the workers finish before the load waits for the lock, so that
+parallel invocations read their files at the same time.
 """
 
 import pyarrow as pa
@@ -11,16 +13,16 @@ import pyarrow.compute as pc
 from streamcat.platforms import Platform
 from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Cursor, Load, RatingsJob, TitlesJob, Unloadable
-from streamcat_etl.report import SKIPPED
+from streamcat_etl.report import LOADED, SKIPPED
 
 
 def stage_ratings(load: Load) -> None:
-    """Each ratings file's outcome: staged, or why it did not load."""
+    """Wait for each ratings file's outcome: staged, or why it did not load."""
     for number in sorted(load.ratings):
         job = load.ratings[number]
         outcome, seconds = job.staged.result()
         job.report.seconds = seconds
-        if job.report.status == SKIPPED:  # superseded by a later upload of the same file
+        if job.report.status == SKIPPED:  # superseded, or loaded by another invocation
             continue
         if isinstance(outcome, Unloadable):
             _not_loaded(load, job, outcome)
@@ -30,12 +32,10 @@ def stage_ratings(load: Load) -> None:
         load.staged[number] = outcome
 
 
-def stage_catalog(load: Load, cursor: Cursor) -> bool:
-    """Whether there is a new catalog to swap in: False when nothing is left to load (every
-    file rejected, gone, unreadable, or loaded by another invocation meanwhile)."""
+def stage_lists(load: Load, cursor: Cursor) -> pa.Array:
+    """The staging schema with the list tables and their indexes; returns the new catalog's
+    ids. Objects another invocation loaded since triage are dropped from this load first."""
     _drop_loaded_meanwhile(load, cursor)
-    if not load.titles and not load.staged:
-        return False
     kept = [p.value for p in Platform if p not in load.titles]
     new_titles = [t for job in load.titles.values() for t in job.result.titles]
     with load.report.timed("stage_lists"):
@@ -44,6 +44,16 @@ def stage_catalog(load: Load, cursor: Cursor) -> bool:
         catalog_store.keep_live_links(cursor, kept)
         ids = [t.id for t in new_titles] + catalog_store.live_ids(cursor, kept)
         catalog_store.finish_lists(cursor)
+    return pa.array(ids, pa.string())
+
+
+def stage_titles(load: Load, cursor: Cursor, ids: pa.Array) -> bool:
+    """The sums and the titles; False (and no staging schema) when nothing is left to load:
+    every file rejected, gone, unreadable or loaded meanwhile."""
+    if not load.titles and not load.staged:
+        catalog_store.drop_staging(cursor)
+        return False
+    kept = [p.value for p in Platform if p not in load.titles]
     with load.report.timed("stage_sums"):
         for number, staged in sorted(load.staged.items()):
             catalog_store.copy_rating_stats(cursor, load.ratings[number].file.source, staged.stats)
@@ -51,9 +61,10 @@ def stage_catalog(load: Load, cursor: Cursor) -> bool:
         catalog_store.keep_live_rating_stats(cursor, replaced)
     with load.report.timed("stage_titles"):
         scores = catalog_store.scores(cursor)
+        new_titles = (t for job in load.titles.values() for t in job.result.titles)
         catalog_store.copy_titles(cursor, new_titles, scores)
         catalog_store.keep_live_titles(cursor, kept)
-    _count_unmatched(load, pa.array(ids, pa.string()))
+    _count_unmatched(load, ids)
     load.report.titles_in_catalog = len(ids)
     return True
 
@@ -62,7 +73,7 @@ def _drop_loaded_meanwhile(load: Load, cursor: Cursor) -> None:
     """Triage's ledger check ran before the lock: another invocation may have loaded the same
     object (or a newer one) since. Checked again here, under the lock."""
     jobs: list[TitlesJob | RatingsJob] = [*load.titles.values()]
-    jobs += [load.ratings[n] for n in load.staged]
+    jobs += [job for job in load.ratings.values() if job.report.status == LOADED]
     for job in jobs:
         reason = ledger.stale_reason(cursor, job.event)
         if reason is None:
@@ -71,7 +82,7 @@ def _drop_loaded_meanwhile(load: Load, cursor: Cursor) -> None:
         if isinstance(job, TitlesJob):
             del load.titles[job.result.platform]
         else:
-            del load.staged[job.file.number]
+            load.staged.pop(job.file.number, None)
 
 
 def _count_unmatched(load: Load, ids: pa.Array) -> None:
