@@ -12,6 +12,7 @@ import pytest
 
 from local.notifications import Upload
 from streamcat_etl import catalog_store, pipeline
+from streamcat_etl.publish import publish
 from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
@@ -42,7 +43,7 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
 ) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
     publishing = threading.Event()
-    original = pipeline.publish
+    original = publish
 
     def slow_publish(load: Any, sources: list[str]) -> None:
         if load.staged:

@@ -11,9 +11,9 @@ import pytest
 from psycopg2 import extensions
 
 from bench.load import ROUTES, CatalogSample, sample_catalog
+from local.catalog_fixtures import create_catalog, generated_titles
 from streamcat.queries.actor import top_actor
 from streamcat.queries.max_duration import max_duration
-from tests.support.catalog import create_catalog, generated_titles
 
 
 @pytest.fixture(scope="module")
