@@ -4,13 +4,17 @@ turned into every title's top neighbours.
 For a query title i and a candidate j:
 
     sim(i, j) = W_c^2 cos_content(i, j)
-              + conf_i cos_ratings(i, j) (|r_j| / |r|_99)^GAMMA
+              + W_r conf_i cos_ratings(i, j) (|r_j| / |r|_99)^GAMMA
               + W_q quality_j
 
 The ratings term is asymmetric on purpose: the candidate's factor length (how much it is rated
 and liked), damped by GAMMA, makes "users who liked i also liked j" favour titles people
 actually watch, without collapsing every list onto the same few hits (GAMMA = 1 nearly does,
 GAMMA = 0 ignores it). A title nobody rated is matched on content alone.
+
+The weights (`DEFAULT_WEIGHTS`) were chosen by `bench.evaluate` on a validation split carved
+from the training ratings of both generator families (see the README); `signals` and `blend`
+are separate so an evaluation can compute the signals once and try many weights.
 """
 
 from dataclasses import dataclass
@@ -27,15 +31,38 @@ from streamcat_train.neighbours import top_neighbours
 NEIGHBOURS = 10
 CONTENT_DIMS = 40
 RATINGS_DIMS = 40
-CONTENT_WEIGHT = 0.8
-GAMMA = 0.5
-QUALITY_WEIGHT = 0.05
-"""A one-standard-deviation better title gains what 0.05 of cosine similarity is worth."""
 PRIOR_VOTES = 25.0
 """A title's score counts as much as this many votes of the catalog's mean (Bayesian shrinkage)."""
 SEED = 0
 
 Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class BlendWeights:
+    content: float = 0.8
+    """W_c: content cosine counts W_c^2 (both sides are scaled)."""
+    ratings: float = 1.0
+    """W_r: the co-rating term's weight (0 is content alone)."""
+    gamma: float = 0.5
+    """How much a candidate's rating-factor length (rated and liked) counts."""
+    quality: float = 0.05
+    """W_q: a one-standard-deviation better title gains what W_q of cosine is worth."""
+
+
+DEFAULT_WEIGHTS = BlendWeights()
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the blend is made of, computed once per training set."""
+
+    content: Matrix
+    content_model: ContentModel
+    ratings_model: RatingsModel
+    trust: Matrix
+    quality: Matrix
+    family: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -70,24 +97,53 @@ def families(titles: list[str]) -> npt.NDArray[np.int64]:
     return np.array([index.setdefault(t, len(index)) for t in normalised], dtype=np.int64)
 
 
-def ratings_sides(factors: Matrix, trust: Matrix) -> tuple[Matrix, Matrix]:
+def ratings_sides(factors: Matrix, trust: Matrix, gamma: float) -> tuple[Matrix, Matrix]:
     """Query side: unit factors weighted by confidence (a rarely rated title leans on its
     content); candidate side: unit factors times their damped relative length."""
     norms = np.linalg.norm(factors, axis=1, keepdims=True)
     unit = np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
     rated = norms[norms > 0]
     scale = float(np.percentile(rated, 99)) if len(rated) else 1.0
-    length = (norms / scale) ** GAMMA
+    length = (norms / scale) ** gamma
     return unit * trust[:, None], unit * length
 
 
-def train(catalog: CatalogTitles, ratings: Ratings) -> TrainedModel:
+def signals(catalog: CatalogTitles, ratings: Ratings) -> Signals:
     n = len(catalog)
     content, content_model = content_embedding(catalog, CONTENT_DIMS, SEED)
     ratings_model = ratings_factors(ratings, n, RATINGS_DIMS, SEED)
-    query_side, candidate_side = ratings_sides(ratings_model.item_factors, confidence(ratings, n))
-    queries = np.hstack([CONTENT_WEIGHT * content, query_side]).astype(np.float32)
-    keys = np.hstack([CONTENT_WEIGHT * content, candidate_side]).astype(np.float32)
-    bonus = QUALITY_WEIGHT * quality_prior(catalog.scores, catalog.votes)
-    neighbours = top_neighbours(queries, keys, bonus, families(catalog.titles), NEIGHBOURS)
-    return TrainedModel(catalog, neighbours, content_model, ratings_model, len(ratings.user))
+    return Signals(
+        content,
+        content_model,
+        ratings_model,
+        confidence(ratings, n),
+        quality_prior(catalog.scores, catalog.votes),
+        families(catalog.titles),
+    )
+
+
+def blend(
+    parts: Signals,
+    weights: BlendWeights = DEFAULT_WEIGHTS,
+    k: int = NEIGHBOURS,
+    rows: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.int32]:
+    """Every title's (or only `rows`') top k neighbours under `weights`."""
+    query_side, candidate_side = ratings_sides(
+        parts.ratings_model.item_factors, parts.trust, weights.gamma
+    )
+    content = np.float32(weights.content) * parts.content
+    queries = np.hstack([content, np.float32(weights.ratings) * query_side]).astype(np.float32)
+    keys = np.hstack([content, candidate_side]).astype(np.float32)
+    bonus = (np.float32(weights.quality) * parts.quality).astype(np.float32)
+    return top_neighbours(queries, keys, bonus, parts.family, k, rows)
+
+
+def train(
+    catalog: CatalogTitles, ratings: Ratings, weights: BlendWeights = DEFAULT_WEIGHTS
+) -> TrainedModel:
+    parts = signals(catalog, ratings)
+    neighbours = blend(parts, weights)
+    return TrainedModel(
+        catalog, neighbours, parts.content_model, parts.ratings_model, len(ratings.user)
+    )
