@@ -1,12 +1,24 @@
-"""Offline evaluation of the recommender against the seed's KMeans baseline and popularity.
+"""Offline evaluation of the recommender against strong baselines, on two generator families.
 
-Generated ratings (cached under `.local/recommend/`) are split per user: a fifth of each user's
-ratings is held out, the model is trained on the rest (scores and votes recomputed from it).
+Ratings come from the seeded generator (`local.ratings_generator`), in each of its families:
+`genre` (hidden tastes built mostly from genres, the default; cached under
+`.local/recommend/`) and `latent` (hidden tastes independent of genres, which only co-ratings
+reveal). For each family, a fifth of each user's ratings is held out as the test part. The
+blend's weights are chosen on a validation split carved from the training part alone (a fifth
+of each training user's ratings again): every point of `GRID` is trained on the rest and
+scored on it, and the weights whose worse family comes closest to that family's best are
+chosen. Every method is then trained on the whole training part (scores and votes recomputed
+from it) and scored on the test part.
+
 A query is a title a test user liked (rating >= 4) in training; a hit is one of that user's
-held-out liked titles in the list. Reported per method: hit rate@10, NDCG@10, genre coherence
+held-out liked titles in the list. Reported per family and method: hit rate and NDCG at 5 (what
+the API serves) and 10, coverage at 5 and 10 (share of titles in some list), genre coherence
 (mean genre Jaccard between a title and its top 5), true taste similarity (cosine of the
-generator's hidden factors, which no method sees), catalog coverage of the top-5 lists, and the
-number of distinct top-5 lists (over all titles, and over the 100 most rated).
+generator's hidden factors, which no method sees) and the number of distinct top-5 lists (over
+all titles, and over the 100 most rated). Methods: `streamcat` (the served weights), the
+baselines of `bench.recommenders` (`item_knn`, `svd_only`, `content_only`, `popularity`,
+`seed_kmeans`) and, when the validation chose other weights than the served ones,
+`streamcat_chosen`.
 
     python -m bench.evaluate [--ratings N] [--out bench/out/evaluate.json]
 """
@@ -17,58 +29,61 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import KMeans
 
+from bench.recommenders import (
+    SHRINKAGES,
+    content_only_lists,
+    item_knn_lists,
+    item_knn_lists_by_shrinkage,
+    popularity_lists,
+    seed_kmeans_lists,
+    svd_only_lists,
+)
 from local.catalog_fixtures import generated_rated_catalog
-from local.ratings_generator import TrueItems, true_item_factors
+from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
-from streamcat_train.model import families, train
+from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, signals
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".local" / "recommend"
 LIKED = 4.0
 LIST_LENGTH = 10
 SHOWN = 5
+CUTOFFS = (5, 10)
 QUERIES = 20_000
 SEED = 7
+DEFAULT_FAMILY = "genre"
+GRID = [
+    BlendWeights(content=content, gamma=gamma, quality=0.0, trust=trust)
+    for content in (0.2, 0.3, 0.4)
+    for gamma in (0.6, 0.75, 0.9)
+    for trust in (0.5, 2.0, 8.0)
+]
+"""The blend weights tried on the validation split (the co-rating weight stays 1: the content
+weight is relative to it). Wider grids at 2 and 4 million ratings found hit rate and NDCG
+rising as content weighs less and gamma more, until the lists collapse onto popular titles
+(coverage falls), the quality prior never helping; a larger `trust` keeps the lists of
+rarely rated titles on content, which buys coverage where the queries seldom are."""
+MIN_COVERAGE = 0.2
+"""SPEC 6: coverage@10 of at least 20% of the titles."""
+VALIDATION_COVERAGE = 0.25
+"""Weights whose validation coverage@10 is below this are not chosen: trained on the whole
+training part (a quarter more ratings) the same weights cover fewer titles (0.24 on validation
+became 0.19 on test at 2 million ratings), so `MIN_COVERAGE` needs a margin."""
+POPULAR = 100
+"""SPEC 6: the most rated titles must each get their own top 5; weights that give two of these
+the same list are not chosen."""
 
 Lists = npt.NDArray[np.int64]
-
-
-def seed_kmeans_lists(catalog: CatalogTitles, k: int, seed: int = 0) -> Lists:
-    """The seed API's recommender: KMeans (3 clusters) on (score, type), then the best-scored
-    titles of the query's cluster (the seed returned 5; `k` of them here, the query excluded).
-    Unrated titles take the mean score, as the seed's fillna did."""
-    scores = np.where(np.isnan(catalog.scores), np.nanmean(catalog.scores), catalog.scores)
-    is_show = np.array([t == "tv show" for t in catalog.types], dtype=np.float64)
-    labels = KMeans(n_clusters=3, n_init=10, random_state=seed).fit_predict(
-        np.column_stack([scores, is_show])
-    )
-    lists = np.empty((len(scores), k), dtype=np.int64)
-    for cluster in np.unique(labels):
-        members = np.flatnonzero(labels == cluster)
-        best = members[np.lexsort((members, -scores[members]))][: k + 1]
-        for i in members:
-            lists[i] = best[best != i][:k]
-    return lists
-
-
-def popularity_lists(catalog: CatalogTitles, k: int) -> Lists:
-    """The most rated titles, the query and its copies excluded."""
-    family = families(catalog.titles)
-    order = np.lexsort((np.arange(len(catalog)), -catalog.votes))
-    head = order[: k + 8]
-    lists = np.empty((len(catalog), k), dtype=np.int64)
-    for i in range(len(catalog)):
-        lists[i] = head[family[head] != family[i]][:k]
-    return lists
+Metrics = dict[str, float]
 
 
 def split_ratings(ratings: Ratings, share: float, seed: int) -> tuple[Ratings, Ratings]:
@@ -113,23 +128,28 @@ def make_queries(train_part: Ratings, test_part: Ratings, count: int, seed: int)
     return Queries(items[picks], [targets[int(u)] for u in users[picks]])
 
 
-def ranking_quality(lists: Lists, queries: Queries) -> dict[str, float]:
-    """Hit rate@k and NDCG@k (binary relevance) over the queries."""
-    k = lists.shape[1]
+def ranking_quality(lists: Lists, queries: Queries, k: int) -> Metrics:
+    """Hit rate@k and NDCG@k (binary relevance) of the first k of each list over the queries."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    shown = lists[queries.title, :k]
     hits, ndcg = [], []
-    for title, targets in zip(queries.title.tolist(), queries.targets, strict=True):
-        relevant = np.array([j in targets for j in lists[title].tolist()], dtype=np.float64)
+    for row, targets in zip(shown.tolist(), queries.targets, strict=True):
+        relevant = np.array([j in targets for j in row], dtype=np.float64)
         hits.append(relevant.any())
         ideal = discounts[: min(len(targets), k)].sum()
         ndcg.append(float(relevant @ discounts) / ideal)
     return {f"hit_rate@{k}": float(np.mean(hits)), f"ndcg@{k}": float(np.mean(ndcg))}
 
 
+def coverage_at(lists: Lists, k: int) -> float:
+    """Share of the titles that appear in some title's first k."""
+    return float(len(np.unique(lists[:, :k])) / len(lists))
+
+
 def list_quality(
     lists: Lists, catalog: CatalogTitles, truth: TrueItems, popular: Lists
 ) -> dict[str, float]:
-    """Genre coherence, true taste similarity, coverage, distinct lists (top `SHOWN`)."""
+    """Genre coherence, true taste similarity, distinct lists (top `SHOWN`)."""
     shown = lists[:, :SHOWN]
     genres = [set(g) for g in catalog.genres]
     jaccard = [
@@ -142,10 +162,19 @@ def list_quality(
     return {
         "genre_coherence": float(np.mean(jaccard)),
         "true_taste_similarity": float(taste),
-        "catalog_coverage": float(len(np.unique(shown)) / len(catalog)),
         "distinct_lists": len({tuple(row) for row in shown.tolist()}),
         "distinct_lists_top100": distinct_popular,
     }
+
+
+def scores(lists: Lists, queries: Queries) -> Metrics:
+    """Hit rate, NDCG and coverage at 5 and 10."""
+    found: Metrics = {}
+    for k in CUTOFFS:
+        found |= ranking_quality(lists, queries, k)
+    for k in CUTOFFS:
+        found[f"coverage@{k}"] = coverage_at(lists, k)
+    return found
 
 
 def titles_source(given: Path | None) -> tuple[Path, Path]:
@@ -160,75 +189,340 @@ def titles_source(given: Path | None) -> tuple[Path, Path]:
     return given, CACHE_DIR / f"titles-{digest}"
 
 
+@dataclasses.dataclass(frozen=True)
+class FamilyData:
+    """One generator family's ratings over the catalog, and its hidden truth."""
+
+    family: str
+    catalog: CatalogTitles
+    ratings: Ratings
+    truth: TrueItems
+
+
+def family_ratings(
+    titles_dir: Path, cache_dir: Path, ids: list[str], n_ratings: int, family: str
+) -> Ratings:
+    """A family's generated ratings over the catalog `ids` (unknown ids dropped), generated in
+    memory once and cached beside the default family's CSVs."""
+    path = cache_dir / f"ratings_{family}_{n_ratings}_42.npz"
+    if not path.exists():
+        made = generated_ratings(titles_dir, n_ratings, family=family)
+        position = {title_id: i for i, title_id in enumerate(ids)}
+        to_catalog = np.array([position.get(i, -1) for i in made.ids] + [-1] * 16)
+        item = to_catalog[made.item]
+        known = item >= 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            path,
+            user=made.user[known],
+            item=item[known],
+            rating2=(made.rating[known] * 2).astype(np.uint8),
+        )
+    with np.load(path) as data:
+        return Ratings(
+            data["user"].astype(np.int64),
+            data["item"].astype(np.int64),
+            (data["rating2"] / 2).astype(np.float32),
+        )
+
+
+def load_families(
+    n_ratings: int, titles_dir: Path, cache_dir: Path, names: Iterable[str] = FAMILIES
+) -> list[FamilyData]:
+    """The default family read back from its CSVs (as the ETL would), the others in memory."""
+    base = generated_rated_catalog(titles_dir, cache_dir, n_ratings)
+    found = []
+    for family in names:
+        ratings = (
+            base.ratings
+            if family == DEFAULT_FAMILY
+            else family_ratings(titles_dir, cache_dir, base.catalog.ids, n_ratings, family)
+        )
+        truth = true_item_factors(titles_dir, family=family).aligned(base.catalog.ids)
+        found.append(FamilyData(family, base.catalog, ratings, truth))
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """A family's ratings split for the evaluation; `train` alone feeds weight selection."""
+
+    data: FamilyData
+    train: Ratings
+    test: Ratings
+
+
+def split_family(data: FamilyData) -> Split:
+    train_part, test_part = split_ratings(data.ratings, 0.2, SEED)
+    return Split(data, train_part, test_part)
+
+
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """A validation split carved from one family's training part: a fifth of each training
+    user's ratings (`valid`) held out, the signals computed from the rest (`fit`)."""
+
+    family: str
+    catalog: CatalogTitles
+    fit: Ratings
+    parts: Signals
+    queries: Queries
+
+    def scores(self, lists: Lists) -> Metrics:
+        """Hit rate and NDCG at 5 and 10 of lists computed for the query titles only."""
+        found: Metrics = {}
+        full = np.zeros((len(self.catalog), lists.shape[1]), dtype=np.int64)
+        full[self.rows] = lists
+        for k in CUTOFFS:
+            found |= ranking_quality(full, self.queries, k)
+        return found
+
+    @property
+    def rows(self) -> npt.NDArray[np.int64]:
+        return np.unique(self.queries.title)
+
+
+def validation_split(family: str, catalog: CatalogTitles, train_part: Ratings) -> Validation:
+    """The validation split of `train_part`; nothing but `train_part` is seen here."""
+    fit_part, valid_part = split_ratings(train_part, 0.2, SEED + 1)
+    fit_catalog = rescored(catalog, fit_part)
+    queries = make_queries(fit_part, valid_part, QUERIES, SEED + 1)
+    return Validation(family, fit_catalog, fit_part, signals(fit_catalog, fit_part), queries)
+
+
+def _share_of_best(metrics: list[Metrics]) -> list[float]:
+    """Each entry's hit rate@5 and NDCG@5 as shares of the best entry's, averaged."""
+    best = {m: max(r[m] for r in metrics) or 1.0 for m in ("hit_rate@5", "ndcg@5")}
+    return [float(np.mean([r[m] / best[m] for m in best])) for r in metrics]
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """What the validation splits chose: the blend's weights and item-kNN's shrinkage per family
+    (a baseline tuned as well as ours), with every grid point's validation scores."""
+
+    weights: BlendWeights
+    grid: list[BlendWeights]
+    grid_scores: dict[str, list[Metrics]]
+    shares: list[float]
+    coverage: dict[int, dict[str, float]]
+    """coverage@10 per family of the grid points checked against `MIN_COVERAGE`."""
+    distinct: dict[int, dict[str, int]]
+    """Distinct top-5 lists of the `POPULAR` most rated titles, per family, of the same."""
+    shrinkage: dict[str, float]
+    shrinkage_scores: dict[str, dict[float, Metrics]]
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "grid": [
+                {
+                    "weights": dataclasses.asdict(weights),
+                    "worse_family_share_of_best": round(self.shares[i], 4),
+                    "families": {
+                        family: self.grid_scores[family][i]
+                        | (
+                            {
+                                "coverage@10": self.coverage[i][family],
+                                "distinct_lists_top100": self.distinct[i][family],
+                            }
+                            if i in self.coverage
+                            else {}
+                        )
+                        for family in self.grid_scores
+                    },
+                }
+                for i, weights in enumerate(self.grid)
+            ],
+            "item_knn_shrinkage": self.shrinkage,
+            "item_knn": {
+                family: {str(s): m for s, m in found.items()}
+                for family, found in self.shrinkage_scores.items()
+            },
+        }
+
+
+def select(splits: list[Split], grid: list[BlendWeights] = GRID) -> Selection:
+    """Blend weights and item-kNN shrinkage chosen on validation splits of the training parts.
+
+    Blend: the grid point whose worse family comes closest to that family's best (hit rate@5
+    and NDCG@5 as shares of the family's best point, averaged), the first in that order whose
+    coverage@10 is at least `VALIDATION_COVERAGE` and whose `POPULAR` most rated titles all
+    have their own top 5, in every family. Item-kNN: per family, the shrinkage of
+    `SHRINKAGES` with the best such share."""
+    validations = [validation_split(s.data.family, s.data.catalog, s.train) for s in splits]
+    grid_scores: dict[str, list[Metrics]] = {}
+    shrinkage_scores: dict[str, dict[float, Metrics]] = {}
+    for v in validations:
+        grid_scores[v.family] = [
+            v.scores(blend(v.parts, weights, LIST_LENGTH, v.rows).astype(np.int64))
+            for weights in grid
+        ]
+        knn = item_knn_lists_by_shrinkage(v.fit, v.catalog.titles, LIST_LENGTH, SHRINKAGES, v.rows)
+        shrinkage_scores[v.family] = {s: v.scores(lists) for s, lists in knn.items()}
+    shares = [
+        min(values) for values in zip(*map(_share_of_best, grid_scores.values()), strict=True)
+    ]
+    coverage: dict[int, dict[str, float]] = {}
+    distinct: dict[int, dict[str, int]] = {}
+    chosen = None
+    for i in sorted(range(len(grid)), key=lambda i: (-shares[i], i)):
+        coverage[i], distinct[i] = {}, {}
+        for v in validations:
+            lists = blend(v.parts, grid[i], LIST_LENGTH).astype(np.int64)
+            popular = np.argsort(-v.catalog.votes, kind="stable")[:POPULAR]
+            coverage[i][v.family] = coverage_at(lists, 10)
+            distinct[i][v.family] = len({tuple(row) for row in lists[popular, :SHOWN].tolist()})
+        if (
+            min(coverage[i].values()) >= VALIDATION_COVERAGE
+            and min(distinct[i].values()) == POPULAR
+        ):
+            chosen = i
+            break
+    if chosen is None:
+        chosen = max(range(len(grid)), key=lambda i: (shares[i], -i))
+    shrinkage = {}
+    for family, found in shrinkage_scores.items():
+        values = list(found)
+        shrinkage[family] = values[int(np.argmax(_share_of_best([found[s] for s in values])))]
+    return Selection(
+        grid[chosen], grid, grid_scores, shares, coverage, distinct, shrinkage, shrinkage_scores
+    )
+
+
+Recommender = Callable[[Signals, CatalogTitles, Ratings], Lists]
+
+
+def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
+    """Every method evaluated, by name: each turns the training signals, the rescored catalog
+    and the training ratings into per-title lists of `LIST_LENGTH`."""
+    found: dict[str, Recommender] = {
+        "streamcat": lambda parts, _c, _r: blend(parts, DEFAULT_WEIGHTS, LIST_LENGTH).astype(
+            np.int64
+        ),
+    }
+    if chosen != DEFAULT_WEIGHTS:
+        found["streamcat_chosen"] = lambda parts, _c, _r: blend(parts, chosen, LIST_LENGTH).astype(
+            np.int64
+        )
+    return found | {
+        "item_knn": lambda _p, catalog, ratings: item_knn_lists(
+            ratings, catalog.titles, LIST_LENGTH, shrinkage
+        ),
+        "svd_only": lambda parts, _c, _r: svd_only_lists(parts, LIST_LENGTH),
+        "content_only": lambda parts, _c, _r: content_only_lists(parts, LIST_LENGTH),
+        "popularity": lambda _p, catalog, _r: popularity_lists(catalog, LIST_LENGTH),
+        "seed_kmeans": lambda _p, catalog, _r: seed_kmeans_lists(catalog, LIST_LENGTH),
+    }
+
+
+def held_out_scores(
+    split: Split, selection: Selection
+) -> tuple[dict[str, Metrics], int, dict[str, float]]:
+    """Every method trained on the whole training part, scored on the test part: the metrics
+    per method, the number of queries and the seconds each method took."""
+    catalog = rescored(split.data.catalog, split.train)
+    queries = make_queries(split.train, split.test, QUERIES, SEED)
+    popular = np.argsort(-catalog.votes, kind="stable")[:POPULAR]
+    started = time.perf_counter()
+    parts = signals(catalog, split.train)
+    seconds = {"signals": time.perf_counter() - started}
+    results = {}
+    shrinkage = selection.shrinkage[split.data.family]
+    for name, recommend in methods(selection.weights, shrinkage).items():
+        started = time.perf_counter()
+        lists = recommend(parts, catalog, split.train)
+        seconds[name] = time.perf_counter() - started
+        results[name] = scores(lists, queries) | list_quality(
+            lists, catalog, split.data.truth, popular
+        )
+    return results, len(queries.title), {name: round(s, 2) for name, s in seconds.items()}
+
+
 def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    data = generated_rated_catalog(titles_dir, cache_dir, n_ratings)
-    truth = true_item_factors(titles_dir).aligned(data.catalog.ids)
-    train_part, test_part = split_ratings(data.ratings, 0.2, SEED)
-    catalog = rescored(data.catalog, train_part)
-    queries = make_queries(train_part, test_part, QUERIES, SEED)
+    splits = [split_family(data) for data in load_families(n_ratings, titles_dir, cache_dir)]
     prepared = time.perf_counter()
-    model = train(catalog, train_part)
-    trained = time.perf_counter()
-    methods = {
-        "streamcat": model.neighbours.astype(np.int64),
-        "seed_kmeans": seed_kmeans_lists(catalog, LIST_LENGTH),
-        "popularity": popularity_lists(catalog, LIST_LENGTH),
-    }
-    popular = np.argsort(-catalog.votes, kind="stable")[:100]
-    results = {
-        name: ranking_quality(lists, queries) | list_quality(lists, catalog, truth, popular)
-        for name, lists in methods.items()
-    }
+    selection = select(splits)
+    validated = time.perf_counter()
+    families: dict[str, Any] = {}
+    for split in splits:
+        results, queries, seconds = held_out_scores(split, selection)
+        families[split.data.family] = {
+            "ratings": len(split.data.ratings.user),
+            "train_ratings": len(split.train.user),
+            "held_out_ratings": len(split.test.user),
+            "queries": queries,
+            "seconds": seconds,
+            "methods": results,
+        }
+    default = families[DEFAULT_FAMILY]
     return {
-        "ratings": len(data.ratings.user),
-        "train_ratings": len(train_part.user),
-        "held_out_ratings": len(test_part.user),
-        "titles": len(catalog),
-        "queries": len(queries.title),
+        "ratings": default["ratings"],
+        "train_ratings": default["train_ratings"],
+        "held_out_ratings": default["held_out_ratings"],
+        "titles": len(splits[0].data.catalog),
+        "queries": default["queries"],
         "prepare_s": round(prepared - started, 2),
-        "train_s": round(trained - prepared, 2),
-        "methods": results,
+        "validation_s": round(validated - prepared, 2),
+        "test_s": round(time.perf_counter() - validated, 2),
+        "train_s": round(default["seconds"]["signals"] + default["seconds"]["streamcat"], 2),
+        "default_family": DEFAULT_FAMILY,
+        "weights": {
+            "served": dataclasses.asdict(DEFAULT_WEIGHTS),
+            "chosen": dataclasses.asdict(selection.weights),
+            "chosen_is_served": selection.weights == DEFAULT_WEIGHTS,
+        },
+        "validation": selection.report(),
+        "methods": default["methods"],
+        "families": families,
     }
 
 
 def print_table(report: dict[str, Any]) -> None:
-    methods = report["methods"]
-    metrics = list(next(iter(methods.values())))
     print(
         f"{report['ratings']:,} ratings, {report['titles']:,} titles, "
-        f"{report['queries']:,} queries; training {report['train_s']} s"
+        f"{report['queries']:,} queries; validation {report['validation_s']} s, "
+        f"test {report['test_s']} s"
     )
-    print(f"{'metric':<24}" + "".join(f"{name:>14}" for name in methods))
-    for metric in metrics:
-        cells = "".join(f"{_cell(methods[name][metric]):>14}" for name in methods)
-        print(f"{metric:<24}{cells}")
+    print(f"served weights {report['weights']['served']}")
+    print(f"chosen weights {report['weights']['chosen']}")
+    for family, found in report["families"].items():
+        methods = found["methods"]
+        print(f"\n{family} generator ({found['queries']:,} queries), seconds {found['seconds']}")
+        print(f"{'metric':<24}" + "".join(f"{name:>14}" for name in methods))
+        for metric in next(iter(methods.values())):
+            cells = "".join(f"{_cell(methods[name][metric]):>14}" for name in methods)
+            print(f"{metric:<24}{cells}")
 
 
 def _cell(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
 
 
+PLOTTED = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
+
+
 def plot(report: dict[str, Any], path: Path) -> None:
+    """One row of bar charts per family, one chart per metric of `PLOTTED`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    methods = report["methods"]
-    metrics = [
-        "hit_rate@10",
-        "ndcg@10",
-        "genre_coherence",
-        "true_taste_similarity",
-        "catalog_coverage",
-    ]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.4))
-    for axis, metric in zip(axes, metrics, strict=True):
-        values = [methods[name][metric] for name in methods]
-        axis.bar(list(methods), values, color=["#2a9d8f", "#e76f51", "#8d99ae"])
-        axis.set_title(metric, fontsize=10)
-        axis.tick_params(axis="x", labelrotation=30, labelsize=8)
+    families = report["families"]
+    figure, axes = plt.subplots(
+        len(families),
+        len(PLOTTED),
+        figsize=(3.0 * len(PLOTTED), 3.2 * len(families)),
+        squeeze=False,
+    )
+    for row, (family, found) in enumerate(families.items()):
+        methods = found["methods"]
+        colours = ["#2a9d8f" if name.startswith("streamcat") else "#8d99ae" for name in methods]
+        for axis, metric in zip(axes[row], PLOTTED, strict=True):
+            axis.bar(list(methods), [methods[name][metric] for name in methods], color=colours)
+            axis.set_title(f"{metric} ({family})", fontsize=9)
+            axis.tick_params(axis="x", labelrotation=45, labelsize=7)
     figure.suptitle(f"Recommender offline evaluation ({report['ratings']:,} ratings)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -358,24 +358,53 @@ def recommendations_comparisons(out: dict[str, Any]) -> list[Comparison]:
     ]
 
 
+EVALUATE_METRICS = ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
+EVALUATE_BASELINES = ("item_knn", "svd_only", "content_only", "popularity", "seed_kmeans")
+MIN_COVERAGE = 0.2
+"""SPEC 6: coverage@10 of at least 20% of the titles."""
+
+
 def evaluate_comparisons(out: dict[str, Any]) -> list[Comparison]:
-    methods = out["methods"]
-    ours = methods["streamcat"]
+    """The served model (`streamcat`) against every baseline on each ranking metric, and its
+    coverage@10 against SPEC 6's 20%, per generator family: `<metric>` for the default family,
+    `<metric> (<family> generator)` for the others. An output without `families` (before the
+    second family) counts as the default family alone."""
+    default = out.get("default_family", "genre")
+    families = out.get("families") or {default: {"methods": out["methods"]}}
     found = []
-    for baseline in (name for name in methods if name != "streamcat"):
-        for metric in ("hit_rate@10", "ndcg@10", "genre_coherence", "true_taste_similarity"):
-            if metric in ours and metric in methods[baseline]:
-                found.append(
-                    Comparison(
-                        "evaluate",
-                        metric,
-                        "",
-                        ours[metric],
-                        baseline,
-                        methods[baseline][metric],
-                        "higher",
+    for family, results in families.items():
+        methods = results["methods"]
+        ours = methods["streamcat"]
+
+        def what(metric: str, family: str = family) -> str:
+            return metric if family == default else f"{metric} ({family} generator)"
+
+        for metric in EVALUATE_METRICS:
+            for baseline in EVALUATE_BASELINES:
+                if metric in ours and metric in methods.get(baseline, {}):
+                    found.append(
+                        Comparison(
+                            "evaluate",
+                            what(metric),
+                            "",
+                            ours[metric],
+                            baseline,
+                            methods[baseline][metric],
+                            "higher",
+                        )
                     )
+        if "coverage@10" in ours:
+            found.append(
+                Comparison(
+                    "evaluate",
+                    what("coverage@10"),
+                    "",
+                    ours["coverage@10"],
+                    "budget",
+                    MIN_COVERAGE,
+                    "higher",
                 )
+            )
     return found
 
 

@@ -8,6 +8,11 @@ of similar titles) and on a Zipf-like popularity; the rating grows with taste af
 title's quality and the user's own leniency, plus noise, and is mapped onto a realistic
 half-star distribution (mode 4, mean about 3.5). Item factors come from their own random
 stream, so `true_item_factors` gives the same factors whatever the number of ratings.
+
+Two families of hidden tastes: `genre` (the default, above: a title's factors are mostly its
+genres', a user's taste mixes two genres) and `latent`, where title factors and user tastes are
+random directions independent of genres and of everything else the catalog says, so only the
+co-ratings reveal them (content can only help there through the title's quality).
 """
 
 import argparse
@@ -37,6 +42,9 @@ TASTE_SELECTIVITY = 8.0
 """How strongly taste decides which titles a user rates at all."""
 UNMATCHED_IDS = ("ns99999", "as99999", "hs99999", "ds99999", "ns0", "xs1")
 """movieIds that match no title, as in the original data."""
+
+FAMILIES = ("genre", "latent")
+"""`genre`: tastes built mostly from genres; `latent`: tastes only co-ratings reveal."""
 
 RATING_VALUES = np.arange(1, 11, dtype=np.float64) / 2
 RATING_SHARES = np.array([0.016, 0.033, 0.017, 0.074, 0.052, 0.199, 0.131, 0.266, 0.085, 0.127])
@@ -123,7 +131,15 @@ def _genre_vectors(catalog: Catalog, rng: np.random.Generator) -> dict[str, Floa
     return {g: _unit(np.sum([word_vectors[w] for w in _genre_words(g)], axis=0)) for g in genres}
 
 
-def _true_items(catalog: Catalog, rng: np.random.Generator) -> tuple[TrueItems, dict[str, Floats]]:
+def _check_family(family: str) -> None:
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+
+
+def _true_items(
+    catalog: Catalog, rng: np.random.Generator, family: str = "genre"
+) -> tuple[TrueItems, dict[str, Floats]]:
+    _check_family(family)
     genre_vectors = _genre_vectors(catalog, rng)
     groups, first = np.unique(np.array(catalog.titles, dtype=object), return_inverse=True)
     n_groups = len(groups)
@@ -138,15 +154,15 @@ def _true_items(catalog: Catalog, rng: np.random.Generator) -> tuple[TrueItems, 
     np.add.at(genre_part, copy_of, genre_matrix[listed])
     genre_part = _unit(genre_part)
     has_genres = genre_part.any(axis=1, keepdims=True)
-    mix = np.where(has_genres, GENRE_WEIGHT, 0.0)
+    mix = np.where(has_genres, GENRE_WEIGHT if family == "genre" else 0.0, 0.0)
     factors = _unit(mix * genre_part + np.sqrt(1 - mix**2) * idiosyncratic)
     return TrueItems(catalog.ids, factors[first], quality[first]), genre_vectors
 
 
-def true_item_factors(titles_dir: Path, seed: int = 42) -> TrueItems:
+def true_item_factors(titles_dir: Path, seed: int = 42, family: str = "genre") -> TrueItems:
     """The factors and quality `generate_ratings` used with this seed (for evaluation)."""
     item_seed = np.random.SeedSequence(seed).spawn(3)[0]
-    return _true_items(read_catalog(titles_dir), np.random.default_rng(item_seed))[0]
+    return _true_items(read_catalog(titles_dir), np.random.default_rng(item_seed), family)[0]
 
 
 def _user_tastes(
@@ -154,8 +170,12 @@ def _user_tastes(
     genre_counts: dict[str, int],
     n_users: int,
     rng: np.random.Generator,
+    family: str = "genre",
 ) -> Floats:
-    """Each user likes two genres (popular genres more often) and something of their own."""
+    """Each user likes two genres (popular genres more often) and something of their own; in
+    the `latent` family, a random direction of the latent space."""
+    if family == "latent":
+        return _unit(rng.standard_normal((n_users, LATENT_DIM)))
     names = sorted(genre_vectors)
     weights = np.array([genre_counts[g] for g in names], dtype=np.float64)
     matrix = np.stack([genre_vectors[g] for g in names])
@@ -256,21 +276,32 @@ def _half_stars(raw: Floats) -> Floats:
     return stars
 
 
-def generate_ratings(
+@dataclass(frozen=True)
+class GeneratedRatings:
+    """Ratings in memory: `item` indexes `ids` (the raw catalogs' order); an item at or past
+    `len(ids)` is one of `UNMATCHED_IDS`. Users count from 0, sorted."""
+
+    ids: list[str]
+    user: Ints
+    item: Ints
+    rating: Floats
+    timestamp: Ints
+
+
+def generated_ratings(
     titles_dir: Path,
-    out_dir: Path,
     n_ratings: int = 11_000_000,
-    n_files: int = 8,
     seed: int = 42,
     unmatched_fraction: float = 0.002,
-) -> list[Path]:
-    """Write `out_dir/1.csv` .. `<n_files>.csv` (`userId,rating,timestamp,movieId`); same
-    arguments, same bytes. Each (user, catalog title) pair appears at most once."""
-    if n_ratings < 1 or n_files < 1 or not 0 <= unmatched_fraction < 1:
+    family: str = "genre",
+) -> GeneratedRatings:
+    """What `generate_ratings` writes, in memory (same arguments, same ratings)."""
+    if n_ratings < 1 or not 0 <= unmatched_fraction < 1:
         raise ValueError("n_ratings and n_files must be positive, unmatched_fraction in [0, 1)")
+    _check_family(family)
     item_seed, user_seed, rating_seed = np.random.SeedSequence(seed).spawn(3)
     catalog = read_catalog(titles_dir)
-    items, genre_vectors = _true_items(catalog, np.random.default_rng(item_seed))
+    items, genre_vectors = _true_items(catalog, np.random.default_rng(item_seed), family)
     n_items = len(items.ids)
     genre_counts: dict[str, int] = {}
     for genres in catalog.genres:
@@ -279,7 +310,7 @@ def generate_ratings(
 
     users_rng = np.random.default_rng(user_seed)
     n_users = max(1, round(n_ratings / RATINGS_PER_USER))
-    tastes = _user_tastes(genre_vectors, genre_counts, n_users, users_rng)
+    tastes = _user_tastes(genre_vectors, genre_counts, n_users, users_rng, family)
     leniency = users_rng.normal(0.0, 0.35, n_users)
     first_seen = users_rng.integers(_EPOCH_START, _EPOCH_END, n_users)
     active_span = np.minimum(users_rng.exponential(3e7, n_users), _EPOCH_END - first_seen)
@@ -293,14 +324,30 @@ def generate_ratings(
     raw += items.quality[item] + leniency[user] + rng.normal(0.0, 0.55, len(user))
     rating = _half_stars(raw)
     timestamp = first_seen[user] + (rng.random(len(user)) * active_span[user]).astype(np.int64)
-
     movie = _with_unmatched(item, n_items, unmatched_fraction, rng)
+    return GeneratedRatings(items.ids, user, movie, rating, timestamp)
+
+
+def generate_ratings(
+    titles_dir: Path,
+    out_dir: Path,
+    n_ratings: int = 11_000_000,
+    n_files: int = 8,
+    seed: int = 42,
+    unmatched_fraction: float = 0.002,
+    family: str = "genre",
+) -> list[Path]:
+    """Write `out_dir/1.csv` .. `<n_files>.csv` (`userId,rating,timestamp,movieId`); same
+    arguments, same bytes. Each (user, catalog title) pair appears at most once."""
+    if n_files < 1:
+        raise ValueError("n_ratings and n_files must be positive, unmatched_fraction in [0, 1)")
+    made = generated_ratings(titles_dir, n_ratings, seed, unmatched_fraction, family)
     table = pa.table(
         {
-            "userId": pa.array(user + 1, pa.int64()),
-            "rating": _labels(np.searchsorted(RATING_VALUES, rating), RATING_LABELS),
-            "timestamp": pa.array(timestamp, pa.int64()),
-            "movieId": _labels(movie, items.ids + list(UNMATCHED_IDS)),
+            "userId": pa.array(made.user + 1, pa.int64()),
+            "rating": _labels(np.searchsorted(RATING_VALUES, made.rating), RATING_LABELS),
+            "timestamp": pa.array(made.timestamp, pa.int64()),
+            "movieId": _labels(made.item, made.ids + list(UNMATCHED_IDS)),
         }
     )
     return _write_files(table, out_dir, n_files)
@@ -350,9 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ratings", type=int, default=11_000_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--family", choices=FAMILIES, default="genre")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    paths = generate_ratings(args.titles_dir, args.out_dir, args.ratings, args.files, args.seed)
+    paths = generate_ratings(
+        args.titles_dir, args.out_dir, args.ratings, args.files, args.seed, family=args.family
+    )
     elapsed = time.perf_counter() - started
     print(f"wrote {len(paths)} files to {args.out_dir} in {elapsed:.1f} s", file=sys.stderr)
     return 0

@@ -85,3 +85,25 @@ def test_liked_titles_share_true_taste(small_titles: Path, ratings_dir: Path) ->
 def test_rejects_impossible_arguments(small_titles: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="n_ratings"):
         generate_ratings(small_titles, tmp_path, n_ratings=0)
+
+
+def test_latent_family_ratings_follow_its_own_hidden_tastes(
+    small_titles: Path, tmp_path: Path
+) -> None:
+    """In the `latent` family too, titles one user rates lie closer in that family's factors."""
+    out = tmp_path / "latent"
+    generate_ratings(small_titles, out, n_ratings=N_RATINGS, seed=5, family="latent")
+    ids = [t.id for t in clean_catalog(small_titles)]
+    ratings = read_ratings_dir(out, ids)
+    factors = true_item_factors(small_titles, seed=5, family="latent").aligned(ids).factors
+    order = np.argsort(ratings.user, kind="stable")
+    user, item = ratings.user[order], ratings.item[order]
+    same_user = user[1:] == user[:-1]
+    together = np.einsum("ij,ij->i", factors[item[1:][same_user]], factors[item[:-1][same_user]])
+    rng = np.random.default_rng(0)
+    random_pairs = (
+        factors[rng.integers(0, len(ids), 5000)] * factors[rng.integers(0, len(ids), 5000)]
+    )
+    assert together.mean() > random_pairs.sum(axis=1).mean() + 0.02
+    with pytest.raises(ValueError, match="family"):
+        generate_ratings(small_titles, tmp_path / "x", n_ratings=10, family="genres")

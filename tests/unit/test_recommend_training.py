@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.evaluate import popularity_lists, seed_kmeans_lists
+from bench.recommenders import popularity_lists, seed_kmeans_lists
 from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import true_item_factors
 from streamcat_train.model import TrainedModel, families, train

@@ -56,8 +56,10 @@ def ratings_factors(ratings: Ratings, n_items: int, dims: int, seed: int) -> Rat
     return RatingsModel(singular.astype(np.float32), (vt.T * singular).astype(np.float32))
 
 
-def confidence(ratings: Ratings, n_items: int) -> npt.NDArray[np.float32]:
-    """How far a title's ratings can be trusted, in [0, 1): votes / (votes + 20)."""
-    votes = np.bincount(ratings.item, minlength=n_items).astype(np.float32)
-    trust: npt.NDArray[np.float32] = votes / (votes + np.float32(CONFIDENCE_VOTES))
+def confidence(
+    votes: npt.NDArray[np.int64], trust_votes: float = CONFIDENCE_VOTES
+) -> npt.NDArray[np.float32]:
+    """How far a title's ratings can be trusted, in [0, 1): votes / (votes + trust_votes)."""
+    counted = votes.astype(np.float32)
+    trust: npt.NDArray[np.float32] = counted / (counted + np.float32(trust_votes))
     return trust

@@ -19,24 +19,27 @@ def top_neighbours(
     bonus: npt.NDArray[np.float32],
     family: npt.NDArray[np.int64],
     k: int,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int32]:
     """Per title i, the k titles j maximising queries[i] . keys[j] + bonus[j], best first, never
-    one of the same `family` as i (the title itself, its copies on other platforms)."""
-    n = len(queries)
+    one of the same `family` as i (the title itself, its copies on other platforms). With
+    `rows`, only those titles' lists, in that order (an evaluation needs no more)."""
+    n = len(keys)
+    index = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     if not 0 < k < n:
         raise ValueError(f"k must be between 1 and {n - 1}, got {k}")
     n_chunks = -(-n // CHUNK)
     padded = n_chunks * CHUNK
-    result = np.empty((n, k), dtype=np.int32)
-    rows_with_one = np.hstack([queries, np.ones((n, 1), dtype=np.float32)])
+    result = np.empty((len(index), k), dtype=np.int32)
+    rows_with_one = np.hstack([queries[index], np.ones((len(index), 1), dtype=np.float32)])
     columns = np.vstack([keys.T, bonus[None, :]]).astype(np.float32)
     twins = _twins(family)
     buffer = np.full((ROW_BLOCK, padded), -np.inf, dtype=np.float32)
-    for start in range(0, n, ROW_BLOCK):
-        stop = min(start + ROW_BLOCK, n)
+    for start in range(0, len(index), ROW_BLOCK):
+        stop = min(start + ROW_BLOCK, len(index))
         scores = buffer[: stop - start]
         np.matmul(rows_with_one[start:stop], columns, out=scores[:, :n])
-        _exclude_family(scores, family, twins, start)
+        _exclude_family(scores, family, twins, index[start:stop])
         result[start:stop] = _block_top(scores, k, n_chunks)
     return result
 
@@ -53,15 +56,26 @@ def _exclude_family(
     scores: npt.NDArray[np.float32],
     family: npt.NDArray[np.int64],
     twins: dict[int, npt.NDArray[np.int64]],
-    start: int,
+    titles: npt.NDArray[np.int64],
 ) -> None:
     """-inf for the title itself and for every title sharing its family."""
-    rows = len(scores)
-    scores[np.arange(rows), np.arange(start, start + rows)] = -np.inf
-    for row, member_of in enumerate(family[start : start + rows]):
+    scores[np.arange(len(titles)), titles] = -np.inf
+    for row, member_of in enumerate(family[titles]):
         members = twins.get(int(member_of))
         if members is not None:
             scores[row, members] = -np.inf
+
+
+def top_columns(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int32]:
+    """Per row of a score matrix (-inf for excluded columns), the k best columns, best first,
+    by the same chunk search as `top_neighbours`."""
+    rows, n = scores.shape
+    if not 0 < k < n:
+        raise ValueError(f"k must be between 1 and {n - 1}, got {k}")
+    n_chunks = -(-n // CHUNK)
+    padded = np.full((rows, n_chunks * CHUNK), -np.inf, dtype=np.float32)
+    padded[:, :n] = scores
+    return _block_top(padded, k, n_chunks)
 
 
 def _block_top(scores: npt.NDArray[np.float32], k: int, n_chunks: int) -> npt.NDArray[np.int32]:
