@@ -43,6 +43,7 @@ from bench.recommenders import (
     item_knn_lists_by_shrinkage,
     popularity_lists,
     seed_kmeans_lists,
+    svd_boosted_lists,
     svd_only_lists,
 )
 from local.catalog_fixtures import generated_rated_catalog
@@ -409,6 +410,7 @@ def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
             ratings, catalog.titles, LIST_LENGTH, shrinkage
         ),
         "svd_only": lambda parts, _c, _r: svd_only_lists(parts, LIST_LENGTH),
+        "svd_boosted": lambda parts, _c, _r: svd_boosted_lists(parts, LIST_LENGTH),
         "content_only": lambda parts, _c, _r: content_only_lists(parts, LIST_LENGTH),
         "popularity": lambda _p, catalog, _r: popularity_lists(catalog, LIST_LENGTH),
         "seed_kmeans": lambda _p, catalog, _r: seed_kmeans_lists(catalog, LIST_LENGTH),

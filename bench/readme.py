@@ -510,6 +510,7 @@ EVALUATE_METHODS: list[tuple[str, str]] = [
     ("streamcat", "ours"),
     ("item_knn", "item kNN"),
     ("svd_only", "SVD only"),
+    ("svd_boosted", "SVD + boost"),
     ("content_only", "content only"),
     ("seed_kmeans", "seed KMeans"),
     ("popularity", "popularity"),

@@ -359,7 +359,14 @@ def recommendations_comparisons(out: dict[str, Any]) -> list[Comparison]:
 
 
 EVALUATE_METRICS = ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
-EVALUATE_BASELINES = ("item_knn", "svd_only", "content_only", "popularity", "seed_kmeans")
+EVALUATE_BASELINES = (
+    "item_knn",
+    "svd_only",
+    "svd_boosted",
+    "content_only",
+    "popularity",
+    "seed_kmeans",
+)
 MIN_COVERAGE = 0.2
 """SPEC 6: coverage@10 of at least 20% of the titles."""
 

@@ -15,19 +15,21 @@ from bench.recommenders import (
     item_knn_lists,
     popularity_lists,
     seed_kmeans_lists,
+    svd_boosted_lists,
     svd_only_lists,
 )
+from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import read_catalog, true_item_factors
 from streamcat_train.interactions import Ratings
 from streamcat_train.model import BlendWeights, families, signals
-from tests.support.recommend import RatedCatalog, generated_rated_catalog, subset_titles_dir
+from tests.support.recommend import subset_titles_dir
 
 K = 10
 
 
 @pytest.fixture(scope="module")
-def small_titles(real_titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return subset_titles_dir(real_titles_dir, tmp_path_factory.mktemp("titles"), 300)
+def small_titles(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset_titles_dir(titles_dir, tmp_path_factory.mktemp("titles"), 300)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,7 @@ def test_every_baseline_gives_each_title_its_own_list_without_it(split: Split) -
     baselines = {
         "item_knn": item_knn_lists(split.train, catalog.titles, K),
         "svd_only": svd_only_lists(parts, K),
+        "svd_boosted": svd_boosted_lists(parts, K),
         "content_only": content_only_lists(parts, K),
         "popularity": popularity_lists(catalog, K),
         "seed_kmeans": seed_kmeans_lists(catalog, K),
