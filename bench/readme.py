@@ -541,10 +541,10 @@ EVALUATE_METRICS: list[tuple[str, str, Callable[[Mapping[str, Any], str], str | 
     ("NDCG@5", "ndcg@5", _fixed(3)),
     ("hit rate@10 (held-out liked titles)", "hit_rate@10", _fixed(3)),
     ("NDCG@10", "ndcg@10", _fixed(3)),
+    ("catalog coverage@5", "coverage@5", _percent),
     ("catalog coverage@10", "coverage@10", _percent),
     ("genre coherence of the lists", "genre_coherence", _fixed(3)),
     ("similarity of the generator's hidden tastes", "true_taste_similarity", _fixed(3)),
-    ("catalog coverage", "catalog_coverage", _percent),
     ("distinct lists (all titles / 100 most rated)", "distinct_lists", _distinct_lists),
 ]
 """(row label, metric, format), in row order; higher is better for each, and the best value of
@@ -552,15 +552,28 @@ a row is bold. A metric no method has gets no row; a method without it shows an 
 
 
 def recommendations_block(results: Results) -> str:
+    """One table per generator family, the default one first."""
     out = _output(results, "evaluate")
-    methods = [(key, header) for key, header in EVALUATE_METHODS if key in out["methods"]]
+    default = out.get("default_family", "genre")
+    families = out.get("families") or {default: {"methods": out["methods"]}}
+    order = [default, *sorted(f for f in families if f != default)]
+    return "
+
+".join(
+        f"**{family} generator**\n\n" + _methods_table(out, families[family]["methods"])
+        for family in order
+    )
+
+
+def _methods_table(out: Mapping[str, Any], results: Mapping[str, Any]) -> str:
+    methods = [(key, header) for key, header in EVALUATE_METHODS if key in results]
     header = (
         f"{out['ratings'] / 1e6:,.0f} million ratings, {out['queries']:,} queries",
         *(name for _, name in methods),
     )
     rows = []
     for label, metric, fmt in EVALUATE_METRICS:
-        figures = [out["methods"][key] for key, _ in methods]
+        figures = [results[key] for key, _ in methods]
         if not any(metric in figure for figure in figures):
             continue
         best = max(figure[metric] for figure in figures if metric in figure)
