@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -213,6 +214,26 @@ class ContainerPeaks:
             if self.kinds.get(pid) in (None, "other", ETL_FUNCTION):
                 self.kinds[pid] = _kind(_read(Path(f"/proc/{pid}/maps")))
 
+    @contextmanager
+    def sampling(self, every_s: float = POLL_S) -> Iterator["ContainerPeaks"]:
+        """Sampled in a thread of its own from entry to exit (uploads included: a load may
+        start, and its container go, while later files still upload)."""
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                self.sample()
+                stop.wait(every_s)
+
+        thread = threading.Thread(target=sample, name="container-peaks", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
+            self.sample()
+
     def peak(self, function: str) -> float | None:
         found = [mb for pid, mb in self.peaks.items() if self.kinds.get(pid) == function]
         return round(max(found), 1) if found else None
@@ -293,7 +314,6 @@ def measure(data: ScaleData, run: StackRun) -> dict[str, Any]:
     """Upload as the deployer and time the ETL, then the training, from the first upload."""
     from local.cloud import LocalCloud
     from local.iam import client
-    from local.stack import DataFiles, upload
     from streamcat.recommend.artifact import latest_key
     from streamcat.settings import get_settings
 
@@ -302,7 +322,17 @@ def measure(data: ScaleData, run: StackRun) -> dict[str, Any]:
     s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     bucket = cloud.outputs["DataBucketName"]
     watch = Watch(s3, bucket, settings.reports_prefix, latest_key(settings.models_prefix))
-    peaks = ContainerPeaks(run.process.pid)
+    with ContainerPeaks(run.process.pid).sampling() as peaks:
+        return _measure(data, run, watch, peaks, s3, bucket)
+
+
+def _measure(
+    data: ScaleData, run: StackRun, watch: Watch, peaks: ContainerPeaks, s3: Any, bucket: str
+) -> dict[str, Any]:
+    from local.stack import DataFiles, upload
+    from streamcat.settings import get_settings
+
+    settings = get_settings()
     uploads = DataFiles(titles=data.titles, ratings=data.ratings).uploads(settings.raw_prefix)
     ratings_keys = {key for _, key in uploads if key.startswith(f"{settings.raw_prefix}ratings/")}
 
@@ -314,11 +344,9 @@ def measure(data: ScaleData, run: StackRun) -> dict[str, Any]:
         deadline = time.monotonic() + PHASE_TIMEOUT_S
         while not done():
             run.check_alive()
-            peaks.sample()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what}: not done after {PHASE_TIMEOUT_S:.0f} s")
             time.sleep(POLL_S)
-        peaks.sample()
         return time.perf_counter() - started
 
     def all_loaded() -> bool:
