@@ -13,7 +13,8 @@ IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
 .PHONY: setup browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
-	bench readme readme-check bench-etl bench-queries bench-recommendations evaluate load-test clean venv-not-313
+	bench readme readme-check bench-etl bench-queries bench-recommendations bench-scale evaluate load-test clean \
+	venv-not-313
 
 ifneq ($(VENV_IS_313),yes)
 $(INSTALLED): venv-not-313
@@ -92,7 +93,7 @@ db-start: setup
 db-stop: setup
 	$(BIN)/python -m local.postgres stop
 
-## Every benchmark at full scale: bench/results.json, bench/results.md, bench/results.png, then
+## Every benchmark but bench-scale, at full scale: bench/results.json, .md and .png, then
 ## README.md's figures rendered from them.
 bench: setup build build-host
 	$(BIN)/python -m bench.suite
@@ -107,6 +108,11 @@ readme-check: setup
 
 bench-etl: setup
 	$(BIN)/python -m bench.etl --out bench/out/etl.json
+
+## The data path end to end at 1x, 3x and 10x the ratings (hours; not part of `make bench`):
+## bench/out/scale.json and .png, its rows merged into bench/results.*, docs/scaling.md's figures.
+bench-scale: setup
+	$(BIN)/python -m bench.suite --only scale --merge
 
 bench-queries: setup
 	$(BIN)/python -m bench.queries --calls 1000 --out bench/out/queries.json

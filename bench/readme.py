@@ -601,13 +601,19 @@ def render(readme: str, results: Results) -> str:
     """`readme` with every figures block rendered from `results`: what lies between each
     block's opening and closing marker is replaced, the rest kept as it is."""
     for name, block in BLOCKS.items():
-        opening, closing = f"<!-- figures:{name} -->\n", f"<!-- /figures:{name} -->"
-        start = readme.find(opening)
-        end = readme.find(closing, start + len(opening)) if start >= 0 else -1
-        if end < 0:
-            raise ValueError(f"README has no {opening.strip()} ... {closing} block")
-        readme = readme[: start + len(opening)] + block(results) + "\n" + readme[end:]
+        readme = replace_block(readme, name, block(results))
     return readme
+
+
+def replace_block(document: str, name: str, body: str) -> str:
+    """`document` with what lies between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`
+    replaced by `body`; ValueError when it has no such block."""
+    opening, closing = f"<!-- figures:{name} -->\n", f"<!-- /figures:{name} -->"
+    start = document.find(opening)
+    end = document.find(closing, start + len(opening)) if start >= 0 else -1
+    if end < 0:
+        raise ValueError(f"the document has no {opening.strip()} ... {closing} block")
+    return document[: start + len(opening)] + body + "\n" + document[end:]
 
 
 def diff(readme_path: Path, results_path: Path) -> str:

@@ -1,7 +1,7 @@
 """Every benchmark in one run: each as a subprocess, their JSON collected, compared, charted.
 
 `python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
-[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart] [--merge]
+[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart,scale] [--merge]
 [--out-dir DIR] [--results F]`
 
 Runs bench.etl, bench.queries, bench.load (against the local stack, which it starts on free
@@ -12,6 +12,9 @@ Writes `bench/results.json` (every bench's output and the comparisons), `bench/r
 `--merge`, the benches run replace theirs in the existing results file and the others are kept
 as they were (`--only snapstart --merge` refreshes one bench's rows). A bench that fails is
 recorded with its error and the suite goes on; the exit status is 1 when any failed.
+
+bench.scale (the data path at 1x, 3x and 10x `--ratings`, hours at full scale) runs only when
+named: `make bench-scale` is `--only scale --merge`.
 """
 
 import argparse
@@ -40,9 +43,12 @@ OUT_DIR = REPO / "bench" / "out"
 `--out-dir`, so it does not replace the full-scale outputs there."""
 RESULTS_JSON = REPO / "bench" / "results.json"
 BENCH_TIMEOUT_S = 3600.0
+SCALE_TIMEOUT_S = 12 * 3600.0
+"""bench.scale generates and loads 14 times the ratings, training each catalog."""
 # The stack serves once it has loaded the data and trained the model.
 STACK_START_TIMEOUT_S = 1800.0
 MB = 1024 * 1024
+TIMES = "\u00d7"
 
 
 @dataclass(frozen=True)
@@ -83,11 +89,13 @@ def _module_exists(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def _run_module(module: str, args: list[str], env: dict[str, str]) -> None:
+def _run_module(
+    module: str, args: list[str], env: dict[str, str], timeout: float = BENCH_TIMEOUT_S
+) -> None:
     command = [sys.executable, "-m", module, *args]
     print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run(
-        command, cwd=REPO, env=env, timeout=BENCH_TIMEOUT_S, capture_output=True, text=True
+        command, cwd=REPO, env=env, timeout=timeout, capture_output=True, text=True
     )
     sys.stderr.write(done.stdout[-4000:])
     if done.returncode != 0:
@@ -211,6 +219,18 @@ def run_snapstart(args: argparse.Namespace, env: dict[str, str]) -> dict[str, An
     return _read(out)
 
 
+def run_scale(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """The data path end to end at 1x, 3x and 10x `--ratings` (bench.scale also writes its
+    chart beside its JSON and, when the results are bench/results.json, its figures into
+    docs/scaling.md)."""
+    out = args.out_dir / "scale.json"
+    extra = ["--base", str(args.ratings), "--out", str(out)]
+    if args.results.resolve() != RESULTS_JSON:  # a trial run leaves docs/scaling.md alone
+        extra.append("--no-docs")
+    _run_module("bench.scale", extra, env, SCALE_TIMEOUT_S)
+    return _read(out)
+
+
 Runner = Callable[[argparse.Namespace, dict[str, str]], dict[str, Any]]
 BENCHES: dict[str, tuple[str, Runner]] = {
     "etl": ("bench.etl", run_etl),
@@ -220,7 +240,11 @@ BENCHES: dict[str, tuple[str, Runner]] = {
     "evaluate": ("bench.evaluate", run_evaluate),
     "package_sizes": ("local.package_sizes", run_package_sizes),
     "snapstart": ("bench.snapstart", run_snapstart),
+    "scale": ("bench.scale", run_scale),
 }
+ONLY_WHEN_NAMED = frozenset({"scale"})
+"""Benches a plain `python -m bench.suite` (`make bench`) leaves out: they take hours."""
+DEFAULT_BENCHES = [name for name in BENCHES if name not in ONLY_WHEN_NAMED]
 
 
 def etl_comparisons(out: dict[str, Any]) -> list[Comparison]:
@@ -445,6 +469,69 @@ def snapstart_comparisons(out: dict[str, Any]) -> list[Comparison]:
     return found
 
 
+def scale_comparisons(out: dict[str, Any]) -> list[Comparison]:
+    """Per factor k: ETL seconds against k times the 1x seconds (linear growth), ETL and
+    training peak memory against their budgets, training seconds against Lambda's 15 minutes.
+    A peak no source measured has no row."""
+    from bench.scale import ETL_PEAK_BUDGET_MB, TRAIN_PEAK_BUDGET_MB, TRAIN_SECONDS_BUDGET
+
+    factors = sorted(out["factors"], key=lambda f: f["factor"])
+    first = factors[0]
+    found = []
+    for f in factors:
+        k = f["factor"]
+        label = f"{k}x"
+        if f is not first:
+            scale = k / first["factor"]
+            found.append(
+                Comparison(
+                    "scale",
+                    f"ETL seconds {label}",
+                    "s",
+                    f["etl_s"],
+                    f"{scale:g} {TIMES} {first['factor']}x",
+                    scale * first["etl_s"],
+                    "lower",
+                )
+            )
+        if f.get("etl_peak_rss_mb") is not None:
+            found.append(
+                Comparison(
+                    "scale",
+                    f"ETL peak RSS {label}",
+                    "MB",
+                    f["etl_peak_rss_mb"],
+                    "budget",
+                    ETL_PEAK_BUDGET_MB,
+                    "lower",
+                )
+            )
+        found.append(
+            Comparison(
+                "scale",
+                f"training seconds {label}",
+                "s",
+                f["train_s"],
+                "Lambda 15 min",
+                TRAIN_SECONDS_BUDGET,
+                "lower",
+            )
+        )
+        if f.get("train_peak_rss_mb") is not None:
+            found.append(
+                Comparison(
+                    "scale",
+                    f"training peak RSS {label}",
+                    "MB",
+                    f["train_peak_rss_mb"],
+                    "Lambda 10 GB",
+                    TRAIN_PEAK_BUDGET_MB,
+                    "lower",
+                )
+            )
+    return found
+
+
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "etl": etl_comparisons,
     "queries": queries_comparisons,
@@ -453,6 +540,7 @@ COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "evaluate": evaluate_comparisons,
     "package_sizes": package_sizes_comparisons,
     "snapstart": snapstart_comparisons,
+    "scale": scale_comparisons,
 }
 
 
@@ -588,8 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         type=lambda text: text.split(","),
-        default=list(BENCHES),
-        help="comma-separated subset of " + ",".join(BENCHES),
+        default=DEFAULT_BENCHES,
+        help="comma-separated subset of "
+        + ",".join(BENCHES)
+        + f" (default: all but {', '.join(sorted(ONLY_WHEN_NAMED))})",
     )
     args = parser.parse_args(argv)
     unknown = set(args.only) - set(BENCHES)

@@ -1,0 +1,216 @@
+"""bench.scale's pure parts: the suite's comparisons from a scale output, what the harness reads
+from the load reports and the stack's log, the growth fit, and docs/scaling.md's figures, which
+must be the committed bench/results.json's (as README.md's are, see test_readme_figures.py)."""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import scale
+from bench.readme import RESULTS_JSON
+from bench.suite import DEFAULT_BENCHES, scale_comparisons
+
+
+def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dict[str, Any]:
+    return {
+        "factor": k,
+        "ratings": k * 1_000_000,
+        "files": 8 * k,
+        "csv_bytes": k * 26_000_000,
+        "etl_s": etl_s,
+        "train_s": train_s,
+        "invocations": {"etl": 2 * k, "train": 1, "loads": 2 * k},
+        "max_invocation_s": etl_s / 2,
+        "max_under_lock_s": etl_s / 4,
+        "etl_peak_rss_mb": etl_peak,
+        "etl_peak_source": "reported by the function (load reports: peak_rss_mb)",
+        "train_peak_rss_mb": 400.0 * k,
+        "train_peak_source": "harness: VmHWM of the container processes",
+    }
+
+
+def _sample() -> dict[str, Any]:
+    return {
+        "generated_at": "2026-11-29T18:00:00+00:00",
+        "cores": 2,
+        "base": 1_000_000,
+        "files_per_base": 8,
+        "factors": [
+            _factor(1, 10.0, 5.0, 300.0),
+            _factor(3, 27.0, 16.0, 310.0),
+            _factor(10, 120.0, 60.0, None),
+        ],
+    }
+
+
+def _comparisons() -> dict[tuple[str, str], Any]:
+    return {(c.what, c.baseline_name): c for c in scale_comparisons(_sample())}
+
+
+def test_etl_seconds_are_compared_with_linear_growth_from_1x() -> None:
+    found = _comparisons()
+    three = found[("ETL seconds 3x", "3 \u00d7 1x")]
+    assert (three.value, three.baseline, three.better) == (27.0, 30.0, "lower")
+    assert three.wins
+    ten = found[("ETL seconds 10x", "10 \u00d7 1x")]
+    assert (ten.value, ten.baseline, ten.wins) == (120.0, 100.0, False)
+    assert not any(what == "ETL seconds 1x" for what, _ in found)
+
+
+def test_peaks_and_training_are_compared_with_their_budgets() -> None:
+    found = _comparisons()
+    assert found[("ETL peak RSS 1x", "budget")].baseline == 2048.0
+    assert ("ETL peak RSS 10x", "budget") not in found  # not measured: no row
+    assert found[("training seconds 10x", "Lambda 15 min")].baseline == 900.0
+    peak = found[("training peak RSS 3x", "Lambda 10 GB")]
+    assert (peak.value, peak.baseline, peak.unit) == (1200.0, 10240.0, "MB")
+    assert all(c.bench == "scale" and c.better == "lower" for c in found.values())
+
+
+def test_make_bench_leaves_the_scale_bench_out() -> None:
+    assert "scale" not in DEFAULT_BENCHES
+    assert "etl" in DEFAULT_BENCHES
+
+
+def test_the_log_gives_invocations_and_the_training_figures() -> None:
+    log = "\n".join(
+        [
+            "2026 local.trigger streamcat-local-RawQueue: invoking EtlFunction with 8 messages",
+            "2026 local.trigger streamcat-local-RawQueue: invoking EtlFunction with 4 messages",
+            "2026 local.trigger streamcat-local-TrainQueue: invoking TrainFunction with 1 messages",
+            json.dumps({"level": "INFO", "message": "model published", "version": 1, "train_s": 9}),
+            json.dumps(
+                {"message": "model published", "version": 2, "train_s": 3, "peak_rss_mb": 812.44}
+            ),
+            "{not json, model published",
+        ]
+    )
+    assert scale.invocations(log, scale.ETL_FUNCTION) == 2
+    assert scale.invocations(log, scale.TRAIN_FUNCTION) == 1
+    assert [d["version"] for d in scale.logged(log, "model published")] == [1, 2]
+
+
+def _report(load_id: str, version: int, files: list[tuple[str, int]], peak: float | None) -> Any:
+    report: dict[str, Any] = {
+        "load_id": load_id,
+        "catalog_version": version,
+        "timings_s": {"lock": 0.5, "triage": 1.0, "stage": 2.0},
+        "files": [
+            {
+                "key": key,
+                "kind": "ratings",
+                "status": "loaded",
+                "rows_read": rows + 1,
+                "rows_kept": rows,
+                "ratings_dropped_unmatched": 1,
+                "seconds": {"read": 1.5},
+            }
+            for key, rows in files
+        ],
+    }
+    if peak is not None:
+        report["peak_rss_mb"] = peak
+    return report
+
+
+def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
+    ratings = [tmp_path / f"{n}.csv" for n in (1, 2)]
+    for path in ratings:
+        path.write_text("userId,rating,timestamp,movieId\n")
+    log = (
+        "q-raw: invoking EtlFunction with 1 messages\nq-raw: handled 1, failed 0 in 3.50 s\n"
+        "q-raw: invoking EtlFunction with 1 messages\nq-raw: handled 1, failed 0 in 2.25 s\n"
+        "q-train: invoking TrainFunction with 1 messages\nq-train: handled 1, failed 0 in 9.00 s\n"
+        + json.dumps({"message": "model published", "version": 2, "peak_rss_mb": 700.0})
+        + "\n"
+    )
+    found = scale.summarize(
+        data=scale.ScaleData(titles=[], ratings=ratings),
+        reports=[
+            _report("a", 1, [("raw/ratings/1.csv", 10)], 300.0),
+            _report("b", 2, [("raw/ratings/2.csv", 5)], 350.0),
+        ],
+        log=log,
+        etl_s=4.0,
+        train_s=2.0,
+        upload_s=0.1,
+        final_version=2,
+        harness_peaks={scale.ETL_FUNCTION: 999.0, scale.TRAIN_FUNCTION: None},
+    )
+    assert (found["ratings"], found["files"], found["invocations"]["etl"]) == (17, 2, 2)
+    assert (found["ratings_kept"], found["ratings_dropped_unmatched"]) == (15, 2)
+    assert found["notes"]  # 2 of 17 dropped: more than 1%
+    assert found["invocation_s"] == {"etl": [3.5, 2.25], "train": [9.0]}
+    assert found["max_under_lock_s"] == 3.0  # triage + stage, not the wait for the lock
+    assert found["steps_s"] == {"lock": 1.0, "stage": 4.0, "triage": 2.0}
+    assert found["file_steps_s"] == {"read": 3.0}
+    assert found["etl_peak_rss_mb"] == 350.0 and "reported" in found["etl_peak_source"]
+    assert found["train_peak_rss_mb"] == 700.0 and "training log" in found["train_peak_source"]
+    assert found["max_invocation_s"] == 3.5
+
+
+def test_summarize_falls_back_to_the_harness_and_says_so() -> None:
+    found = scale.summarize(
+        data=scale.ScaleData(titles=[], ratings=[]),
+        reports=[_report("a", 1, [], None)],
+        log="",
+        etl_s=1.0,
+        train_s=1.0,
+        upload_s=0.1,
+        final_version=1,
+        harness_peaks={scale.ETL_FUNCTION: 321.0, scale.TRAIN_FUNCTION: None},
+    )
+    assert found["etl_peak_rss_mb"] == 321.0 and "harness" in found["etl_peak_source"]
+    assert found["train_peak_rss_mb"] is None and found["train_peak_source"] == "not measured"
+
+
+def test_the_growth_fit_recovers_a_power_law_and_where_it_meets_a_limit() -> None:
+    fit = scale.growth([(1e6, 2.0), (1e7, 2.0 * 10**1.5), (1e8, 2.0 * 100**1.5)])
+    assert fit is not None
+    assert fit[1] == pytest.approx(1.5)
+    assert scale.project(fit, 1e9) == pytest.approx(2.0 * 1000**1.5)
+    reached = scale.crossing(fit, 2.0 * 1000**1.5)
+    assert reached is not None and math.isclose(reached, 1e9, rel_tol=1e-9)
+    single = scale.growth([(1e6, 5.0)])
+    assert single is not None and single[1] == 1.0
+    assert scale.growth([]) is None
+    assert scale.crossing((0.0, 0.0), 10.0) is None
+
+
+def test_the_figures_block_renders_between_its_markers_only() -> None:
+    document = "intro\n<!-- figures:scaling -->\nOLD BLOCK\n<!-- /figures:scaling -->\noutro\n"
+    rendered = scale.render_docs(document, _sample())
+    assert rendered.startswith("intro\n<!-- figures:scaling -->\n")
+    assert rendered.endswith("<!-- /figures:scaling -->\noutro\n")
+    assert "OLD BLOCK" not in rendered
+    assert "| 10x | 10,000,000 | 80 |" in rendered
+    assert "120.0" in rendered and "100.0" in rendered  # ETL seconds and the linear line
+    assert "training arrays" in rendered
+    assert scale.render_docs(document, None).count(scale.NOT_MEASURED) == 1
+    with pytest.raises(ValueError, match="figures:scaling"):
+        scale.render_docs("no markers", _sample())
+
+
+def test_the_docs_figures_are_the_committed_results() -> None:
+    found = scale.docs_diff(scale.DOCS, RESULTS_JSON)
+    assert not found, (
+        "docs/scaling.md disagrees with bench/results.json: run "
+        f"`python -m bench.scale --docs-from bench/results.json`\n{found}"
+    )
+
+
+def test_a_changed_scale_figure_is_detected(tmp_path: Path) -> None:
+    docs, results = tmp_path / "scaling.md", tmp_path / "results.json"
+    docs.write_text(scale.DOCS.read_text())
+    output = _sample()
+    sample = {"benches": {"scale": {"status": "ok", "output": output}}}
+    results.write_text(json.dumps(sample))
+    assert scale.main(["--docs", str(docs), "--docs-from", str(results)]) == 0
+    assert scale.main(["--docs", str(docs), "--docs-from", str(results), "--check"]) == 0
+    output["factors"][2]["etl_s"] = 456.0
+    results.write_text(json.dumps(sample))
+    assert "456.0" in scale.docs_diff(docs, results)
+    assert scale.main(["--docs", str(docs), "--docs-from", str(results), "--check"]) == 1
