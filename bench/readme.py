@@ -557,9 +557,7 @@ def recommendations_block(results: Results) -> str:
     default = out.get("default_family", "genre")
     families = out.get("families") or {default: {"methods": out["methods"]}}
     order = [default, *sorted(f for f in families if f != default)]
-    return "
-
-".join(
+    return "\n\n".join(
         f"**{family} generator**\n\n" + _methods_table(out, families[family]["methods"])
         for family in order
     )

@@ -69,7 +69,7 @@ TRAIN_PEAK_BUDGET_MB = 10240.0
 LAMBDA_TIMEOUT_S = 900.0
 LAMBDA_MEMORY_MB = 10240.0
 LAMBDA_TMP_BYTES = 10240 * MB
-UNDER_LOCK_STEPS = ("triage", "stage", "swap", "publish", "file_report")
+UNDER_LOCK_STEPS = ("stage", "swap", "publish", "file_report")
 """A load's top-level steps after it took the load lock (`lock` is the wait for it); the other
 keys of `timings_s` are parts of these."""
 TRAIN_BYTES_PER_RATING = 8 + 8 + 4

@@ -19,7 +19,6 @@ import numpy.typing as npt
 import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from psycopg2.extras import execute_values
 
 from local.ratings_generator import generate_ratings
@@ -205,18 +204,16 @@ class RatedCatalog:
             )
         ]
 
-    def parquet_bytes(self) -> bytes:
-        """The ratings as the ETL publishes one ratings file's Parquet."""
-        table = pa.table(
-            {
-                "userId": pa.array(self.ratings.user, pa.int32()),
-                "rating": pa.array(self.ratings.rating, pa.float32()),
-                "timestamp": pa.array(np.zeros(len(self.ratings.user), np.int64)),
-                "movieId": pa.array([self.catalog.ids[i] for i in self.ratings.item], pa.string()),
-            }
-        )
+    def training_part_bytes(self) -> bytes:
+        """The ratings as the ETL publishes one ratings file's training part."""
         buffer = io.BytesIO()
-        pq.write_table(table, buffer)
+        np.savez(
+            buffer,
+            movie_ids=np.array(self.catalog.ids, dtype=str),
+            movie=self.ratings.item.astype(np.int32),
+            user=self.ratings.user.astype(np.int32),
+            rating2=(self.ratings.rating * 2).astype(np.uint8),
+        )
         return buffer.getvalue()
 
 

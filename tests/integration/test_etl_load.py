@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from streamcat_train.interactions import read_ratings
 from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
@@ -134,6 +135,12 @@ def test_training_input_names_every_ratings_file_of_the_new_version(etl: Etl) ->
         "curated/ratings/source=1/part-0.parquet",
         "curated/ratings/source=2/part-0.parquet",
     ]
+    catalog = [row[0] for row in etl.rows("SELECT id FROM catalog.titles ORDER BY id")]
+    trained_on = read_ratings(manifest["training"], etl.read, catalog)
+    assert sorted(zip(trained_on.user.tolist(), trained_on.item.tolist(), strict=True)) == [
+        (7, 1),
+        (9, 0),
+    ], "the trainer's parts hold the same ratings, the unmatched one dropped"
 
 
 def test_a_published_load_leaves_nothing_staged(etl: Etl) -> None:

@@ -33,10 +33,10 @@ def data(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCat
 def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
     create_catalog(database_url, data.catalog_rows(), version=VERSION)
     curated = get_settings().curated_prefix
-    ratings = f"{curated}ratings/source=1/part-0.parquet"
-    s3_client().put_object(Bucket=bucket, Key=ratings, Body=data.parquet_bytes())
+    part = f"{curated}training/source=1/part-0.npz"
+    s3_client().put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
     key = f"{curated}interactions/v{VERSION}.json"
-    manifest = {"catalog_version": VERSION, "ratings": [ratings]}
+    manifest = {"catalog_version": VERSION, "training": [part]}
     s3_client().put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
     return key
 

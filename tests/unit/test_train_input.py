@@ -1,22 +1,21 @@
-"""The training input: a manifest naming ratings Parquet files, read one file at a time and
-matched to the catalog's order; ratings of ids the catalog lacks are dropped."""
+"""The training input: a manifest naming each ratings file's training part, read one part at a
+time and matched to the catalog's order; ratings of ids the catalog lacks are dropped."""
 
 import io
 import json
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from streamcat_train.interactions import (
-    InteractionsError,
-    parquet_keys,
-    read_ratings,
-    version_of,
-)
+from streamcat_etl.ratings import encode_movies
+from streamcat_etl.training_input import write_training_part
+from streamcat_train.interactions import InteractionsError, part_keys, read_ratings, version_of
 
 
-def _parquet(*rows: tuple[int, float, str]) -> bytes:
+def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
+    """A part as the ETL writes it."""
     users, ratings, movies = zip(*rows, strict=True)
     table = pa.table(
         {
@@ -26,36 +25,51 @@ def _parquet(*rows: tuple[int, float, str]) -> bytes:
             "movieId": pa.array(movies, pa.string()),
         }
     )
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    return buffer.getvalue()
+    path = folder / "part.npz"
+    write_training_part(path, table, encode_movies(table))
+    return path.read_bytes()
 
 
-def test_ratings_of_every_file_map_to_catalog_order_and_unknown_ids_drop() -> None:
+def test_every_part_maps_to_catalog_order_and_unknown_ids_drop(tmp_path: Path) -> None:
     files = {
-        "a": _parquet((1, 4.5, "ns2"), (2, 1.0, "gone")),
-        "b": _parquet((3, 2.0, "ds1")),
+        "a": _part(tmp_path, (1, 4.5, "ns2"), (2, 1.0, "gone"), (4, 0.5, "ns2")),
+        "b": _part(tmp_path, (3, 2.0, "ds1")),
     }
 
     ratings = read_ratings(["a", "b"], files.__getitem__, ["ds1", "ns2"])
 
-    assert ratings.user.tolist() == [1, 3]
-    assert ratings.item.tolist() == [1, 0]
-    assert ratings.rating.tolist() == [4.5, 2.0]
+    assert ratings.user.tolist() == [1, 4, 3]
+    assert ratings.item.tolist() == [1, 1, 0]
+    assert ratings.rating.tolist() == [4.5, 0.5, 2.0]
 
 
-def test_the_manifest_names_the_files_and_its_key_the_version() -> None:
-    manifest = json.dumps({"catalog_version": 4, "ratings": ["x/1.parquet"]}).encode()
-    assert parquet_keys(manifest) == ["x/1.parquet"]
+def test_the_manifest_names_the_parts_and_its_key_the_version() -> None:
+    manifest = json.dumps({"catalog_version": 4, "training": ["x/1.npz"]}).encode()
+    assert part_keys(manifest) == ["x/1.npz"]
     assert version_of("curated/interactions/v4.json") == 4
 
 
-@pytest.mark.parametrize("manifest", [b"not json", b"{}", b'{"ratings": "x"}', b'{"ratings": [1]}'])
+@pytest.mark.parametrize(
+    "manifest", [b"not json", b"{}", b'{"training": "x"}', b'{"training": [1]}']
+)
 def test_a_broken_manifest_is_an_interactions_error(manifest: bytes) -> None:
     with pytest.raises(InteractionsError):
-        parquet_keys(manifest)
+        part_keys(manifest)
 
 
-def test_a_file_that_is_not_parquet_is_named_in_the_error() -> None:
-    with pytest.raises(InteractionsError, match=r"broken\.parquet"):
-        read_ratings(["broken.parquet"], lambda _: b"nope", ["ns1"])
+def test_a_part_that_is_not_one_is_named_in_the_error() -> None:
+    with pytest.raises(InteractionsError, match=r"broken\.npz"):
+        read_ratings(["broken.npz"], lambda _: b"nope", ["ns1"])
+
+
+def test_a_part_whose_indexes_point_nowhere_is_refused() -> None:
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        movie_ids=np.array(["ns1"]),
+        movie=np.array([3], np.int32),
+        user=np.array([1], np.int32),
+        rating2=np.array([8], np.uint8),
+    )
+    with pytest.raises(InteractionsError, match="index movie_ids"):
+        read_ratings(["p"], lambda _: buffer.getvalue(), ["ns1"])

@@ -31,11 +31,12 @@ logger = Logger(child=True)
 @dataclass(frozen=True)
 class StagedRatings:
     """One ratings file read, validated and reduced: its per-movie sums, and its ratings as
-    Parquet under the load's staging prefix, ready to publish."""
+    Parquet and as training input under the load's staging prefix, ready to publish."""
 
     etag: str
     stats: pa.Table
     parquet_key: str
+    training_key: str
     rows_read: int
 
 

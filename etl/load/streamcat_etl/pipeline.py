@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING
 import psycopg2.extensions
 from psycopg2.extras import Json
 
+from streamcat.memory import peak_rss_mb
 from streamcat.s3_events import ObjectEvent
 from streamcat.settings import Settings
 from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Load
 from streamcat_etl.publish import publish
-from streamcat_etl.report import LoadReport, peak_rss_mb
+from streamcat_etl.report import LoadReport
 from streamcat_etl.stage import stage_lists, stage_ratings, stage_titles
 from streamcat_etl.swap import swap
 from streamcat_etl.triage import triage

@@ -1,8 +1,9 @@
-"""Step 4 of a load, publish, after the swap committed: each staged ratings file's Parquet
-copied from the load's staging prefix into curated/ (a copy inside S3: the upload happened
-while the catalog was staged), then the training manifest of the new catalog version, whose
-upload triggers training. Nothing reaches curated/ before the catalog commits, so a failed load
-publishes no partial artifact; what it staged expires with the bucket's lifecycle rule."""
+"""Step 4 of a load, publish, after the swap committed: each staged ratings file's Parquet and
+training part copied from the load's staging prefix into curated/ (a copy inside S3: the
+uploads happened while the catalog was staged), then the training manifest of the new catalog
+version, whose upload triggers training. Nothing reaches curated/ before the catalog commits,
+so a failed load publishes no partial artifact; what it staged expires with the bucket's
+lifecycle rule."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -23,19 +24,28 @@ def ratings_key(curated_prefix: str, number: int) -> str:
     return f"{curated_prefix}ratings/source={number}/part-0.parquet"
 
 
+def training_key(curated_prefix: str, number: int) -> str:
+    """Outside `interactions/`, whose uploads trigger training: only the manifest should."""
+    return f"{curated_prefix}training/source={number}/part-0.npz"
+
+
 def publish(load: Load, sources: list[str]) -> None:
     """`sources`: every ratings file of the new catalog, this load's and earlier ones'."""
     curated, bucket = load.settings.curated_prefix, load.settings.data_bucket
-    with load.report.timed("publish_parquet"), ThreadPoolExecutor(COPY_THREADS) as copies:
+    copies = [
+        (staged_key, final_key(curated, number))
+        for number, staged in load.staged.items()
+        for staged_key, final_key in (
+            (staged.parquet_key, ratings_key),
+            (staged.training_key, training_key),
+        )
+    ]
+    with load.report.timed("publish_files"), ThreadPoolExecutor(COPY_THREADS) as pool:
         done = [
-            copies.submit(
-                load.s3.copy,
-                {"Bucket": bucket, "Key": staged.parquet_key},
-                bucket,
-                ratings_key(curated, number),
-                Config=ONE_REQUEST,
+            pool.submit(
+                load.s3.copy, {"Bucket": bucket, "Key": source}, bucket, key, Config=ONE_REQUEST
             )
-            for number, staged in load.staged.items()
+            for source, key in copies
         ]
         for copy in done:
             copy.result()
@@ -44,24 +54,20 @@ def publish(load: Load, sources: list[str]) -> None:
         with load.report.timed("publish_manifest"):
             _put_manifest(load, curated, numbers)
     with load.report.timed("clear_staging"):
-        clear_staging(load)
-
-
-def clear_staging(load: Load) -> None:
-    keys: list[ObjectIdentifierTypeDef] = [
-        {"Key": staged.parquet_key} for staged in load.staged.values()
-    ]
-    if keys:
-        load.s3.delete_objects(Bucket=load.settings.data_bucket, Delete={"Objects": keys})
+        keys: list[ObjectIdentifierTypeDef] = [{"Key": source} for source, _ in copies]
+        if keys:
+            load.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
 
 def _put_manifest(load: Load, curated: str, numbers: list[int]) -> None:
-    """What training reads: the catalog version and the Parquet of each of its ratings files."""
+    """What training reads: the catalog version, and each of its ratings files' Parquet and
+    training part."""
     key = f"{curated}interactions/v{load.report.catalog_version}.json"
     manifest: dict[str, Any] = {
         "catalog_version": load.report.catalog_version,
         "load_id": load.report.load_id,
         "ratings": [ratings_key(curated, n) for n in numbers],
+        "training": [training_key(curated, n) for n in numbers],
     }
     load.s3.put_object(
         Bucket=load.settings.data_bucket,

@@ -20,6 +20,7 @@ from streamcat_etl.ratings import (
     read_ratings,
     write_parquet,
 )
+from streamcat_etl.training_input import write_training_part
 from streamcat_etl.validation import InvalidFile
 
 if TYPE_CHECKING:
@@ -31,9 +32,10 @@ def stage_ratings_file(
     event: ObjectEvent,
     path: Path,
     bucket: str,
-    staged_key: str,
+    staging: str,
 ) -> RatingsOutcome:
-    """`staged_key`: where in `bucket` its Parquet waits for the catalog's commit."""
+    """`staging`: the key prefix in `bucket` where its Parquet and training part wait for the
+    catalog's commit (`<staging>.parquet`, `<staging>.npz`)."""
     seconds: dict[str, float] = {}
     clock = _Clock(seconds)
     try:
@@ -52,16 +54,22 @@ def stage_ratings_file(
     finally:
         path.unlink()
     clock.lap("read")
+    rows = table.num_rows
     movies = encode_movies(table)
     stats = rating_stats(table, movies)
     clock.lap("sums")
-    parquet = path.with_suffix(".parquet")
+    parquet, part = path.with_suffix(".parquet"), path.with_suffix(".npz")
     write_parquet(table.set_column(3, "movieId", movies.column), parquet)
     clock.lap("parquet")
-    s3.upload_file(str(parquet), bucket, staged_key, Config=ONE_REQUEST)
-    parquet.unlink()
+    write_training_part(part, table, movies)
+    clock.lap("training_part")
+    del table, movies
+    staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", rows)
+    for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
+        s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
+        local.unlink()
     clock.lap("upload")
-    return StagedRatings(etag, stats, staged_key, table.num_rows), seconds
+    return staged, seconds
 
 
 class _Clock:

@@ -2,8 +2,6 @@
 rejected, ratings dropped as unmatched, step timings and the catalog version it produced."""
 
 import json
-import resource
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,9 +85,3 @@ class LoadReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
-
-def peak_rss_mb() -> float:
-    """The process's peak resident memory so far, in MiB (ru_maxrss: KiB on Linux)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

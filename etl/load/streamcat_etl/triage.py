@@ -53,9 +53,9 @@ def triage(load: Load, cursor: Cursor, event: ObjectEvent) -> None:
 
 def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: FileReport) -> None:
     path = load.workdir / f"ratings-{kind.number}-{len(load.report.files)}.csv"
-    staged_key = f"{load.staging}ratings/{path.stem}.parquet"
+    staging = f"{load.staging}ratings/{path.stem}"
     bucket = load.settings.data_bucket
-    staged = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staged_key)
+    staged = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staging)
     load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, staged))
 
 

@@ -6,11 +6,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from streamcat.db import connect
+from streamcat.memory import peak_rss_mb
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_train.artifact import publish, published_version
 from streamcat_train.catalog import read_catalog
-from streamcat_train.interactions import parquet_keys, read_ratings, version_of
+from streamcat_train.interactions import part_keys, read_ratings, version_of
 from streamcat_train.model import train
 
 logger = Logger(child=True)
@@ -49,7 +50,7 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
     def read(key: str) -> bytes:
         return s3.get_object(Bucket=settings.data_bucket, Key=key)["Body"].read()
 
-    ratings = read_ratings(parquet_keys(read(interactions_key)), read, catalog.ids)
+    ratings = read_ratings(part_keys(read(interactions_key)), read, catalog.ids)
     timings["interactions_s"] = time.perf_counter() - started - sum(timings.values())
     model = train(catalog, ratings)
     timings["train_s"] = time.perf_counter() - started - sum(timings.values())
@@ -62,6 +63,7 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
         "titles": len(catalog),
         "ratings": model.n_ratings,
         **{name: round(seconds, 3) for name, seconds in timings.items()},
+        "peak_rss_mb": peak_rss_mb(),
     }
     logger.info("model published", extra=info)
     return info
