@@ -19,7 +19,6 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from bench.etl_baselines.common import (
-    TITLE_COLUMNS,
     Steps,
     create_catalog,
     download_raw,
@@ -27,6 +26,7 @@ from bench.etl_baselines.common import (
     parquet_key,
 )
 from bench.etl_baselines.seed import clean_titles
+from streamcat_etl.catalog_store import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

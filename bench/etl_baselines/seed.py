@@ -23,7 +23,6 @@ import pandas as pd
 import psycopg2
 
 from bench.etl_baselines.common import (
-    TITLE_COLUMNS,
     Steps,
     create_catalog,
     download_raw,
@@ -32,6 +31,7 @@ from bench.etl_baselines.common import (
     ratings_source,
 )
 from streamcat.platforms import Platform
+from streamcat_etl.catalog_store import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -108,7 +108,11 @@ def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
         committed = (
             []
             if expected_version == 1
-            else ["curated/interactions/v2.json", "curated/ratings/source=1/part-0.parquet"]
+            else [
+                "curated/interactions/v2.json",
+                "curated/ratings/source=1/part-0.parquet",
+                "curated/training/source=1/part-0.npz",
+            ]
         )
         assert etl.keys("curated/") == committed, "only artifacts of the committed catalog"
         _assert_completed(etl, batch, version=expected_version + 1)

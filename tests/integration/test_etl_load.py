@@ -161,5 +161,6 @@ def test_report_counts_rows_fixes_and_timings_in_s3_and_the_loads_table(etl: Etl
     assert titles["fixes"]["missing_rating_to_g"] == 2
     assert report["catalog_version"] == 1
     assert {"triage", "stage", "swap", "publish"} <= set(report["timings_s"])
+    assert report["peak_rss_mb"] > 0, "the invocation's memory high-water mark"
     stored = etl.rows("SELECT catalog_version, report->'totals'->>'rows_kept' FROM etl.loads")
     assert stored == [(1, "2")]

@@ -62,6 +62,7 @@ def test_publishes_model_and_fitted_objects_then_the_pointer(
     info = train_and_publish(uploaded)
     prefix = get_settings().models_prefix
     assert info["status"] == "published" and info["version"] == VERSION
+    assert info["peak_rss_mb"] > 0
     assert info["titles"] == len(data.catalog) and info["ratings"] == len(data.ratings.user)
     s3 = s3_client()
     pointer = json.loads(s3.get_object(Bucket=bucket, Key=latest_key(prefix))["Body"].read())

@@ -144,7 +144,7 @@ def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
     assert (found["ratings_kept"], found["ratings_dropped_unmatched"]) == (15, 2)
     assert found["notes"]  # 2 of 17 dropped: more than 1%
     assert found["invocation_s"] == {"etl": [3.5, 2.25], "train": [9.0]}
-    assert found["max_under_lock_s"] == 3.0  # triage + stage, not the wait for the lock
+    assert found["max_under_lock_s"] == 2.0  # the stage: not triage, not the wait for the lock
     assert found["steps_s"] == {"lock": 1.0, "stage": 4.0, "triage": 2.0}
     assert found["file_steps_s"] == {"read": 3.0}
     assert found["etl_peak_rss_mb"] == 350.0 and "reported" in found["etl_peak_source"]

@@ -79,7 +79,6 @@ def run_load(
                 with report.timed("lock"):
                     held.enter_context(catalog_store.load_lock(connection))
             _merge(load, ratings_pending=early)
-    report.peak_rss_mb = peak_rss_mb()
     return report, load.failed
 
 
@@ -121,6 +120,7 @@ def _live_sources(connection: psycopg2.extensions.connection) -> list[str]:
 
 def _file_report(load: Load) -> None:
     report, settings = load.report, load.settings
+    report.peak_rss_mb = peak_rss_mb()
     key = f"{settings.reports_prefix}loads/{report.load_id}.json"
     load.s3.put_object(
         Bucket=settings.data_bucket,
