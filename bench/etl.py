@@ -152,9 +152,19 @@ def child_ours() -> dict[str, Any]:
         "peak_rss_mb": peak,
         "catalog_version": result["catalog_version"],
         "steps_s": report["timings_s"],
+        "file_work_s": _file_work(report["files"]),
         "totals": report["totals"],
         "interactions_key": report["interactions_key"],
     }
+
+
+def _file_work(files: list[dict[str, Any]]) -> dict[str, float]:
+    """The ratings files' own work (done by the workers beside the steps), summed per part."""
+    total: dict[str, float] = {}
+    for file in files:
+        for part, seconds in file.get("seconds", {}).items():
+            total[part] = round(total.get(part, 0.0) + seconds, 4)
+    return total
 
 
 def child_train(key: str) -> dict[str, Any]:

@@ -206,13 +206,14 @@ class RatedCatalog:
 
     def training_part_bytes(self) -> bytes:
         """The ratings as the ETL publishes one ratings file's training part."""
+        order = np.argsort(self.ratings.item, kind="stable")
         buffer = io.BytesIO()
         np.savez(
             buffer,
             movie_ids=np.array(self.catalog.ids, dtype=str),
-            movie=self.ratings.item.astype(np.int32),
-            user=self.ratings.user.astype(np.int32),
-            rating2=(self.ratings.rating * 2).astype(np.uint8),
+            counts=np.bincount(self.ratings.item, minlength=len(self.catalog.ids)),
+            user=self.ratings.user[order].astype(np.int32),
+            rating2=(self.ratings.rating[order] * 2).astype(np.uint8),
         )
         return buffer.getvalue()
 

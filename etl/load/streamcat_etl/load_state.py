@@ -84,6 +84,8 @@ class Load:
     ratings: dict[int, RatingsJob] = field(default_factory=dict)
     staged: dict[int, StagedRatings] = field(default_factory=dict)
     """The ratings files staged into the new catalog, by number."""
+    sums_staged: set[int] = field(default_factory=set)
+    """The staged files whose sums are in the staging schema already."""
     failed: list[ObjectEvent] = field(default_factory=list)
 
     @property

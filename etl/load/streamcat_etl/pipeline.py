@@ -109,7 +109,7 @@ def _stage(load: Load, cursor: psycopg2.extensions.cursor, ratings_pending: bool
     ids = stage_lists(load, cursor)
     if ratings_pending:
         with load.report.timed("stage_ratings"):
-            stage_ratings(load)
+            stage_ratings(load, cursor)
     return stage_titles(load, cursor, ids)
 
 

@@ -16,8 +16,9 @@ from streamcat_etl.load_state import Cursor, Load, RatingsJob, TitlesJob, Unload
 from streamcat_etl.report import LOADED, SKIPPED
 
 
-def stage_ratings(load: Load) -> None:
-    """Wait for each ratings file's outcome: staged, or why it did not load."""
+def stage_ratings(load: Load, cursor: Cursor | None = None) -> None:
+    """Wait for each ratings file's outcome: staged, or why it did not load. With a `cursor`
+    (the staging schema exists), each file's sums are copied in as soon as it is staged."""
     for number in sorted(load.ratings):
         job = load.ratings[number]
         outcome, seconds = job.staged.result()
@@ -30,6 +31,8 @@ def stage_ratings(load: Load) -> None:
         job.report.rows_read = job.report.rows_kept = outcome.rows_read
         job.report.movies_rated = outcome.stats.num_rows
         load.staged[number] = outcome
+        if cursor is not None:
+            _copy_sums(load, cursor, number)
 
 
 def stage_lists(load: Load, cursor: Cursor) -> pa.Array:
@@ -55,8 +58,8 @@ def stage_titles(load: Load, cursor: Cursor, ids: pa.Array) -> bool:
         return False
     kept = [p.value for p in Platform if p not in load.titles]
     with load.report.timed("stage_sums"):
-        for number, staged in sorted(load.staged.items()):
-            catalog_store.copy_rating_stats(cursor, load.ratings[number].file.source, staged.stats)
+        for number in sorted(set(load.staged) - load.sums_staged):
+            _copy_sums(load, cursor, number)
         replaced = [load.ratings[n].file.source for n in load.staged]
         catalog_store.keep_live_rating_stats(cursor, replaced)
     with load.report.timed("stage_titles"):
@@ -67,6 +70,13 @@ def stage_titles(load: Load, cursor: Cursor, ids: pa.Array) -> bool:
     _count_unmatched(load, ids)
     load.report.titles_in_catalog = len(ids)
     return True
+
+
+def _copy_sums(load: Load, cursor: Cursor, number: int) -> None:
+    catalog_store.copy_rating_stats(
+        cursor, load.ratings[number].file.source, load.staged[number].stats
+    )
+    load.sums_staged.add(number)
 
 
 def _drop_loaded_meanwhile(load: Load, cursor: Cursor) -> None:

@@ -1,7 +1,7 @@
 """The training input written by the ETL: `curated/interactions/v<version>.json`, a manifest
 naming the catalog version and, for each of its ratings files, that file's training part
-(`curated/training/source=<n>/part-0.npz`: `user`, `rating2` (the rating in half stars),
-`movie` (an index into the part's own `movie_ids`)).
+(`curated/training/source=<n>/part-0.npz`: the ratings grouped by movie, `counts` per entry of
+the part's own `movie_ids`, then each rating's `user` and `rating2` (half stars)).
 
 The parts are read one at a time, and each is mapped onto the catalog's order through its few
 thousand ids, so memory holds the compact arrays and one file's part. numpy alone reads them:
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 _KEY = re.compile(r"interactions/v(\d{1,18})\.json")
-PART_ARRAYS = ("movie_ids", "movie", "user", "rating2")
+PART_ARRAYS = ("movie_ids", "counts", "user", "rating2")
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,17 @@ def read_ratings(
 def _part(data: bytes, key: str, position: dict[str, int]) -> Ratings:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as part:
-            movie_ids, movie, user, rating2 = (part[name] for name in PART_ARRAYS)
+            movie_ids, counts, user, rating2 = (part[name] for name in PART_ARRAYS)
     except (KeyError, ValueError, OSError) as error:
         raise InteractionsError(f"{key}: unreadable training part: {error}") from error
-    if not (len(movie) == len(user) == len(rating2)) or user.ndim != 1:
-        raise InteractionsError(f"{key}: movie, user and rating2 must be 1-d arrays of one length")
-    if len(movie) and (movie.min() < 0 or movie.max() >= len(movie_ids) or user.min() < 0):
-        raise InteractionsError(f"{key}: movie must index movie_ids and users be >= 0")
+    if len(counts) != len(movie_ids) or (len(counts) and counts.min() < 0):
+        raise InteractionsError(f"{key}: counts must give each of movie_ids a number of ratings")
+    if not (int(counts.sum()) == len(user) == len(rating2)) or user.ndim != 1:
+        raise InteractionsError(f"{key}: user and rating2 must hold one value per counted rating")
+    if len(user) and user.min() < 0:
+        raise InteractionsError(f"{key}: users must be >= 0")
     to_catalog = np.array([position.get(str(m), -1) for m in movie_ids], dtype=np.int64)
-    item = to_catalog[movie]
+    item = np.repeat(to_catalog, counts)
     known = item >= 0
     return Ratings(
         user=user[known].astype(np.int64),
