@@ -11,8 +11,9 @@ Pipelines (each from the raw files in S3 to the catalog in PostgreSQL, with its 
 - `seed`: the seed project's way, pandas throughout (bench/etl_baselines/seed.py).
 - `duckdb`: DuckDB (bench/etl_baselines/duckdb.py).
 
-Every run of every pipeline is a fresh child process (its peak RSS, ru_maxrss, is its own) on
-a fresh database and a fresh bucket holding the same raw files; runs are interleaved (ours,
+Every run of every pipeline is a fresh child process (its peak RSS is VmHWM, its own address
+space's: ru_maxrss would carry over this process's, moto and its objects included) on a fresh
+database and a fresh bucket holding the same raw files; runs are interleaved (ours,
 seed, duckdb, ours, ...). The seconds are those of the job itself, imports excluded (each
 child imports its code first). After each run the outputs are compared with the first run's
 (ours): every catalog table as sorted rows, every Parquet file as a multiset of rows and its
@@ -26,7 +27,6 @@ import importlib
 import json
 import logging
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -115,7 +115,9 @@ def admin_url() -> str:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from streamcat.memory import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 # --- in the child processes -------------------------------------------------------------------
