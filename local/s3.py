@@ -21,6 +21,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit
 
+import botocore.exceptions
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -150,6 +152,16 @@ def version_lookup(client: "S3Client") -> VersionLookup:
     bucket keeps versions."""
 
     def version_of(bucket: str, key: str, etag: str) -> str | None:
+        """The current version when it is the announced one (one HeadObject); else a listing of
+        the key's versions, which moto answers by walking the whole bucket (slow, and a 500
+        when uploads change the bucket meanwhile)."""
+        try:
+            head = client.head_object(Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError:
+            head = None
+        if head is not None and head["ETag"].strip('"') == etag:
+            current = head.get("VersionId")
+            return current if current and current != "null" else None
         listing = client.list_object_versions(Bucket=bucket, Prefix=key)
         for version in listing.get("Versions", []):
             if version["Key"] == key and version["ETag"].strip('"') == etag:
