@@ -108,6 +108,7 @@ def test_ratings_before_titles_score_once_the_titles_arrive(etl: Etl) -> None:
         {"raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns1"))}
     )
     assert first["catalog_version"] == 1 and etl.ids() == []
+    assert etl.keys("curated/interactions/") == [], "no titles: nothing to train"
 
     etl.upload_and_load({NETFLIX: titles_csv("s1")})
 

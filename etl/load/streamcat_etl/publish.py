@@ -50,7 +50,7 @@ def publish(load: Load, sources: list[str]) -> None:
         for copy in done:
             copy.result()
     numbers = sorted(n for n in map(RatingsFile.number_of, sources) if n is not None)
-    if numbers:
+    if numbers and load.report.titles_in_catalog:  # a catalog of no titles has nothing to train
         with load.report.timed("publish_manifest"):
             _put_manifest(load, curated, numbers)
     with load.report.timed("clear_staging"):
