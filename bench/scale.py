@@ -461,10 +461,12 @@ def summarize(
     )
     notes = []
     if read and dropped > 0.01 * read:
+        trained = training.get("ratings")
         notes.append(
-            f"{dropped:,} of {read:,} ratings ({dropped / read:.0%}) were dropped as unmatched by"
-            " the loads that read them (their titles were not in that load's catalog: see the"
-            " reports)"
+            f"{dropped:,} of {read:,} ratings ({dropped / read:.0%}) were counted unmatched by"
+            " the loads that read them (their titles were not yet in that load's catalog: see"
+            " the reports); the Parquet and the training parts keep every rating, and the final"
+            + (f" training used {trained:,}" if trained else " training matches them again")
         )
     return {
         "ratings": read,
