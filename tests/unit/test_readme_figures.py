@@ -51,16 +51,17 @@ def test_a_changed_etl_number_is_detected(
 ) -> None:
     readme, results = copies
     assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
-    _change(results, "etl", ["ours", "etl_s"], 12.34)
+    committed = _results()["benches"]["etl"]["output"]["pipelines"]["ours"]["seconds"]["median"]
+    _change(results, "etl", ["pipelines", "ours", "seconds", "median"], 12.34)
     assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 1
     shown = capsys.readouterr().out
     assert "+| ETL" in shown and "**12.3 s**" in shown
-    assert "-| ETL" in shown and "**8.7 s**" in shown
+    assert "-| ETL" in shown and f"**{committed:.1f} s**" in shown
 
 
 def test_a_changed_recommendation_metric_is_detected(copies: tuple[Path, Path]) -> None:
     readme, results = copies
-    _change(results, "evaluate", ["methods", "popularity", "ndcg@10"], 0.5)
+    _change(results, "evaluate", ["families", "genre", "methods", "popularity", "ndcg@10"], 0.5)
     found = diff(readme, results)
     assert "**0.500**" in found  # now the best of its row, so bold
 
@@ -83,7 +84,8 @@ def test_the_prose_outside_the_blocks_is_kept() -> None:
 
 def test_a_method_the_results_lack_has_no_column() -> None:
     results = _results()
-    del results["benches"]["evaluate"]["output"]["methods"]["seed_kmeans"]
+    for family in results["benches"]["evaluate"]["output"]["families"].values():
+        del family["methods"]["seed_kmeans"]
     readme = render(README.read_text(), results)
     block = readme.split("<!-- figures:recommendations -->")[1].split("<!-- /figures")[0]
     assert "seed KMeans" not in block and "popularity" in block
@@ -93,26 +95,26 @@ def _block(readme: str, name: str) -> str:
     return readme.split(f"<!-- figures:{name} -->")[1].split(f"<!-- /figures:{name} -->")[0]
 
 
-def test_a_new_etl_baseline_and_new_methods_show_up_once_in_the_results() -> None:
+def test_an_etl_baseline_shows_up_once_in_the_results() -> None:
     results = _results()
-    ours = results["benches"]["etl"]["output"]["ours"]
-    for what, unit, value in (("ETL seconds", "s", 31.25), ("ETL peak RSS", "MB", 2048.0)):
-        results["comparisons"].append(
-            {
-                "bench": "etl",
-                "what": what,
-                "unit": unit,
-                "value": ours["etl_s"] if unit == "s" else ours["etl_peak_rss_mb"],
-                "baseline_name": "duckdb",
-                "baseline": value,
-                "better": "lower",
-            }
-        )
-    methods = results["benches"]["evaluate"]["output"]["methods"]
-    methods["item_knn"] = {"hit_rate@5": 0.9, "hit_rate@10": 0.25}
-    readme = render(README.read_text(), results)
-    assert "DuckDB: 31.2 s, 2,048 MB peak" in _block(readme, "benchmarks")
-    recommendations = _block(readme, "recommendations")
+    del results["benches"]["etl"]["output"]["pipelines"]["duckdb"]
+    results["comparisons"] = [
+        c for c in results["comparisons"] if c["bench"] != "etl" or c["baseline_name"] != "duckdb"
+    ]
+    without = _block(render(README.read_text(), results), "benchmarks")
+    assert "DuckDB" not in without and "the seed's pandas" in without
+    assert "DuckDB (`read_csv`" in _block(README.read_text(), "benchmarks")
+
+
+def test_a_new_method_gets_its_column_and_its_best_value_bold() -> None:
+    results = _results()
+    methods = results["benches"]["evaluate"]["output"]["families"]["genre"]["methods"]
+    del methods["item_knn"]
+    methods["item_knn"] = {"hit_rate@5": 0.9}
+    recommendations = _block(render(README.read_text(), results), "recommendations")
     assert "| item kNN |" in recommendations
-    row = f"| hit rate@5 (held-out liked titles) | {EN_DASH} | **0.900** | {EN_DASH} | {EN_DASH} |"
-    assert row in recommendations
+    genre = recommendations.split("**latent generator**")[0]
+    row = next(line for line in genre.splitlines() if line.startswith("| hit rate@5"))
+    assert "**0.900**" in row and row.count("**") == 2
+    ndcg = next(line for line in genre.splitlines() if line.startswith("| NDCG@5"))
+    assert f"| {EN_DASH} |" in ndcg
