@@ -39,6 +39,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from local import handlers
+
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 RESULTS_JSON = REPO / "bench" / "results.json"
@@ -46,16 +48,9 @@ MB = 1024 * 1024
 EN_DASH, TIMES = "\u2013", "\u00d7"
 Results = Mapping[str, Any]
 
-SEED_QUERIES: tuple[str, ...] = (
-    "max_duration",
-    "score_count",
-    "count_platform",
-    "actor",
-    "prod_per_country",
-    "contents",
-)
+SEED_QUERIES: tuple[str, ...] = handlers.QUERY_FUNCTIONS
 """The six queries the seed had: each has the seed's implementation beside ours."""
-QUERY_FUNCTIONS = (*SEED_QUERIES, "titles", "title_detail")
+QUERY_FUNCTIONS = (*SEED_QUERIES, *handlers.BROWSE_FUNCTIONS)
 """Every query function: the seed's six and the browse routes."""
 HTTP_FUNCTIONS = (
     *("MaxDurationFunction", "ScoreCountFunction", "CountPlatformFunction", "ActorFunction"),
