@@ -1,8 +1,8 @@
 """One ratings file's own work, run by a worker thread before the load takes its lock:
 download, read and validate, its per-movie sums (the partial aggregate the stage step merges),
-and its Parquet uploaded under staging/ until the catalog commits. It needs nothing from the
-catalog, so files overlap each other within an invocation, and invocations (the event source's
-concurrency) overlap each other; pyarrow and numpy release the GIL.
+its Parquet and its training part, uploaded under staging/ until the catalog commits. It needs
+nothing from the catalog, so files overlap each other within an invocation, and invocations
+(the event source's concurrency) overlap each other; pyarrow and numpy release the GIL.
 
 It touches neither the database nor the load's report: the load applies its outcome.
 """
@@ -63,7 +63,7 @@ def stage_ratings_file(
     clock.lap("parquet")
     write_training_part(part, table, movies)
     clock.lap("training_part")
-    del table, movies
+    del table, movies  # freed before the uploads: a worker holds one file's table at a time
     staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", rows)
     for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
         s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
