@@ -93,34 +93,21 @@ class ScaleData:
         return sum(path.stat().st_size for path in self.titles)
 
 
-def _once(folder: Path, what: str, generate: Any) -> None:
-    """A `.complete` marker: an interrupted generation starts over, never half-reused."""
-    marker = folder / ".complete"
-    if marker.exists():
-        print(f"Using cached {what} in {folder}", flush=True)
-        return
-    print(f"Generating {what} into {folder} ...", flush=True)
-    started = time.perf_counter()
-    folder.mkdir(parents=True, exist_ok=True)
-    generate(folder)
-    marker.touch()
-    print(f"Generated {what} in {time.perf_counter() - started:.1f} s", flush=True)
-
-
 def scale_data(n_ratings: int, n_files: int, root: Path = DATA_ROOT) -> ScaleData:
     """`root/titles` (shared by every factor: the catalog does not grow) and
     `root/scale-<n>/` with `n_files` ratings CSVs (regenerated when it holds another count)."""
     from local.ratings_generator import generate_ratings
+    from local.stack import generate_once
     from local.titles_generator import generate_catalogs
     from streamcat.platforms import TITLES_FILES
 
     titles_dir = root / "titles"
-    _once(titles_dir, "titles", generate_catalogs)
+    generate_once(titles_dir, "titles", generate_catalogs)
     ratings_dir = root / f"scale-{n_ratings}"
     if len(list(ratings_dir.glob("*.csv"))) != n_files:  # another --files-per-base: start over
         for stale in [*ratings_dir.glob("*.csv"), ratings_dir / ".complete"]:
             stale.unlink(missing_ok=True)
-    _once(
+    generate_once(
         ratings_dir,
         f"{n_ratings:,} ratings in {n_files} files",
         lambda out: generate_ratings(titles_dir, out, n_ratings=n_ratings, n_files=n_files),

@@ -23,29 +23,10 @@ from psycopg2.extras import execute_values
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
+from streamcat_etl.catalog_store import TITLE_COLUMNS
 from streamcat_etl.titles import CleanTitle, clean_titles
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
-
-TITLE_COLUMNS = (
-    "id",
-    "platform",
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast_members",
-    "countries",
-    "genres",
-    "release_year",
-    "rating",
-    "duration_int",
-    "duration_type",
-    "description",
-    "score",
-    "votes",
-    "date_added",
-)
 
 
 @dataclass(frozen=True)

@@ -95,16 +95,16 @@ def _numeric_first(path: Path) -> tuple[int, str]:
 def generated_data(n_ratings: int, cache: Path = DATA_CACHE) -> DataFiles:
     """The seeded default data, generated once into `cache` and reused by later runs."""
     titles_dir = cache / "titles"
-    _generate_once(titles_dir, "titles", _generate_titles)
+    generate_once(titles_dir, "titles", _generate_titles)
     ratings_dir = cache / f"ratings-{n_ratings}"
-    _generate_once(ratings_dir, f"{n_ratings:,} ratings", _ratings_generator(titles_dir, n_ratings))
+    generate_once(ratings_dir, f"{n_ratings:,} ratings", _ratings_generator(titles_dir, n_ratings))
     return DataFiles(
         titles=[titles_dir / name for name in TITLES_FILES.values()],
         ratings=sorted(ratings_dir.glob("*.csv"), key=_numeric_first),
     )
 
 
-def _generate_once(folder: Path, what: str, generate: Callable[[Path], object]) -> None:
+def generate_once(folder: Path, what: str, generate: Callable[[Path], object]) -> None:
     """A `.complete` marker makes an interrupted generation start over, never half-reused."""
     marker = folder / ".complete"
     if marker.exists():

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from streamcat_etl.ratings import encode_movies
+from streamcat_etl.ratings import encode_movies, rating_stats
 from streamcat_etl.training_input import write_training_part
 from streamcat_train.interactions import InteractionsError, part_keys, read_ratings, version_of
 
@@ -26,7 +26,8 @@ def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
         }
     )
     path = folder / "part.npz"
-    write_training_part(path, table, encode_movies(table))
+    movies = encode_movies(table)
+    write_training_part(path, table, movies, rating_stats(table, movies))
     return path.read_bytes()
 
 

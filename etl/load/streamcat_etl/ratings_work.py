@@ -61,7 +61,7 @@ def stage_ratings_file(
     parquet, part = path.with_suffix(".parquet"), path.with_suffix(".npz")
     write_parquet(table.set_column(3, "movieId", movies.column), parquet)
     clock.lap("parquet")
-    write_training_part(part, table, movies)
+    write_training_part(part, table, movies, stats)
     clock.lap("training_part")
     del table, movies  # freed before the uploads: a worker holds one file's table at a time
     staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", rows)

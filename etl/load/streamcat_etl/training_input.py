@@ -12,8 +12,11 @@ import pyarrow as pa
 from streamcat_etl.ratings import EncodedMovies
 
 
-def write_training_part(path: Path, table: pa.Table, movies: EncodedMovies) -> None:
-    """Uncompressed, so the trainer loads it at disk speed."""
+def write_training_part(
+    path: Path, table: pa.Table, movies: EncodedMovies, stats: pa.Table
+) -> None:
+    """Uncompressed, so the trainer loads it at disk speed. `stats`: the file's `rating_stats`,
+    whose votes are the ratings of each of `movies.ids`, in order."""
     index = movies.index
     if len(movies.ids) <= np.iinfo(np.uint16).max:
         index = index.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
@@ -23,7 +26,7 @@ def write_training_part(path: Path, table: pa.Table, movies: EncodedMovies) -> N
         np.savez(
             file,
             movie_ids=np.array(movies.ids.to_pylist(), dtype=str),
-            counts=np.bincount(movies.index, minlength=len(movies.ids)),
+            counts=stats["votes"].to_numpy(),
             user=table["userId"].to_numpy().astype(np.int32, copy=False)[order],
             rating2=rating2[order],
         )
