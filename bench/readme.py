@@ -361,7 +361,20 @@ BENCHMARK_ROWS: list[Row] = [
                 detail=Out("queries", "queries.title_detail.handler.warm_p99_ms"),
             ),
             "",
-            text("{ms:.0f} ms", ms=Out("queries", "budgets_ms.browse_warm_p99")),
+            text(
+                "{ms:.0f} ms{over}",
+                ms=Out("queries", "budgets_ms.browse_warm_p99"),
+                over=Calc(
+                    lambda r: (
+                        ": **over**"
+                        if any(
+                            Cmp("queries", f"{name} p99", "budget", "wins").get(r) is False
+                            for name in handlers.BROWSE_FUNCTIONS
+                        )
+                        else ""
+                    )
+                ),
+            ),
         ),
     ),
     Row(
