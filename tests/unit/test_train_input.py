@@ -26,8 +26,8 @@ def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
         }
     )
     path = folder / "part.npz"
-    movies = encode_movies(table)
-    write_training_part(path, table, movies, rating_stats(table, movies))
+    encoded = encode_movies(table)
+    write_training_part(path, table, encoded, rating_stats(table, encoded))
     return path.read_bytes()
 
 
