@@ -96,7 +96,7 @@ db-stop: setup
 ## Every benchmark but bench-scale, at full scale: bench/results.json, .md and .png, then
 ## README.md's figures rendered from them.
 bench: setup build build-host
-	$(BIN)/python -m bench.suite
+	$(BIN)/python -m bench.suite --merge
 	$(BIN)/python -m bench.readme
 
 ## README.md's figure blocks from the committed bench/results.json; readme-check only compares.
