@@ -74,7 +74,7 @@ def create_catalog(
     schema_sql = sql_files.joinpath("catalog.sql").read_text()
     indexes_sql = "".join(
         sql_files.joinpath(name).read_text()
-        for name in ("catalog_list_indexes.sql", "catalog_indexes.sql")
+        for name in ("catalog_indexes.sql", "catalog_score_index.sql")
     )
     connection = psycopg2.connect(database_url)
     try:

@@ -91,8 +91,8 @@ def finish_catalog(cursor: Cursor, schema: str, load_id: str) -> None:
         ),
         (load_id,),
     )
-    _run_schema_file(cursor, schema, "sql/catalog_list_indexes.sql")
     _run_schema_file(cursor, schema, "sql/catalog_indexes.sql")
+    _run_schema_file(cursor, schema, "sql/catalog_score_index.sql")
 
 
 def _run_schema_file(cursor: Cursor, schema: str, name: str) -> None:

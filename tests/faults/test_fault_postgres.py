@@ -60,7 +60,9 @@ def _assert_completed(etl: Etl, batch: tuple[Upload, ...], version: int) -> None
     assert etl.load(*batch)["swapped"] is False
 
 
-@pytest.mark.parametrize("step", ["copy_titles", "copy_rating_stats", "scores", "swap"])
+@pytest.mark.parametrize(
+    "step", ["copy_titles", "index_staging", "copy_rating_stats", "score_titles", "swap"]
+)
 def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads(
     database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:

@@ -3,8 +3,13 @@ reload just their part; scores come from every ratings file; artifacts follow th
 
 import json
 
+import psycopg2
+import pyarrow as pa
 import pytest
 
+from streamcat.platforms import Platform
+from streamcat_etl import catalog_store
+from streamcat_etl.titles import clean_titles
 from streamcat_train.interactions import read_ratings
 from tests.support.etl import Etl, ratings_csv, titles_csv
 
@@ -66,6 +71,39 @@ def test_scores_are_means_over_all_files_votes_counts_and_unrated_titles_null(et
         ("ns2", 0.5, 1),
         ("ns3", None, 0),
     ]
+
+
+def test_scoring_the_indexed_titles_adds_no_index_entries(database_url: str) -> None:
+    """The titles are indexed while the ratings are still being read: their scores must then
+    be set by heap-only updates, which leave those indexes alone, or the update costs what the
+    indexes did."""
+    show_ids = [f"s{i}" for i in range(1, 501)]
+    titles = clean_titles(Platform.NETFLIX, titles_csv(*show_ids), NETFLIX).titles
+    sums = pa.table(
+        {
+            "movie_id": [t.id for t in titles],
+            "rating_sum": [4.5] * len(titles),
+            "votes": [1] * len(titles),
+        }
+    )
+    connection = psycopg2.connect(database_url)
+    try:
+        with connection.cursor() as cursor:
+            catalog_store.create_staging(cursor)
+            catalog_store.copy_titles(cursor, titles)
+            catalog_store.index_staging(cursor)
+            catalog_store.copy_rating_stats(cursor, "raw/ratings/1.csv", sums)
+            catalog_store.score_titles(cursor)
+            cursor.execute(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+                " WHERE schemaname = 'catalog_staging' AND relname = 'titles'"
+            )
+            assert cursor.fetchall() == [(500, 500)]
+            cursor.execute("SELECT DISTINCT score, votes FROM catalog_staging.titles")
+            assert cursor.fetchall() == [(4.5, 1)]
+    finally:
+        connection.rollback()
+        connection.close()
 
 
 def test_reloading_one_ratings_file_replaces_only_its_share(etl: Etl) -> None:

@@ -1,6 +1,8 @@
 """The catalog in PostgreSQL (SPEC 3.9): a complete new catalog is built in `catalog_staging`
 with COPY, then swapped in by renaming schemas in the load's transaction, so a reader sees the
-old catalog or the new one, never a mix or an empty table.
+old catalog or the new one, never a mix or an empty table. The titles go in unscored, with
+their indexes, while the ratings are still being read; `score_titles` then sets every score
+from the summed ratings in one update.
 
 Everything here but `load_lock` runs in the caller's one transaction, under the load lock.
 """
@@ -20,17 +22,15 @@ from psycopg2 import sql
 from streamcat_etl.titles import CleanTitle
 
 Cursor = psycopg2.extensions.cursor
-Scores = dict[str, tuple[float, int]]
-"""Per movieId: the sum of its ratings and their number."""
 
 LIVE = "catalog"
 STAGING = "catalog_staging"
 RETIRED = "catalog_old"
 LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
-TABLES = ("titles", "title_cast", "title_countries", "title_genres", "rating_stats", "meta")
 LIST_TABLES = ("title_cast", "title_countries", "title_genres")
 _RECOMPUTED = ("score", "votes")
-"""Title columns never copied from the live catalog: derived from rating_stats at each load."""
+"""Title columns neither COPYed nor carried over from the live catalog: `score_titles` sets them
+from rating_stats at each load."""
 
 
 @contextmanager
@@ -115,13 +115,12 @@ def copy_title_links(cursor: Cursor, titles: Iterable[CleanTitle]) -> None:
     _copy(cursor, "title_genres", ("title_id", "genre"), buffers["genres"])
 
 
-def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle], scores: Scores) -> int:
-    """COPY the titles with their score and votes; returns the number of titles."""
+def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle]) -> int:
+    """COPY the titles, unscored; returns the number of titles."""
     buffer = io.StringIO()
     count = 0
     for t in titles:
         count += 1
-        total, votes = scores.get(t.id, (0.0, 0))
         buffer.write(
             _line(
                 t.id,
@@ -139,11 +138,9 @@ def copy_titles(cursor: Cursor, titles: Iterable[CleanTitle], scores: Scores) ->
                 _int(t.duration_int),
                 t.duration_type,
                 t.description,
-                repr(total / votes) if votes else None,
-                str(votes),
             )
         )
-    _copy(cursor, "titles", TITLE_COLUMNS, buffer)
+    _copy(cursor, "titles", _COPIED_TITLE_COLUMNS, buffer)
     return count
 
 
@@ -176,29 +173,12 @@ def keep_live_links(cursor: Cursor, platforms: list[str]) -> None:
 
 
 def keep_live_titles(cursor: Cursor, platforms: list[str]) -> None:
-    """Carry the titles of the platforms this load does not replace over from live, with the
-    score and votes of the staged rating_stats (SPEC 3.8, as `scores`)."""
+    """Carry the titles of the platforms this load does not replace over from live, unscored
+    like the new ones."""
     if not platforms or not _live_exists(cursor):
         return
     columns = [c for c in _shared_columns(cursor, "titles") if c not in _RECOMPUTED]
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    cursor.execute(
-        sql.SQL(
-            "INSERT INTO {staging}.titles ({names}, score, votes)"
-            " SELECT {from_live}, s.total / s.votes, coalesce(s.votes, 0)"
-            " FROM {live}.titles AS t LEFT JOIN ("
-            "   SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
-            "   FROM {staging}.rating_stats GROUP BY movie_id"
-            " ) AS s ON s.movie_id = t.id"
-            " WHERE t.platform = ANY(%s)"
-        ).format(
-            staging=sql.Identifier(STAGING),
-            live=sql.Identifier(LIVE),
-            names=names,
-            from_live=sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
-        ),
-        (platforms,),
-    )
+    _insert_from_live(cursor, "titles", sql.SQL("platform = ANY(%s)"), platforms, columns)
 
 
 def keep_live_rating_stats(cursor: Cursor, replaced_sources: list[str]) -> None:
@@ -219,15 +199,20 @@ def live_ids(cursor: Cursor, platforms: list[str]) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def scores(cursor: Cursor) -> Scores:
+def score_titles(cursor: Cursor) -> None:
     """SPEC 3.8: per movieId, the sum of all sources' ratings and their number; a title's score
-    is their quotient, and a title nobody rated has no score and 0 votes."""
+    is their quotient, and a title nobody rated keeps no score and 0 votes. Then the scores'
+    index and their statistics (rating_stats gets none: only the next load reads it, whole)."""
     cursor.execute(
         sql.SQL(
-            "SELECT movie_id, sum(rating_sum), sum(votes) FROM {}.rating_stats GROUP BY movie_id"
-        ).format(sql.Identifier(STAGING))
+            "UPDATE {staging}.titles AS t SET score = s.total / s.votes, votes = s.votes"
+            " FROM (SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
+            "       FROM {staging}.rating_stats GROUP BY movie_id) AS s"
+            " WHERE s.movie_id = t.id"
+        ).format(staging=sql.Identifier(STAGING))
     )
-    return {movie: (float(total), int(votes)) for movie, total, votes in cursor.fetchall()}
+    _run_in_staging(cursor, "sql/catalog_score_index.sql")
+    _analyze(cursor, "titles", "score", "votes")
 
 
 def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
@@ -240,29 +225,30 @@ def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def finish_lists(cursor: Cursor) -> None:
-    """The list tables' indexes and statistics: they are complete before the titles are."""
-    _run_in_staging(cursor, "sql/catalog_list_indexes.sql")
-    _analyze(cursor, LIST_TABLES)
+def index_staging(cursor: Cursor) -> None:
+    """The indexes, foreign keys and statistics of the unscored catalog: the titles and their
+    lists are complete, only their scores are not."""
+    _run_in_staging(cursor, "sql/catalog_indexes.sql")
+    for table in ("titles", *LIST_TABLES):
+        _analyze(cursor, table)
 
 
-def finish_staging(cursor: Cursor, version: int, load_id: str) -> None:
-    """The version row, the titles' indexes, the foreign keys and the remaining statistics."""
+def stamp_version(cursor: Cursor, version: int, load_id: str) -> None:
     cursor.execute(
         sql.SQL("INSERT INTO {}.meta (version, load_id) VALUES (%s, %s)").format(
             sql.Identifier(STAGING)
         ),
         (version, load_id),
     )
-    _run_in_staging(cursor, "sql/catalog_indexes.sql")
-    _analyze(cursor, [t for t in TABLES if t not in LIST_TABLES])
+    _analyze(cursor, "meta")
 
 
-def _analyze(cursor: Cursor, tables: Iterable[str]) -> None:
-    for table in tables:
-        cursor.execute(
-            sql.SQL("ANALYZE {}.{}").format(sql.Identifier(STAGING), sql.Identifier(table))
-        )
+def _analyze(cursor: Cursor, table: str, *columns: str) -> None:
+    """A staging table's statistics: of `columns` only, when given."""
+    query = sql.SQL("ANALYZE {}.{}").format(sql.Identifier(STAGING), sql.Identifier(table))
+    if columns:
+        query += sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
+    cursor.execute(query)
 
 
 def swap(cursor: Cursor) -> None:
@@ -296,6 +282,7 @@ TITLE_COLUMNS = (
     "votes",
 )
 """The columns of `titles` a load writes (the search columns are generated by PostgreSQL)."""
+_COPIED_TITLE_COLUMNS = tuple(c for c in TITLE_COLUMNS if c not in _RECOMPUTED)
 _SPECIAL = re.compile(r"[\\\t\n\r]")
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
@@ -354,8 +341,16 @@ def _shared_columns(cursor: Cursor, table: str) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _insert_from_live(cursor: Cursor, table: str, where: sql.Composable, arg: list[str]) -> None:
-    names = sql.SQL(", ").join(map(sql.Identifier, _shared_columns(cursor, table)))
+def _insert_from_live(
+    cursor: Cursor,
+    table: str,
+    where: sql.Composable,
+    arg: list[str],
+    columns: list[str] | None = None,
+) -> None:
+    """`columns`: by default every column both schemas' `table` have."""
+    shared = _shared_columns(cursor, table) if columns is None else columns
+    names = sql.SQL(", ").join(map(sql.Identifier, shared))
     cursor.execute(
         sql.SQL(
             "INSERT INTO {staging}.{table} ({names}) SELECT {names} FROM {live}.{table}"

@@ -51,8 +51,8 @@ class Unloadable:
     etag: str = ""
 
 
-RatingsOutcome = tuple[StagedRatings | Unloadable, dict[str, float]]
-"""A ratings file's outcome, and the seconds each part of its work took."""
+RatingsOutcome = StagedRatings | Unloadable
+"""What the catalog needs of a ratings file, known once it is read and summed."""
 
 
 @dataclass
@@ -68,7 +68,10 @@ class RatingsJob:
     event: ObjectEvent
     file: RatingsFile
     report: FileReport
-    staged: "Future[RatingsOutcome]"
+    summed: "Future[RatingsOutcome]"
+    """Resolved by the worker once the file is summed, before its outputs are uploaded."""
+    done: "Future[dict[str, float]]"
+    """The worker's whole work, uploads included: the seconds each part took."""
 
 
 @dataclass

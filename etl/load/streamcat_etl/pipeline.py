@@ -3,11 +3,11 @@
 Its four steps, each in its own module and timed in the report: triage (skip stale
 notifications, clean titles, quarantine what is rejected, start a worker per ratings file),
 stage (the complete new catalog in the staging schema, with each ratings file's sums and
-Parquet from its worker), swap (indexes, then the schema rename), publish (the ratings Parquet
-and the training manifest); then the report is filed. Only the merge holds the lock, from
-stage on: when the lock is taken, an invocation waits for its workers before waiting for it,
-so parallel invocations read their files at the same time; when it is free, the lists are
-staged while the workers still read. A failed load publishes nothing and raises, so SQS
+Parquet from its worker), swap (the schema rename), publish (the ratings Parquet and the
+training manifest); then the report is filed. Only the merge holds the lock, from stage on:
+when the lock is taken, an invocation waits for its workers before waiting for it, so parallel
+invocations read their files at the same time; when it is free, the titles are staged and
+indexed while the workers still read. A failed load publishes nothing and raises, so SQS
 redelivers the batch; a load that committed but failed to publish has filed no report, so the
 ledger lets the redelivery load it again.
 
@@ -35,7 +35,7 @@ from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Load
 from streamcat_etl.publish import publish
 from streamcat_etl.report import LoadReport
-from streamcat_etl.stage import stage_lists, stage_ratings, stage_titles
+from streamcat_etl.stage import await_uploads, stage_ratings, stage_scores, stage_titles
 from streamcat_etl.swap import swap
 from streamcat_etl.triage import triage
 
@@ -76,6 +76,7 @@ def run_load(
             if not early:
                 with report.timed("stage_ratings"):
                     stage_ratings(load)
+                    await_uploads(load)
                 with report.timed("lock"):
                     held.enter_context(catalog_store.load_lock(connection))
             _merge(load, ratings_pending=early)
@@ -106,11 +107,14 @@ def _stage(load: Load, cursor: psycopg2.extensions.cursor, ratings_pending: bool
     """`ratings_pending`: the workers may still be reading (the lock was free after triage)."""
     if not load.titles and not load.ratings:
         return False
-    ids = stage_lists(load, cursor)
+    ids = stage_titles(load, cursor)
     if ratings_pending:
         with load.report.timed("stage_ratings"):
             stage_ratings(load, cursor)
-    return stage_titles(load, cursor, ids)
+    scored = stage_scores(load, cursor, ids)
+    with load.report.timed("await_uploads"):
+        await_uploads(load)
+    return scored
 
 
 def _live_sources(connection: psycopg2.extensions.connection) -> list[str]:

@@ -4,17 +4,23 @@ its Parquet and its training part, uploaded under staging/ until the catalog com
 nothing from the catalog, so files overlap each other within an invocation, and invocations
 (the event source's concurrency) overlap each other; pyarrow and numpy release the GIL.
 
-It touches neither the database nor the load's report: the load applies its outcome.
+The sums are handed over as soon as they are known, so the last files' Parquet is written and
+uploaded while the catalog is scored. It touches neither the database nor the load's report:
+the load applies its outcome.
 """
 
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl.load_state import RatingsOutcome, StagedRatings, Unloadable
 from streamcat_etl.objects import OBJECT_ERRORS, ONE_REQUEST, fetch
 from streamcat_etl.ratings import (
+    EncodedMovies,
     encode_movies,
     rating_stats,
     read_ratings,
@@ -33,52 +39,70 @@ def stage_ratings_file(
     path: Path,
     bucket: str,
     staging: str,
-) -> RatingsOutcome:
-    """`staging`: the key prefix in `bucket` where its Parquet and training part wait for the
-    catalog's commit (`<staging>.parquet`, `<staging>.npz`)."""
-    seconds: dict[str, float] = {}
-    clock = _Clock(seconds)
+    summed: "Future[RatingsOutcome]",
+) -> dict[str, float]:
+    """`summed` gets the file's outcome once its sums are known (or that it does not load);
+    its Parquet and training part are then uploaded to `<staging>.parquet` and `<staging>.npz`
+    in `bucket`, the prefix where they wait for the catalog's commit. Returns the seconds each
+    part of the work took."""
+    clock = _Clock()
     try:
-        with path.open("wb") as out:
-            fetched = fetch(s3, event, out)
-    except OBJECT_ERRORS as error:
-        return Unloadable("could not be read", error=error), clock.lap("download")
-    clock.lap("download")
-    if fetched is None:
-        return Unloadable("gone or replaced since this notification"), seconds
-    etag, _ = fetched
-    try:
-        table = read_ratings(path, event.key)
-    except InvalidFile as error:
-        return Unloadable(str(error), invalid=error, etag=etag), clock.lap("read")
-    finally:
-        path.unlink()
-    clock.lap("read")
-    rows = table.num_rows
-    movies = encode_movies(table)
-    stats = rating_stats(table, movies)
-    clock.lap("sums")
+        read = _read_and_sum(s3, event, path, staging, clock)
+    except BaseException as error:
+        summed.set_exception(error)
+        raise
+    if isinstance(read, Unloadable):
+        summed.set_result(read)
+        return clock.seconds
+    staged, table, movies = read
+    summed.set_result(staged)
     parquet, part = path.with_suffix(".parquet"), path.with_suffix(".npz")
     write_parquet(table.set_column(3, "movieId", movies.column), parquet)
     clock.lap("parquet")
-    write_training_part(part, table, movies, stats)
+    write_training_part(part, table, movies, staged.stats)
     clock.lap("training_part")
-    del table, movies  # freed before the uploads: a worker holds one file's table at a time
-    staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", rows)
+    del read, table, movies  # freed before the uploads: a worker holds one file's table at a time
     for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
         s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
         local.unlink()
     clock.lap("upload")
-    return staged, seconds
+    return clock.seconds
+
+
+def _read_and_sum(
+    s3: "S3Client", event: ObjectEvent, path: Path, staging: str, clock: "_Clock"
+) -> tuple[StagedRatings, pa.Table, EncodedMovies] | Unloadable:
+    try:
+        with path.open("wb") as out:
+            fetched = fetch(s3, event, out)
+    except OBJECT_ERRORS as error:
+        clock.lap("download")
+        return Unloadable("could not be read", error=error)
+    clock.lap("download")
+    if fetched is None:
+        return Unloadable("gone or replaced since this notification")
+    etag, _ = fetched
+    try:
+        table = read_ratings(path, event.key)
+    except InvalidFile as error:
+        clock.lap("read")
+        return Unloadable(str(error), invalid=error, etag=etag)
+    finally:
+        path.unlink()
+    clock.lap("read")
+    movies = encode_movies(table)
+    stats = rating_stats(table, movies)
+    clock.lap("sums")
+    staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", table.num_rows)
+    return staged, table, movies
 
 
 class _Clock:
-    def __init__(self, seconds: dict[str, float]) -> None:
-        self.seconds = seconds
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
         self.last = time.perf_counter()
 
-    def lap(self, part: str) -> dict[str, float]:
+    def lap(self, part: str) -> None:
         now = time.perf_counter()
         self.seconds[part] = round(now - self.last, 4)
         self.last = now
-        return self.seconds

@@ -1,10 +1,11 @@
 """Step 2 of a load, stage: the complete new catalog in the staging schema, under the load lock.
-The list tables come first, with their indexes; each ratings file's own work (its sums and its
-staged Parquet, done by a worker from triage on) is then waited for; then the sums of every
-ratings file (this load's, and the live catalog's for the others), and the titles with the
-scores they give. When the lock was free at the end of triage, the lists are built while the
-workers still read; otherwise the workers finish before the load waits for the lock, so that
-parallel invocations read their files at the same time.
+The titles and their lists come first, unscored, with every index but the scores'; each
+ratings file's sums (from a worker started at triage) are then waited for; then the sums of
+every ratings file (this load's, and the live catalog's for the others) score the titles in one
+update, while the workers still upload the last files' Parquet, which the load waits for last.
+When the lock was free at the end of triage, the titles are staged while the workers still
+read; otherwise the workers finish before the load waits for the lock, so that parallel
+invocations read their files at the same time.
 """
 
 import pyarrow as pa
@@ -17,12 +18,11 @@ from streamcat_etl.report import LOADED, SKIPPED
 
 
 def stage_ratings(load: Load, cursor: Cursor | None = None) -> None:
-    """Wait for each ratings file's outcome: staged, or why it did not load. With a `cursor`
-    (the staging schema exists), each file's sums are copied in as soon as it is staged."""
+    """Wait for each ratings file's outcome: summed, or why it did not load. With a `cursor`
+    (the staging schema exists), each file's sums are copied in as soon as they are known."""
     for number in sorted(load.ratings):
         job = load.ratings[number]
-        outcome, seconds = job.staged.result()
-        job.report.seconds = seconds
+        outcome = job.summed.result()
         if job.report.status == SKIPPED:  # superseded, or loaded by another invocation
             continue
         if isinstance(outcome, Unloadable):
@@ -35,38 +35,44 @@ def stage_ratings(load: Load, cursor: Cursor | None = None) -> None:
             _copy_sums(load, cursor, number)
 
 
-def stage_lists(load: Load, cursor: Cursor) -> pa.Array:
-    """The staging schema with the list tables and their indexes; returns the new catalog's
-    ids. Objects another invocation loaded since triage are dropped from this load first."""
+def await_uploads(load: Load) -> None:
+    """Wait for every worker to finish, its staged Parquet and training part uploaded: the
+    catalog commits only with its files' outputs in place. A failed upload raises."""
+    for job in load.ratings.values():
+        job.report.seconds = job.done.result()
+
+
+def stage_titles(load: Load, cursor: Cursor) -> pa.Array:
+    """The staging schema with the new catalog's titles and lists, unscored, and their indexes;
+    returns its ids. Objects another invocation loaded since triage are dropped from this load
+    first."""
     _drop_loaded_meanwhile(load, cursor)
     kept = [p.value for p in Platform if p not in load.titles]
     new_titles = [t for job in load.titles.values() for t in job.result.titles]
-    with load.report.timed("stage_lists"):
+    with load.report.timed("stage_titles"):
         catalog_store.create_staging(cursor)
         catalog_store.copy_title_links(cursor, new_titles)
         catalog_store.keep_live_links(cursor, kept)
+        catalog_store.copy_titles(cursor, new_titles)
+        catalog_store.keep_live_titles(cursor, kept)
         ids = [t.id for t in new_titles] + catalog_store.live_ids(cursor, kept)
-        catalog_store.finish_lists(cursor)
+    with load.report.timed("indexes"):
+        catalog_store.index_staging(cursor)
     return pa.array(ids, pa.string())
 
 
-def stage_titles(load: Load, cursor: Cursor, ids: pa.Array) -> bool:
-    """The sums and the titles; False (and no staging schema) when nothing is left to load:
-    every file rejected, gone, unreadable or loaded meanwhile."""
+def stage_scores(load: Load, cursor: Cursor, ids: pa.Array) -> bool:
+    """The sums and the titles' scores; False (and no staging schema) when nothing is left to
+    load: every file rejected, gone, unreadable or loaded meanwhile."""
     if not load.titles and not load.staged:
         catalog_store.drop_staging(cursor)
         return False
-    kept = [p.value for p in Platform if p not in load.titles]
-    with load.report.timed("stage_sums"):
+    with load.report.timed("scores"):
         for number in sorted(set(load.staged) - load.sums_staged):
             _copy_sums(load, cursor, number)
         replaced = [load.ratings[n].file.source for n in load.staged]
         catalog_store.keep_live_rating_stats(cursor, replaced)
-    with load.report.timed("stage_titles"):
-        scores = catalog_store.scores(cursor)
-        new_titles = (t for job in load.titles.values() for t in job.result.titles)
-        catalog_store.copy_titles(cursor, new_titles, scores)
-        catalog_store.keep_live_titles(cursor, kept)
+        catalog_store.score_titles(cursor)
     _count_unmatched(load, ids)
     load.report.titles_in_catalog = len(ids)
     return True

@@ -1,6 +1,6 @@
-"""Step 3 of a load, swap: the staged catalog gets its version, indexes, keys and statistics,
-replaces the live one, and the ledger records every object it holds, all in the load's
-transaction: a reader sees the old catalog or the new one, never a mix."""
+"""Step 3 of a load, swap: the staged catalog, indexed and scored, gets its version, replaces the
+live one, and the ledger records every object it holds, all in the load's transaction: a reader
+sees the old catalog or the new one, never a mix."""
 
 from streamcat_etl import catalog_store, ledger
 from streamcat_etl.load_state import Cursor, Load, RatingsJob, TitlesJob
@@ -9,9 +9,8 @@ from streamcat_etl.reader_role import grant_readers
 
 def swap(load: Load, cursor: Cursor) -> None:
     version = (load.report.previous_version or 0) + 1
-    with load.report.timed("indexes"):
-        catalog_store.finish_staging(cursor, version, load.report.load_id)
     with load.report.timed("rename"):
+        catalog_store.stamp_version(cursor, version, load.report.load_id)
         catalog_store.swap(cursor)
         grant_readers(cursor, load.settings, catalog_store.LIVE)
         loaded: list[TitlesJob | RatingsJob] = [*load.titles.values()]

@@ -3,10 +3,11 @@ titles files are read and cleaned (a rejected one quarantined), and each ratings
 to a worker, which reads and reduces it while the catalog is staged."""
 
 import io
+from concurrent.futures import Future
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl import ledger
-from streamcat_etl.load_state import Cursor, Load, RatingsJob, TitlesJob
+from streamcat_etl.load_state import Cursor, Load, RatingsJob, RatingsOutcome, TitlesJob
 from streamcat_etl.objects import OBJECT_ERRORS, fetch, identified
 from streamcat_etl.ratings_work import stage_ratings_file
 from streamcat_etl.raw_files import ACCEPTED_NAMES, RatingsFile, TitlesFile, recognise
@@ -55,8 +56,9 @@ def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: File
     path = load.workdir / f"ratings-{kind.number}-{len(load.report.files)}.csv"
     staging = f"{load.staging}ratings/{path.stem}"
     bucket = load.settings.data_bucket
-    staged = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staging)
-    load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, staged))
+    summed: Future[RatingsOutcome] = Future()
+    done = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staging, summed)
+    load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, summed, done))
 
 
 def _clean_titles(

@@ -1,8 +1,9 @@
 -- The catalog the API reads: the contract between the ETL (writer) and the queries (readers).
 -- The ETL runs this file inside an empty staging schema (search_path set to it), fills the
--- tables with COPY, builds the indexes of catalog_list_indexes.sql and catalog_indexes.sql,
--- then renames the staging schema to `catalog` in one transaction, so a query sees the old
--- catalog or the new one, never a mix. Text is lower case and trimmed.
+-- tables with COPY, builds the indexes of catalog_indexes.sql while the ratings are still being
+-- read, sets the titles' scores once they are summed and adds catalog_score_index.sql, then
+-- renames the staging schema to `catalog` in one transaction, so a query sees the old catalog
+-- or the new one, never a mix. Text is lower case and trimmed.
 
 -- Trigram similarity for the search of GET /titles. Extensions belong to the database, not to a
 -- catalog version: created once in `public` (where the readers' search_path finds `%` and
@@ -49,13 +50,17 @@ CREATE TABLE titles (
     duration_type text CHECK (duration_type IN ('min', 'season')),
     description   text,
     score         double precision,              -- mean rating; NULL when nobody rated it
-    votes         integer NOT NULL DEFAULT 0,
+    votes         integer NOT NULL DEFAULT 0,    -- both set from rating_stats by the load
     -- Computed by PostgreSQL from `title`, so titles carried over from an older catalog get them
     -- too: the search form, and its words (no stemming, no stop words) for GET /titles.
     search_title  text NOT NULL GENERATED ALWAYS AS (search_text(title)) STORED,
     search_words  tsvector NOT NULL
         GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text(title))) STORED
-);
+)
+-- Half of each page left free for the load's one update, of `score` and `votes` (indexed by
+-- catalog_score_index.sql only, built after it): each new row version then fits on its page,
+-- where it needs no new entry in the indexes built before it (a heap-only update).
+WITH (fillfactor = 50);
 
 -- No query filters on the description: its statistics would only slow every load's ANALYZE.
 ALTER TABLE titles ALTER COLUMN description SET STATISTICS 0;
