@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import botocore.exceptions
 import pytest
+from boto3.s3.transfer import S3Transfer
 from fastapi.testclient import TestClient
 
 from streamcat import db
@@ -42,15 +43,25 @@ def _netflix_movies(api: TestClient) -> int:
 
 
 def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
-    """From `step` on, the load's S3 client reaches nothing."""
+    """From `step` on, the load's S3 client reaches nothing (`upload`: only the workers' uploads
+    of their staged outputs fail, after the sums were handed over)."""
     if step == "download":
         patch.setattr(handler, "s3_client", dead_s3)
         return [1]
+    if step == "upload":
+        fired: list[int] = []
+
+        def unreachable(*_: object, **__: object) -> None:
+            fired.append(1)
+            raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+        patch.setattr(S3Transfer, "upload_file", unreachable)
+        return fired
     owner = Load if step == "reject" else pipeline
     return before(patch, owner, step, lambda load, *_: setattr(load, "s3", dead_s3()))
 
 
-@pytest.mark.parametrize("step", ["download", "reject", "publish", "_file_report"])
+@pytest.mark.parametrize("step", ["download", "upload", "reject", "publish", "_file_report"])
 def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     etl: Etl, api: TestClient, step: str
 ) -> None:
@@ -74,6 +85,8 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert _netflix_movies(api) == len(etl.ids())
     if failed_version == 1:
         assert etl.keys("curated/") == curated_before
+    if step == "upload":
+        assert failed_version == 1, "the catalog commits only with its ratings' outputs staged"
     if step == "publish":
         assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
 
