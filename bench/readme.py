@@ -186,30 +186,26 @@ def markdown_table(header: Sequence[str], align: Sequence[str], rows: list[list[
 
 # --- the benchmarks block -----------------------------------------------------------------
 
+
+def _etl_baseline(name: str, label: str) -> tuple[str, Text]:
+    """A baseline pipeline's cell: its median seconds with their spread, and its peak."""
+    pipeline = f"pipelines.{name}"
+    return name, text(
+        label + ": {s:,.1f} s ({lo:,.1f}{dash}{hi:,.1f}), {mb:,.0f} MB peak",
+        s=Out("etl", f"{pipeline}.seconds.median"),
+        lo=Out("etl", f"{pipeline}.seconds.min"),
+        hi=Out("etl", f"{pipeline}.seconds.max"),
+        mb=Out("etl", f"{pipeline}.peak_rss_mb.median"),
+        dash=Calc(lambda _: EN_DASH),
+    )
+
+
 ETL_BASELINES: list[tuple[str, Text]] = [
-    (
-        "duckdb",
-        text(
-            "DuckDB (`read_csv`, `GROUP BY`, `COPY` to Parquet and into PostgreSQL):"
-            " {s:,.1f} s ({lo:,.1f}{dash}{hi:,.1f}), {mb:,.0f} MB peak",
-            s=Out("etl", "pipelines.duckdb.seconds.median"),
-            lo=Out("etl", "pipelines.duckdb.seconds.min"),
-            hi=Out("etl", "pipelines.duckdb.seconds.max"),
-            mb=Out("etl", "pipelines.duckdb.peak_rss_mb.median"),
-            dash=Calc(lambda _: EN_DASH),
-        ),
+    _etl_baseline(
+        "duckdb", "DuckDB (`read_csv`, `GROUP BY`, `COPY` to Parquet and into PostgreSQL)"
     ),
-    (
-        "seed",
-        text(
-            "the seed's pandas (`read_csv`, cleaning, `to_sql`, `groupby`, `to_parquet`):"
-            " {s:,.1f} s ({lo:,.1f}{dash}{hi:,.1f}), {mb:,.0f} MB peak",
-            s=Out("etl", "pipelines.seed.seconds.median"),
-            lo=Out("etl", "pipelines.seed.seconds.min"),
-            hi=Out("etl", "pipelines.seed.seconds.max"),
-            mb=Out("etl", "pipelines.seed.peak_rss_mb.median"),
-            dash=Calc(lambda _: EN_DASH),
-        ),
+    _etl_baseline(
+        "seed", "the seed's pandas (`read_csv`, cleaning, `to_sql`, `groupby`, `to_parquet`)"
     ),
 ]
 """The ETL's baselines in the same run: (comparison baseline name, its cell), in the order of
@@ -632,13 +628,18 @@ def diff(readme_path: Path, results_path: Path) -> str:
     """The unified diff from the README to the README rendered from the results: empty when
     they agree."""
     current = readme_path.read_text()
-    results = json.loads(results_path.read_text())
+    rendered = render(current, json.loads(results_path.read_text()))
+    return rendered_diff(readme_path, current, rendered, results_path)
+
+
+def rendered_diff(path: Path, current: str, rendered: str, source: Path) -> str:
+    """The unified diff from `path`'s committed text to the text rendered from `source`."""
     return "".join(
         difflib.unified_diff(
             current.splitlines(keepends=True),
-            render(current, results).splitlines(keepends=True),
-            fromfile=f"{readme_path.name} (committed)",
-            tofile=f"{readme_path.name} (from {results_path.name})",
+            rendered.splitlines(keepends=True),
+            fromfile=f"{path.name} (committed)",
+            tofile=f"{path.name} (from {source.name})",
         )
     )
 

@@ -26,7 +26,6 @@ bench/results.json [--check]` renders or checks them from the suite's results in
 """
 
 import argparse
-import difflib
 import json
 import math
 import os
@@ -46,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.readme import RESULTS_JSON, markdown_table, replace_block
+from bench.readme import RESULTS_JSON, markdown_table, rendered_diff, replace_block
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_ROOT = REPO / ".local" / "benchdata"
@@ -817,14 +816,7 @@ def scale_output(results: Mapping[str, Any]) -> dict[str, Any] | None:
 def docs_diff(docs: Path, results: Path) -> str:
     current = docs.read_text()
     out = scale_output(json.loads(results.read_text())) if results.is_file() else None
-    return "".join(
-        difflib.unified_diff(
-            current.splitlines(keepends=True),
-            render_docs(current, out).splitlines(keepends=True),
-            fromfile=f"{docs.name} (committed)",
-            tofile=f"{docs.name} (from {results.name})",
-        )
-    )
+    return rendered_diff(docs, current, render_docs(current, out), results)
 
 
 # --- the chart --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from streamcat_etl.ratings import (
     encode_movies,
+    rating_halves,
     rating_stats,
     read_ratings,
     write_parquet,
@@ -90,7 +91,8 @@ def test_header_must_match(tmp_path: Path) -> None:
 def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 0.5, "ns1"), (1, 3.0, "ds2")))
     stats = sorted(
-        rating_stats(table, encode_movies(table)).to_pylist(), key=lambda r: r["movie_id"]
+        rating_stats(encode_movies(table), rating_halves(table)).to_pylist(),
+        key=lambda r: r["movie_id"],
     )
     assert stats == [
         {"movie_id": "ds2", "rating_sum": 3.0, "votes": 1},
@@ -104,7 +106,7 @@ def test_a_file_split_into_many_chunks_sums_the_same(tmp_path: Path) -> None:
     table = read(tmp_path, ratings_csv(*rows))
     chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1_000))
     assert chunked["movieId"].num_chunks > 1
-    stats = rating_stats(chunked, encode_movies(chunked)).to_pylist()
+    stats = rating_stats(encode_movies(chunked), rating_halves(chunked)).to_pylist()
     assert sorted((r["movie_id"], r["rating_sum"], r["votes"]) for r in stats) == sorted(
         (
             f"ns{m}",

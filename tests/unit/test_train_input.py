@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from streamcat_etl.ratings import encode_movies, rating_stats
+from streamcat_etl.ratings import encode_movies, rating_halves, rating_stats
 from streamcat_etl.training_input import write_training_part
 from streamcat_train.interactions import InteractionsError, part_keys, read_ratings, version_of
 
@@ -26,8 +26,8 @@ def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
         }
     )
     path = folder / "part.npz"
-    encoded = encode_movies(table)
-    write_training_part(path, table, encoded, rating_stats(table, encoded))
+    encoded, halves = encode_movies(table), rating_halves(table)
+    write_training_part(path, table, encoded, rating_stats(encoded, halves), halves)
     return path.read_bytes()
 
 

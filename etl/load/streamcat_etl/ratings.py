@@ -96,9 +96,15 @@ def encode_movies(table: pa.Table) -> EncodedMovies:
     return EncodedMovies(ids, index.astype(np.int32, copy=False), column)
 
 
-def rating_stats(table: pa.Table, movies: EncodedMovies) -> pa.Table:
+def rating_halves(table: pa.Table) -> npt.NDArray[np.uint8]:
+    """Each rating in half stars, 1 to 10 once validated: exact integers for the sums, and one
+    byte a rating for the training part."""
+    ratings: npt.NDArray[np.float32] = table["rating"].to_numpy()
+    return np.rint(ratings * 2).astype(np.uint8)
+
+
+def rating_stats(movies: EncodedMovies, halves: npt.NDArray[np.uint8]) -> pa.Table:
     """Per movieId: `rating_sum` (exact: summed in half stars) and `votes`."""
-    halves = np.rint(table["rating"].to_numpy() * 2).astype(np.int64)
     votes = np.bincount(movies.index, minlength=len(movies.ids))
     sums = np.bincount(movies.index, weights=halves, minlength=len(movies.ids))
     return pa.table({"movie_id": movies.ids, "rating_sum": sums / 2, "votes": votes})

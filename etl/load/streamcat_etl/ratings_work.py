@@ -14,6 +14,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from streamcat.s3_events import ObjectEvent
@@ -22,6 +24,7 @@ from streamcat_etl.objects import OBJECT_ERRORS, ONE_REQUEST, fetch
 from streamcat_etl.ratings import (
     EncodedMovies,
     encode_movies,
+    rating_halves,
     rating_stats,
     read_ratings,
     write_parquet,
@@ -54,14 +57,19 @@ def stage_ratings_file(
     if isinstance(read, Unloadable):
         summed.set_result(read)
         return clock.seconds
-    staged, table, movies = read
+    staged, table, movies, halves = read
     summed.set_result(staged)
     parquet, part = path.with_suffix(".parquet"), path.with_suffix(".npz")
     write_parquet(table.set_column(3, "movieId", movies.column), parquet)
     clock.lap("parquet")
-    write_training_part(part, table, movies, staged.stats)
+    write_training_part(part, table, movies, staged.stats, halves)
     clock.lap("training_part")
-    del read, table, movies  # freed before the uploads: a worker holds one file's table at a time
+    del (
+        read,
+        table,
+        movies,
+        halves,
+    )  # freed before the uploads: a worker holds one file's table at a time
     for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
         s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
         local.unlink()
@@ -71,7 +79,7 @@ def stage_ratings_file(
 
 def _read_and_sum(
     s3: "S3Client", event: ObjectEvent, path: Path, staging: str, clock: "_Clock"
-) -> tuple[StagedRatings, pa.Table, EncodedMovies] | Unloadable:
+) -> tuple[StagedRatings, pa.Table, EncodedMovies, npt.NDArray[np.uint8]] | Unloadable:
     try:
         with path.open("wb") as out:
             fetched = fetch(s3, event, out)
@@ -91,10 +99,11 @@ def _read_and_sum(
         path.unlink()
     clock.lap("read")
     movies = encode_movies(table)
-    stats = rating_stats(table, movies)
+    halves = rating_halves(table)
+    stats = rating_stats(movies, halves)
     clock.lap("sums")
     staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", table.num_rows)
-    return staged, table, movies
+    return staged, table, movies, halves
 
 
 class _Clock:

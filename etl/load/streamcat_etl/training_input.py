@@ -7,26 +7,31 @@ needs, does not fit beside scikit-learn and SciPy in a function's 250 MB."""
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from streamcat_etl.ratings import EncodedMovies
 
 
 def write_training_part(
-    path: Path, table: pa.Table, movies: EncodedMovies, stats: pa.Table
+    path: Path,
+    table: pa.Table,
+    movies: EncodedMovies,
+    stats: pa.Table,
+    halves: npt.NDArray[np.uint8],
 ) -> None:
     """Uncompressed, so the trainer loads it at disk speed. `stats`: the file's `rating_stats`,
-    whose votes are the ratings of each of `movies.ids`, in order."""
+    whose votes are the ratings of each of `movies.ids`, in order; `halves`: its
+    `rating_halves`."""
     index = movies.index
     if len(movies.ids) <= np.iinfo(np.uint16).max:
         index = index.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
     order = np.argsort(index, kind="stable")
-    rating2 = np.rint(table["rating"].to_numpy() * 2).astype(np.uint8)
     with path.open("wb") as file:
         np.savez(
             file,
             movie_ids=np.array(movies.ids.to_pylist(), dtype=str),
             counts=stats["votes"].to_numpy(),
             user=table["userId"].to_numpy().astype(np.int32, copy=False)[order],
-            rating2=rating2[order],
+            rating2=halves[order],
         )
