@@ -106,7 +106,7 @@ readme: setup
 readme-check: setup
 	$(BIN)/python -m bench.readme --check
 
-bench-etl: setup
+bench-etl: setup build-host
 	$(BIN)/python -m bench.etl --out bench/out/etl.json
 
 ## The data path end to end at 1x, 3x and 10x the ratings (hours; not part of `make bench`):

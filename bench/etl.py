@@ -7,7 +7,11 @@ ours against two baselines doing the same job, every pipeline measured whole in 
 Pipelines (each from the raw files in S3 to the catalog in PostgreSQL, with its indexes, and
 `curated/ratings/source=<n>/part-0.parquet` in S3):
 - `ours`: the ETL Lambda handler on one SQS batch announcing all 12 files (it also writes the
-  training input, its report and its ledger); then training, in a process of its own.
+  training input, its report and its ledger), run as Lambda runs it: from `sam build`'s package
+  (`make build-host`), in an interpreter that imports only the function's code, its layers and
+  the runtime's SDK (local/snapstart.py). Not from the development venv: pyarrow imports pandas
+  at its first compute call wherever pandas is importable, and the venv has it (for the seed)
+  while the function's package does not. Then training, in a process of its own.
 - `seed`: the seed project's way, pandas throughout (bench/etl_baselines/seed.py).
 - `duckdb`: DuckDB (bench/etl_baselines/duckdb.py).
 
@@ -30,12 +34,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg2
 from psycopg2 import sql
@@ -59,6 +64,8 @@ TRAIN_BUDGET_S = 10.0
 PIPELINES = ("ours", "seed", "duckdb")
 TITLES_KEYS = "raw/titles/"
 RATINGS_KEYS = "raw/ratings/"
+ETL_SOURCES = REPO / "etl" / "load" / "streamcat_etl"
+COMMON_SOURCES = REPO / "layers" / "common" / "streamcat"
 
 
 def titles_dir() -> Path:
@@ -123,52 +130,6 @@ def peak_mb() -> float:
 # --- in the child processes -------------------------------------------------------------------
 
 
-def child_ours() -> dict[str, Any]:
-    """Ours: the ETL handler on an SQS batch announcing every raw file."""
-    started = time.perf_counter()
-    from local.lambda_context import LocalLambdaContext
-    from local.notifications import Upload, sqs_event
-    from streamcat.settings import get_settings
-    from streamcat.storage import s3_client
-    from streamcat_etl.handler import lambda_handler
-
-    imported = time.perf_counter()
-    bucket = get_settings().data_bucket
-    listed = s3_client().list_objects_v2(Bucket=bucket, Prefix="raw/")["Contents"]
-    uploads = [
-        Upload(o["Key"], o["ETag"].strip('"'), f"{i + 1:018X}") for i, o in enumerate(listed)
-    ]
-    context = LocalLambdaContext("etl")
-    began = time.perf_counter()
-    result = lambda_handler(sqs_event(bucket, *uploads), context)
-    seconds = time.perf_counter() - began
-    peak = peak_mb()
-    report = json.loads(
-        s3_client()
-        .get_object(Bucket=bucket, Key=f"reports/loads/{result['load_id']}.json")["Body"]
-        .read()
-    )
-    return {
-        "import_s": imported - started,
-        "seconds": seconds,
-        "peak_rss_mb": peak,
-        "catalog_version": result["catalog_version"],
-        "steps_s": report["timings_s"],
-        "file_work_s": _file_work(report["files"]),
-        "totals": report["totals"],
-        "interactions_key": report["interactions_key"],
-    }
-
-
-def _file_work(files: list[dict[str, Any]]) -> dict[str, float]:
-    """The ratings files' own work (done by the workers beside the steps), summed per part."""
-    total: dict[str, float] = {}
-    for file in files:
-        for part, seconds in file.get("seconds", {}).items():
-            total[part] = round(total.get(part, 0.0) + seconds, 4)
-    return total
-
-
 def child_train(key: str) -> dict[str, Any]:
     from local.lambda_context import LocalLambdaContext
     from local.notifications import Upload, s3_record
@@ -212,6 +173,86 @@ def child_baseline(name: str) -> dict[str, Any]:
 # --- in the benchmark process -----------------------------------------------------------------
 
 
+class BuiltEtl(NamedTuple):
+    handler: str
+    paths: list[Path]
+    """Its code, its layers and a stand-in for /var/runtime, in Lambda's order."""
+
+
+def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
+    """Ours: the built ETL function invoked on an SQS batch announcing every raw file, in a
+    process of its own."""
+    from bench.snapstart import HARNESS
+    from local.notifications import Upload, sqs_event
+
+    bucket = env["DATA_BUCKET"]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="raw/")["Contents"]
+    uploads = [
+        Upload(o["Key"], o["ETag"].strip('"'), f"{i + 1:018X}") for i, o in enumerate(listed)
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-etl-") as scratch:
+        event = Path(scratch) / "event.json"
+        event.write_text(json.dumps(sqs_event(bucket, *uploads)))
+        command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", "invoke"]
+        command += ["--handler", built.handler, "--event", str(event)]
+        command += [arg for path in built.paths for arg in ("--path", str(path))]
+        done = subprocess.run(
+            command, env=env, cwd=built.paths[0], capture_output=True, text=True, check=False
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"ours failed:\n{done.stderr[-4000:]}")
+    invoked: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    load_id = invoked["result"]["load_id"]
+    report_object = s3.get_object(Bucket=bucket, Key=f"reports/loads/{load_id}.json")
+    report = json.loads(report_object["Body"].read())
+    return {
+        "import_s": invoked["import_s"],
+        "seconds": invoked["seconds"],
+        "cpu_s": invoked["cpu_s"],
+        "peak_rss_mb": invoked["peak_rss_mb"],
+        "catalog_version": invoked["result"]["catalog_version"],
+        "steps_s": report["timings_s"],
+        "file_work_s": _file_work(report["files"]),
+        "totals": report["totals"],
+        "interactions_key": report["interactions_key"],
+    }
+
+
+def _file_work(files: list[dict[str, Any]]) -> dict[str, float]:
+    """The ratings files' own work (done by the workers beside the steps), summed per part."""
+    total: dict[str, float] = {}
+    for file in files:
+        for part, seconds in file.get("seconds", {}).items():
+            total[part] = round(total.get(part, 0.0) + seconds, 4)
+    return total
+
+
+def built_etl(runtime: Path) -> BuiltEtl:
+    """The ETL function as `sam build` packaged it, `runtime` made its /var/runtime. A build
+    older than the sources would measure other code: refused."""
+    from bench.snapstart import BUILD_DIR
+    from local.package_sizes import built_functions, runtime_stand_in
+
+    function = {f.logical_id: f for f in built_functions(BUILD_DIR)}["EtlFunction"]
+    for package in (ETL_SOURCES, COMMON_SOURCES):
+        built = [path / package.name for path in function.import_paths]
+        if stale := _differing(package, next((b for b in built if b.is_dir()), built[0])):
+            raise RuntimeError(
+                f"the build in {BUILD_DIR} is older than {stale}: run `make build-host`"
+            )
+    return BuiltEtl(function.handler, [*function.import_paths, runtime_stand_in(runtime)])
+
+
+def _differing(package: Path, built: Path) -> Path | None:
+    """The first file of `package` whose built copy differs or is missing."""
+    for source in sorted(package.rglob("*")):
+        if source.is_file() and "__pycache__" not in source.parts:
+            copy = built / source.relative_to(package)
+            if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+                return source
+    return None
+
+
 def run_child(mode: str, env: dict[str, str], extra: list[str] | None = None) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.etl", "--child", mode, *(extra or [])]
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
@@ -221,9 +262,9 @@ def run_child(mode: str, env: dict[str, str], extra: list[str] | None = None) ->
     return result
 
 
-def run_ours(env: dict[str, str], train: bool) -> dict[str, Any]:
+def run_ours(built: BuiltEtl, env: dict[str, str], s3: "S3Client", train: bool) -> dict[str, Any]:
     """Our ETL, then (unless `train` is off) training on its output in a process of its own."""
-    ours = run_child("ours", env)
+    ours = invoke_built_etl(built, env, s3)
     if train:
         try:
             ours |= run_child("train", env, ["--key", ours["interactions_key"]])
@@ -314,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
     parser.add_argument("--no-train", action="store_true", help="skip training after ours")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "etl.json")
-    parser.add_argument("--child", choices=[*PIPELINES, "train"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["seed", "duckdb", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -329,17 +370,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def child_result(args: argparse.Namespace) -> dict[str, Any]:
-    if args.child == "ours":
-        return child_ours()
     if args.child == "train":
         return child_train(args.key)
     return child_baseline(args.child)
 
 
 def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
     began = time.perf_counter()
     titles = titles_dir()
     ratings = fraction_dir(ratings_dir(args.ratings, titles), args.fraction)
@@ -347,6 +383,21 @@ def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
     print(f"data ready in {time.perf_counter() - began:.1f} s ({ratings})", file=sys.stderr)
     inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
     inputs += [(p, RATINGS_KEYS + p.name) for p in sorted(ratings.glob("*.csv"))]
+    with tempfile.TemporaryDirectory(prefix="bench-etl-runtime-") as runtime:
+        built = built_etl(Path(runtime)) if "ours" in pipelines else None
+        return measure(args, pipelines, inputs, rows, built)
+
+
+def measure(
+    args: argparse.Namespace,
+    pipelines: list[str],
+    inputs: list[tuple[Path, str]],
+    rows: int,
+    built: BuiltEtl | None,
+) -> int:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -380,8 +431,8 @@ def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
         for run in range(args.runs):
             for name in pipelines:
                 with fresh_target(admin, s3, base_env, f"{name}-{run + 1}", inputs) as env:
-                    if name == "ours":
-                        found = run_ours(env, train=not args.no_train)
+                    if built is not None and name == "ours":
+                        found = run_ours(built, env, s3, train=not args.no_train)
                     else:
                         found = run_child(name, env)
                     digests = outputs(env, s3)

@@ -197,7 +197,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
         }
         for logical_id, name in FUNCTIONS.items():
             function = built[logical_id]
-            paths = [function.code_dir, *(layer / "python" for layer in function.layer_dirs)]
+            paths = function.import_paths
             event = scratch / "recommendations.json" if name == "recommendations" else None
             event = event or REPO / "events" / EVENTS.get(name, f"{name}.json")
             own = {"LAMBDA_TASK_ROOT": str(function.code_dir), "POWERTOOLS_SERVICE_NAME": name}

@@ -32,6 +32,12 @@ class BuiltFunction:
     code_dir: Path
     layer_dirs: tuple[Path, ...]
 
+    @property
+    def import_paths(self) -> list[Path]:
+        """Where Lambda's Python finds the function's modules, in its order: /var/task, then
+        each layer's python/ (under /opt), before /var/runtime."""
+        return [self.code_dir, *(layer / "python" for layer in self.layer_dirs)]
+
 
 @dataclass(frozen=True)
 class PackageSize:

@@ -1,7 +1,8 @@
-"""A stand-in for a SnapStart snapshot and restore, for the tests and the benchmark.
+"""A stand-in for a SnapStart snapshot and restore, and a plain invocation of a built function,
+for the tests and the benchmarks.
 
-`python -I -S local/snapstart.py --mode cold|restore --path DIR... --handler app.handler
---event FILE [--children N] [--warm-parent] [--pause]` runs one HTTP function in this fresh
+`python -I -S local/snapstart.py --mode cold|restore|invoke --path DIR... --handler app.handler
+--event FILE [--children N] [--warm-parent] [--pause]` runs one function in this fresh
 interpreter, importing only from the `--path` folders (the build output's code and layers, and
 a stand-in for /var/runtime), and prints one JSON line:
 
@@ -12,8 +13,10 @@ a stand-in for /var/runtime), and prints one JSON line:
   after-restore hooks in order and answers the event, timed from the fork. With `--pause` it
   prints `snapshot` and waits for a line on stdin before forking, so a caller can change the
   world (rotate a secret, publish a model) while the snapshot sits in the cache.
+- invoke: import the handler, then time one invocation alone (bench.etl's run of the ETL
+  function as Lambda runs it): its result, `seconds`, `cpu_s`, `import_s` and the peak RSS.
 
-Each answer reports what the tests check: the status, a draw from `random`, the database
+Each HTTP answer reports what the tests check: the status, a draw from `random`, the database
 session the request used (its backend pid and user) and, after a restore, the modules the first
 request had to import.
 """
@@ -87,6 +90,21 @@ def answer(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def invoke(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
+    """The invocation alone, the handler already imported: as Lambda's init is not part of a
+    function's duration. `cpu_s`: the process's user and system seconds in it, every thread's."""
+    import resource
+
+    from streamcat.memory import peak_rss_mb
+
+    began, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    result = handler(event, Context())
+    seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"result": result, "seconds": seconds, "cpu_s": cpu_s, "peak_rss_mb": peak_rss_mb()}
+
+
 def database_session() -> dict[str, Any] | None:
     """The backend pid and user of the container's connection, if one is open."""
     from streamcat import db
@@ -138,7 +156,7 @@ def restore_and_answer(handler: Handler, event: dict[str, Any]) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--mode", choices=["cold", "restore"], required=True)
+    parser.add_argument("--mode", choices=["cold", "restore", "invoke"], required=True)
     parser.add_argument("--path", action="append", required=True)
     parser.add_argument("--handler", default="app.handler")
     parser.add_argument("--event", required=True)
@@ -152,6 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     with open(args.event) as source:
         event = json.load(source)
     handler = load_handler(args.handler)
+    if args.mode == "invoke":
+        import_s = time.perf_counter() - started
+        print(json.dumps({**invoke(handler, event), "import_s": import_s}), flush=True)
+        return
     if args.mode == "cold":
         report = answer(handler, event)
         report["cold_ms"] = (report["answered_at"] - started) * 1000

@@ -115,7 +115,7 @@ def test_every_handler_imports_from_the_build_output_alone(
     function: str, build_dir: Path, lambda_runtime_dir: Path
 ) -> None:
     built = next(f for f in built_functions(build_dir) if f.logical_id == function)
-    paths = [built.code_dir, *(layer / "python" for layer in built.layer_dirs), lambda_runtime_dir]
+    paths = [*built.import_paths, lambda_runtime_dir]
     result = subprocess.run(
         [
             *(sys.executable, "-I", "-S", "-X", f"pycache_prefix={PYCACHE_DIR}"),
