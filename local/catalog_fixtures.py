@@ -23,7 +23,7 @@ from psycopg2.extras import execute_values
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
-from streamcat_etl.catalog_store import TITLE_COLUMNS
+from streamcat_etl.catalog_store import INDEX_FILES, TITLE_COLUMNS
 from streamcat_etl.titles import CleanTitle, clean_titles
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
@@ -70,12 +70,9 @@ def create_catalog(
 ) -> None:
     """Replaces schema `catalog` with one holding `titles` (link tables derived from their lists,
     as the ETL does) and a `meta` row, so `/health` sees a loaded catalog."""
-    sql_files = resources.files("streamcat").joinpath("sql")
-    schema_sql = sql_files.joinpath("catalog.sql").read_text()
-    indexes_sql = "".join(
-        sql_files.joinpath(name).read_text()
-        for name in ("catalog_indexes.sql", "catalog_score_index.sql")
-    )
+    layer = resources.files("streamcat")
+    schema_sql = layer.joinpath("sql/catalog.sql").read_text()
+    indexes_sql = "".join(layer.joinpath(name).read_text() for name in INDEX_FILES)
     connection = psycopg2.connect(database_url)
     try:
         with connection, connection.cursor() as cursor:

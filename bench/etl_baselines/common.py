@@ -15,6 +15,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from streamcat.platforms import Platform
+from streamcat_etl.catalog_store import INDEX_FILES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -91,8 +92,8 @@ def finish_catalog(cursor: Cursor, schema: str, load_id: str) -> None:
         ),
         (load_id,),
     )
-    _run_schema_file(cursor, schema, "sql/catalog_indexes.sql")
-    _run_schema_file(cursor, schema, "sql/catalog_score_index.sql")
+    for name in INDEX_FILES:
+        _run_schema_file(cursor, schema, name)
 
 
 def _run_schema_file(cursor: Cursor, schema: str, name: str) -> None:

@@ -28,6 +28,11 @@ STAGING = "catalog_staging"
 RETIRED = "catalog_old"
 LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
 LIST_TABLES = ("title_cast", "title_countries", "title_genres")
+UNSCORED_INDEXES = "sql/catalog_indexes.sql"
+SCORE_INDEX = "sql/catalog_score_index.sql"
+INDEX_FILES = (UNSCORED_INDEXES, SCORE_INDEX)
+"""Every index of a catalog, in the order a load builds them: those who build a catalog whole
+(the test fixtures, the benchmark's baselines) run them one after the other."""
 _RECOMPUTED = ("score", "votes")
 """Title columns neither COPYed nor carried over from the live catalog: `score_titles` sets them
 from rating_stats at each load."""
@@ -211,7 +216,7 @@ def score_titles(cursor: Cursor) -> None:
             " WHERE s.movie_id = t.id"
         ).format(staging=sql.Identifier(STAGING))
     )
-    _run_in_staging(cursor, "sql/catalog_score_index.sql")
+    _run_in_staging(cursor, SCORE_INDEX)
     _analyze(cursor, "titles", "score", "votes")
 
 
@@ -228,7 +233,7 @@ def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
 def index_staging(cursor: Cursor) -> None:
     """The indexes, foreign keys and statistics of the unscored catalog: the titles and their
     lists are complete, only their scores are not."""
-    _run_in_staging(cursor, "sql/catalog_indexes.sql")
+    _run_in_staging(cursor, UNSCORED_INDEXES)
     for table in ("titles", *LIST_TABLES):
         _analyze(cursor, table)
 

@@ -64,12 +64,8 @@ def stage_ratings_file(
     clock.lap("parquet")
     write_training_part(part, table, movies, staged.stats, halves)
     clock.lap("training_part")
-    del (
-        read,
-        table,
-        movies,
-        halves,
-    )  # freed before the uploads: a worker holds one file's table at a time
+    # Freed before the uploads: a worker holds one file's table at a time.
+    del read, table, movies, halves
     for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
         s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
         local.unlink()
