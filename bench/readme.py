@@ -283,7 +283,8 @@ BENCHMARK_ROWS: list[Row] = [
         text(
             "ETL, {titles:,} titles + {ratings} ratings: raw CSV in S3 to catalog + Parquet +"
             " training manifest (median of {runs} runs, each pipeline in a process of its own on"
-            " a fresh database and bucket, outputs checked equal)",
+            " a fresh database and bucket, ours from its `sam build` package, outputs checked"
+            " equal)",
             titles=Out("etl", "titles_rows"),
             ratings=Calc(_ratings_millions),
             runs=Out("etl", "runs"),
