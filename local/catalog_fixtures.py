@@ -23,7 +23,7 @@ from psycopg2.extras import execute_values
 
 from local.ratings_generator import generate_ratings
 from streamcat.platforms import Platform
-from streamcat_etl.catalog_store import INDEX_FILES, TITLE_COLUMNS
+from streamcat_etl.catalog_store import INDEX_FILES, TITLE_COLUMNS, TITLE_LINKS
 from streamcat_etl.titles import CleanTitle, clean_titles
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
@@ -72,6 +72,7 @@ def create_catalog(
     as the ETL does) and a `meta` row, so `/health` sees a loaded catalog."""
     layer = resources.files("streamcat")
     schema_sql = layer.joinpath("sql/catalog.sql").read_text()
+    links_sql = layer.joinpath(TITLE_LINKS).read_text()
     indexes_sql = "".join(layer.joinpath(name).read_text() for name in INDEX_FILES)
     connection = psycopg2.connect(database_url)
     try:
@@ -86,7 +87,7 @@ def create_catalog(
                 [title.row() for title in titles],
                 page_size=1000,
             )
-            cursor.execute(_LINK_TABLES_SQL)
+            cursor.execute(links_sql)
             cursor.execute(indexes_sql)
             cursor.execute(
                 "INSERT INTO meta (version, load_id) VALUES (%s, %s)", (version, load_id)
@@ -107,15 +108,6 @@ def drop_catalog(database_url: str) -> None:
     finally:
         connection.close()
 
-
-_LINK_TABLES_SQL = """
-INSERT INTO title_cast (title_id, platform, release_year, member)
-SELECT DISTINCT id, platform, release_year, unnest(cast_members) FROM titles;
-INSERT INTO title_countries (title_id, type, release_year, country)
-SELECT DISTINCT id, type, release_year, unnest(countries) FROM titles;
-INSERT INTO title_genres (title_id, genre)
-SELECT DISTINCT id, unnest(genres) FROM titles;
-"""
 
 _COUNTRIES = ("united states", "india", "united kingdom", "canada", "niger", "nigeria", "japan")
 _RATINGS = ("tv-ma", "tv-14", "pg-13", "r", "13+", "16+", "all", "g")

@@ -47,6 +47,26 @@ def test_first_load_copies_titles_links_and_swaps_in_version_1(etl: Etl) -> None
     ) == [(None, None)]
 
 
+def test_titles_text_reaches_the_catalog_as_cleaned_and_missing_values_as_null(
+    etl: Etl,
+) -> None:
+    """The titles' COPY is CSV: quotes, commas, backslashes and braces arrive as they are, and
+    a missing value is NULL, never the empty string."""
+    text = 'He said "Go, {now}" \\ left.'
+    etl.upload_and_load(
+        {
+            NETFLIX: titles_csv(
+                "s1", director="", date_added="", duration="", description=text, cast="A, {B}"
+            )
+        }
+    )
+
+    assert etl.rows(
+        "SELECT director, date_added, duration_int, duration_type, description, cast_members"
+        " FROM catalog.titles"
+    ) == [(None, None, None, None, 'he said "go, {now}" \\ left.', ["a", "{b}"])]
+
+
 def test_partial_reload_replaces_one_platform_and_keeps_the_others(etl: Etl) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2"), DISNEY: titles_csv("s7")})
 

@@ -43,18 +43,17 @@ def await_uploads(load: Load) -> None:
 
 
 def stage_titles(load: Load, cursor: Cursor) -> pa.Array:
-    """The staging schema with the new catalog's titles and lists, unscored, and their indexes;
-    returns its ids. Objects another invocation loaded since triage are dropped from this load
-    first."""
+    """The staging schema with the new catalog's titles, unscored, the list tables derived from
+    them, and their indexes; returns its ids. Objects another invocation loaded since triage are
+    dropped from this load first."""
     _drop_loaded_meanwhile(load, cursor)
     kept = [p.value for p in Platform if p not in load.titles]
     new_titles = [t for job in load.titles.values() for t in job.result.titles]
     with load.report.timed("stage_titles"):
         catalog_store.create_staging(cursor)
-        catalog_store.copy_title_links(cursor, new_titles)
-        catalog_store.keep_live_links(cursor, kept)
         catalog_store.copy_titles(cursor, new_titles)
         catalog_store.keep_live_titles(cursor, kept)
+        catalog_store.derive_title_links(cursor)
         ids = [t.id for t in new_titles] + catalog_store.live_ids(cursor, kept)
     with load.report.timed("indexes"):
         catalog_store.index_staging(cursor)

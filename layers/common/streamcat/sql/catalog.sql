@@ -1,9 +1,10 @@
 -- The catalog the API reads: the contract between the ETL (writer) and the queries (readers).
 -- The ETL runs this file inside an empty staging schema (search_path set to it), fills the
--- tables with COPY, builds the indexes of catalog_indexes.sql while the ratings are still being
--- read, sets the titles' scores once they are summed and adds catalog_score_index.sql, then
--- renames the staging schema to `catalog` in one transaction, so a query sees the old catalog
--- or the new one, never a mix. Text is lower case and trimmed.
+-- titles with COPY, derives the list tables from them (catalog_links.sql), builds the indexes
+-- and keys of catalog_indexes.sql while the ratings are still being read, sets the titles'
+-- scores once they are summed and adds catalog_score_index.sql, then renames the staging schema
+-- to `catalog` in one transaction, so a query sees the old catalog or the new one, never a mix.
+-- Text is lower case and trimmed.
 
 -- Trigram similarity for the search of GET /titles. Extensions belong to the database, not to a
 -- catalog version: created once in `public` (where the readers' search_path finds `%` and
@@ -66,27 +67,26 @@ WITH (fillfactor = 50);
 ALTER TABLE titles ALTER COLUMN description SET STATISTICS 0;
 
 -- One row per (title, list member): exact-match lookups ('niger' never matches 'nigeria'),
--- with the columns each query filters on copied in so its index alone answers it.
+-- with the columns each query filters on copied in so its index alone answers it. Derived from
+-- the titles' lists by catalog_links.sql; their keys, (title_id, member) and the foreign key to
+-- titles, come with the indexes of catalog_indexes.sql.
 CREATE TABLE title_cast (
-    title_id      text NOT NULL,                 -- a titles id; the key is added after the COPY
+    title_id      text NOT NULL,
     platform      text NOT NULL,
     release_year  integer NOT NULL,
-    member        text NOT NULL,
-    PRIMARY KEY (title_id, member)
+    member        text NOT NULL
 );
 
 CREATE TABLE title_countries (
-    title_id      text NOT NULL,                 -- a titles id; the key is added after the COPY
+    title_id      text NOT NULL,
     type          text NOT NULL,
     release_year  integer NOT NULL,
-    country       text NOT NULL,
-    PRIMARY KEY (title_id, country)
+    country       text NOT NULL
 );
 
 CREATE TABLE title_genres (
-    title_id      text NOT NULL,                 -- a titles id; the key is added after the COPY
-    genre         text NOT NULL,
-    PRIMARY KEY (title_id, genre)
+    title_id      text NOT NULL,
+    genre         text NOT NULL
 );
 
 -- Per ratings file and movieId (matched or not): what scores are computed from, so a reload

@@ -1,9 +1,14 @@
--- Every index but the scores', and the list tables' foreign keys, built once the rows are
--- loaded (one pass over them is far faster than maintaining an index, or checking a key, row by
--- row while loading) and before the scores are known: the ETL builds them while the ratings are
--- still being read. catalog_score_index.sql follows once the titles are scored.
+-- Every index but the scores', and the list tables' keys, built once the rows are loaded (one
+-- pass over them is far faster than maintaining an index, or checking a key, row by row while
+-- loading) and before the scores are known: the ETL builds them while the ratings are still
+-- being read. catalog_score_index.sql follows once the titles are scored.
 
--- The list tables' lookups: the queries by cast member, country and genre.
+-- The list tables' keys (a title lists a member once) and lookups: the queries by cast member,
+-- country and genre.
+ALTER TABLE title_cast ADD PRIMARY KEY (title_id, member);
+ALTER TABLE title_countries ADD PRIMARY KEY (title_id, country);
+ALTER TABLE title_genres ADD PRIMARY KEY (title_id, genre);
+
 CREATE INDEX title_cast_platform_year ON title_cast (platform, release_year, member);
 CREATE INDEX title_countries_lookup ON title_countries (country, release_year, type);
 CREATE INDEX title_genres_genre ON title_genres (genre);
