@@ -66,6 +66,33 @@ def test_a_changed_recommendation_metric_is_detected(copies: tuple[Path, Path]) 
     assert "**0.500**" in found  # now the best of its row, so bold
 
 
+def _budget_cell(results: dict[str, Any], row_start: str) -> str:
+    table = render(README.read_text(), results).split("<!-- figures:benchmarks -->", 1)[1]
+    row = next(line for line in table.splitlines() if line.startswith(f"| {row_start}"))
+    return row.rstrip(" |").rsplit(" | ", 1)[1]
+
+
+@pytest.mark.parametrize("wins", [True, False])
+def test_a_budget_is_marked_over_exactly_when_a_figure_misses_it(wins: bool) -> None:
+    results = _results()
+    for comparison in results["comparisons"]:
+        if comparison["bench"] == "recommendations":
+            comparison["wins"] = wins
+    cell = _budget_cell(results, "recommendation Lambda cold start")
+    assert cell == ("500 ms / 10 ms" if wins else "500 ms: **over** / 10 ms: **over**")
+
+
+def test_a_figure_over_a_budget_without_a_comparison_is_marked_over() -> None:
+    results = _results()
+    output = results["benches"]["queries"]["output"]
+    for query in output["queries"].values():
+        for side in query.values():
+            side["warm_p50_ms"] = output["budgets_ms"]["warm_p50"] / 2
+    assert _budget_cell(results, "query handler warm").startswith("2 ms /")
+    output["queries"]["actor"]["handler"]["warm_p50_ms"] = 2.01
+    assert _budget_cell(results, "query handler warm").startswith("2 ms: **over** /")
+
+
 def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
     readme, results = copies
     _change(results, "snapstart", ["functions", "docs", "restore", "median_ms"], 99.0)
