@@ -516,7 +516,10 @@ def benchmarks_block(results: Results) -> str:
         [_cell(row.label, results)] + [_cell(c, results) for c in row.cells]
         for row in BENCHMARK_ROWS
     ]
-    when = datetime.fromisoformat(results["generated_at"]).date().isoformat()
+    # `make bench` reruns the table's benches into the results with --merge: their date is the
+    # merge's, not that of the run that first wrote the file.
+    measured = results.get("merged_at", results["generated_at"])
+    when = datetime.fromisoformat(measured).date().isoformat()
     restore = each("snapstart", "functions.{}.restore.median_ms", QUERY_FUNCTIONS).get(results)
     return (
         f"Measured on the {results['cores']}-core development machine"

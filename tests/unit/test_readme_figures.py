@@ -93,6 +93,15 @@ def test_a_figure_over_a_budget_without_a_comparison_is_marked_over() -> None:
     assert _budget_cell(results, "query handler warm").startswith("2 ms: **over** /")
 
 
+def test_the_table_is_dated_by_the_run_that_measured_it() -> None:
+    results = _results()
+    results["generated_at"] = "2026-01-02T03:04:05+00:00"
+    results.pop("merged_at", None)
+    assert "(`make bench`, 2026-01-02)" in render(README.read_text(), results)
+    results["merged_at"] = "2026-03-04T05:06:07+00:00"
+    assert "(`make bench`, 2026-03-04)" in render(README.read_text(), results)
+
+
 def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
     readme, results = copies
     _change(results, "snapstart", ["functions", "docs", "restore", "median_ms"], 99.0)
