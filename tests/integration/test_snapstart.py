@@ -18,14 +18,13 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
+from bench.snapstart import HARNESS
 from local.catalog_fixtures import create_catalog
 from local.handlers import EVENTS_DIR, FUNCTIONS_DIR
 from local.postgres import OwnServer
 from streamcat.recommend.store import get_store
 from tests.support.catalog import known_titles
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
-
-HARNESS = Path(__file__).resolve().parents[2] / "local" / "snapstart.py"
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS = REPO / "local" / "snapstart.py"
+from bench.snapstart import HARNESS, REPO
 
 APP = """
 import importlib.util
