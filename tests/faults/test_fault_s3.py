@@ -3,14 +3,16 @@ holds no artifact of an uncommitted catalog, the catalog is the old one or the n
 the API keeps answering, and the redelivery completes everything."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import botocore.exceptions
 import pytest
-from boto3.s3.transfer import S3Transfer
 from fastapi.testclient import TestClient
 
 from streamcat import db
 from streamcat.api.app import create_local_app
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
 from streamcat_etl import handler, pipeline
 from streamcat_etl.load_state import Load
 from tests.support.etl import Etl, ratings_csv, titles_csv
@@ -50,12 +52,16 @@ def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
         return [1]
     if step == "upload":
         fired: list[int] = []
+        client, staging = s3_client(), get_settings().staging_prefix
+        put_object = client.put_object
 
-        def unreachable(*_: object, **__: object) -> None:
+        def unreachable(**request: Any) -> Any:
+            if not request["Key"].startswith(staging):
+                return put_object(**request)
             fired.append(1)
             raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
 
-        patch.setattr(S3Transfer, "upload_file", unreachable)
+        patch.setattr(client, "put_object", unreachable)
         return fired
     owner = Load if step == "reject" else pipeline
     return before(patch, owner, step, lambda load, *_: setattr(load, "s3", dead_s3()))

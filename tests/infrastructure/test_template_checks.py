@@ -297,16 +297,6 @@ def test_no_list_bucket_grant_has_a_condition() -> None:
             assert "Condition" not in statement, statement
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_writers_may_abort_their_multipart_uploads(function: str) -> None:
-    """upload_file goes multipart above 8 MB; aborting a failed one needs its own action."""
-    statements = _statements(function)
-    for action, path, _ in _s3_grants(statements):
-        if action == "s3:PutObject":
-            example = path.replace("*", "some/key")
-            assert _allows(statements, "s3:AbortMultipartUpload", example), (function, path)
-
-
 def test_no_event_source_grants_every_queue() -> None:
     """SAM's SQS event adds a managed policy on every queue; explicit mappings do not."""
     for function in FUNCTIONS:

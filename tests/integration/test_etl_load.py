@@ -50,13 +50,14 @@ def test_first_load_copies_titles_links_and_swaps_in_version_1(etl: Etl) -> None
 def test_titles_text_reaches_the_catalog_as_cleaned_and_missing_values_as_null(
     etl: Etl,
 ) -> None:
-    """The titles' COPY is CSV: quotes, commas, backslashes and braces arrive as they are, and
-    a missing value is NULL, never the empty string."""
+    """The titles' COPY is CSV, and the lists array literals: quotes, commas, backslashes and
+    braces arrive as they are, and a missing value is NULL, never the empty string."""
     text = 'He said "Go, {now}" \\ left.'
+    cast = 'A, {B}, C "D", E\\F, G}'
     etl.upload_and_load(
         {
             NETFLIX: titles_csv(
-                "s1", director="", date_added="", duration="", description=text, cast="A, {B}"
+                "s1", director="", date_added="", duration="", description=text, cast=cast
             )
         }
     )
@@ -64,7 +65,16 @@ def test_titles_text_reaches_the_catalog_as_cleaned_and_missing_values_as_null(
     assert etl.rows(
         "SELECT director, date_added, duration_int, duration_type, description, cast_members"
         " FROM catalog.titles"
-    ) == [(None, None, None, None, 'he said "go, {now}" \\ left.', ["a", "{b}"])]
+    ) == [
+        (
+            None,
+            None,
+            None,
+            None,
+            'he said "go, {now}" \\ left.',
+            ["a", "{b}", 'c "d"', "e\\f", "g}"],
+        )
+    ]
 
 
 def test_partial_reload_replaces_one_platform_and_keeps_the_others(etl: Etl) -> None:

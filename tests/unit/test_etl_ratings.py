@@ -1,18 +1,16 @@
 """SPEC 2, 3.8: ratings files are validated with the exact line, reduced to per-movie stats,
 and matched to the catalog (unmatched dropped and counted)."""
 
-from pathlib import Path
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from streamcat_etl.ratings import (
     encode_movies,
+    parquet_bytes,
     rating_halves,
     rating_stats,
     read_ratings,
-    write_parquet,
 )
 from streamcat_etl.validation import InvalidFile
 from tests.support.etl import RATINGS_HEADER, ratings_csv
@@ -20,34 +18,31 @@ from tests.support.etl import RATINGS_HEADER, ratings_csv
 SOURCE = "raw/ratings/1.csv"
 
 
-def read(tmp_path: Path, data: bytes) -> pa.Table:
-    path = tmp_path / "r.csv"
-    path.write_bytes(data)
-    return read_ratings(path, SOURCE)
+def read(data: bytes) -> pa.Table:
+    return read_ratings(data, SOURCE)
 
 
-def message(tmp_path: Path, data: bytes) -> str:
+def message(data: bytes) -> str:
     with pytest.raises(InvalidFile) as caught:
-        read(tmp_path, data)
+        read(data)
     assert caught.value.source == SOURCE
     return str(caught.value)
 
 
-def test_columns_are_typed(tmp_path: Path) -> None:
-    table = read(tmp_path, ratings_csv((1, 4.5, "ns1")))
+def test_columns_are_typed() -> None:
+    table = read(ratings_csv((1, 4.5, "ns1")))
     movie_ids = pa.dictionary(pa.int32(), pa.string())
     assert table.schema.types == [pa.int32(), pa.float32(), pa.int64(), movie_ids]
 
 
-def test_an_empty_movie_id_is_rejected_with_its_line(tmp_path: Path) -> None:
+def test_an_empty_movie_id_is_rejected_with_its_line() -> None:
     body = ratings_csv((1, 4.5, "ns1"), (2, 3.0, "ns2")).replace(b",ns2\n", b",\n")
-    assert "line 3, column 'movieId'" in message(tmp_path, body)
+    assert "line 3, column 'movieId'" in message(body)
 
 
-def test_the_parquet_reads_back_as_plain_typed_columns(tmp_path: Path) -> None:
-    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 3.0, "zz")))
-    write_parquet(table, tmp_path / "part.parquet")
-    back = pq.read_table(tmp_path / "part.parquet")
+def test_the_parquet_reads_back_as_plain_typed_columns() -> None:
+    table = read(ratings_csv((1, 4.5, "ns1"), (2, 3.0, "zz")))
+    back = pq.read_table(pa.BufferReader(parquet_bytes(table)))
     assert back.schema.types == [pa.int32(), pa.float32(), pa.int64(), pa.string()]
     assert back.to_pylist() == [
         {"userId": 1, "rating": 4.5, "timestamp": 1_600_000_000, "movieId": "ns1"},
@@ -78,18 +73,17 @@ def test_the_parquet_reads_back_as_plain_typed_columns(tmp_path: Path) -> None:
         ("", "expected at least one rating after the header, found no rows"),
     ],
 )
-def test_bad_values_are_named_by_line_and_column(tmp_path: Path, body: str, expected: str) -> None:
-    assert expected in message(tmp_path, (RATINGS_HEADER + body).encode())
+def test_bad_values_are_named_by_line_and_column(body: str, expected: str) -> None:
+    assert expected in message((RATINGS_HEADER + body).encode())
 
 
-def test_header_must_match(tmp_path: Path) -> None:
-    assert "line 1: expected the header userId,rating,timestamp,movieId, found 'a,b'" in message(
-        tmp_path, b"a,b\n1,2\n"
-    )
+def test_header_must_match() -> None:
+    expected = "line 1: expected the header userId,rating,timestamp,movieId, found 'a,b'"
+    assert expected in message(b"a,b\n1,2\n")
 
 
-def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
-    table = read(tmp_path, ratings_csv((1, 4.5, "ns1"), (2, 0.5, "ns1"), (1, 3.0, "ds2")))
+def test_stats_sum_and_count_per_movie() -> None:
+    table = read(ratings_csv((1, 4.5, "ns1"), (2, 0.5, "ns1"), (1, 3.0, "ds2")))
     stats = sorted(
         rating_stats(encode_movies(table), rating_halves(table)).to_pylist(),
         key=lambda r: r["movie_id"],
@@ -100,10 +94,10 @@ def test_stats_sum_and_count_per_movie(tmp_path: Path) -> None:
     ]
 
 
-def test_a_file_split_into_many_chunks_sums_the_same(tmp_path: Path) -> None:
+def test_a_file_split_into_many_chunks_sums_the_same() -> None:
     """The CSV reader hands a big file over in chunks, each encoded on its own dictionary."""
     rows = [(u, (u % 10 + 1) / 2, f"ns{u % 7}") for u in range(30_000)]
-    table = read(tmp_path, ratings_csv(*rows))
+    table = read(ratings_csv(*rows))
     chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1_000))
     assert chunked["movieId"].num_chunks > 1
     stats = rating_stats(encode_movies(chunked), rating_halves(chunked)).to_pylist()

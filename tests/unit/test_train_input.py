@@ -3,18 +3,17 @@ time and matched to the catalog's order; ratings of ids the catalog lacks are dr
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from streamcat_etl.ratings import encode_movies, rating_halves, rating_stats
-from streamcat_etl.training_input import write_training_part
+from streamcat_etl.training_input import training_part_bytes
 from streamcat_train.interactions import InteractionsError, part_keys, read_ratings, version_of
 
 
-def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
+def _part(*rows: tuple[int, float, str]) -> bytes:
     """A part as the ETL writes it."""
     users, ratings, movies = zip(*rows, strict=True)
     table = pa.table(
@@ -25,16 +24,14 @@ def _part(folder: Path, *rows: tuple[int, float, str]) -> bytes:
             "movieId": pa.array(movies, pa.string()),
         }
     )
-    path = folder / "part.npz"
     encoded, halves = encode_movies(table), rating_halves(table)
-    write_training_part(path, table, encoded, rating_stats(encoded, halves), halves)
-    return path.read_bytes()
+    return training_part_bytes(table, encoded, rating_stats(encoded, halves), halves)
 
 
-def test_every_part_maps_to_catalog_order_and_unknown_ids_drop(tmp_path: Path) -> None:
+def test_every_part_maps_to_catalog_order_and_unknown_ids_drop() -> None:
     files = {
-        "a": _part(tmp_path, (1, 4.5, "ns2"), (2, 1.0, "gone"), (4, 0.5, "ns2")),
-        "b": _part(tmp_path, (3, 2.0, "ds1")),
+        "a": _part((1, 4.5, "ns2"), (2, 1.0, "gone"), (4, 0.5, "ns2")),
+        "b": _part((3, 2.0, "ds1")),
     }
 
     ratings = read_ratings(["a", "b"], files.__getitem__, ["ds1", "ns2"])

@@ -3,7 +3,6 @@ the objects it loads, what became of each, and the outcome of each ratings file'
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import psycopg2.extensions
@@ -80,7 +79,6 @@ class Load:
     connection: psycopg2.extensions.connection
     s3: "S3Client"
     settings: Settings
-    workdir: Path
     workers: ThreadPoolExecutor
     """Runs each ratings file's download, read, sums and Parquet, before the lock."""
     titles: dict[Platform, TitlesJob] = field(default_factory=dict)

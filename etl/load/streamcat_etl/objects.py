@@ -4,12 +4,10 @@ An object that cannot be read (S3 answered an error for it, or the read broke of
 S3 not reachable at all (botocore's ConnectionError) is not such a failure and fails the load.
 """
 
-import shutil
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import botocore.exceptions
-from boto3.s3.transfer import TransferConfig
 
 from streamcat.s3_events import ObjectEvent
 
@@ -24,9 +22,6 @@ OBJECT_ERRORS = (
 """Failures of one object's read: S3 answered an error for it (denied, version gone, throttled)
 or the transfer broke off."""
 _GONE = {"NoSuchKey", "404"}
-ONE_REQUEST = TransferConfig(multipart_threshold=5 * 1024**3)
-"""Uploads and copies of staged outputs as one PutObject or CopyObject (up to S3's 5 GB limit
-for one request), multipart only beyond: a copy then keeps the object's whole-file checksum."""
 
 
 def identified(s3: "S3Client", event: ObjectEvent) -> ObjectEvent:
@@ -46,11 +41,18 @@ def identified(s3: "S3Client", event: ObjectEvent) -> ObjectEvent:
     return replace(event, etag=head["ETag"].strip('"'), version_id=version_id)
 
 
-def fetch(
-    s3: "S3Client", event: ObjectEvent, out: IO[bytes], max_bytes: int | None = None
-) -> tuple[str, int] | None:
-    """The object's ETag and size, its bytes into `out`; None when it is gone or replaced.
-    An object over `max_bytes` is not read at all, so its size alone rejects it."""
+class Fetched(NamedTuple):
+    etag: str
+    size: int
+    data: bytes
+    """The whole object, read in one request into one buffer that the parsers read in place:
+    nothing goes to /tmp, so the function needs no ephemeral storage beyond the default.
+    Empty for an object over the caller's limit."""
+
+
+def fetch(s3: "S3Client", event: ObjectEvent, max_bytes: int | None = None) -> Fetched | None:
+    """The object as read, or None when it is gone or replaced. An object over `max_bytes` is
+    not read at all, so its size alone rejects it."""
     try:
         response = s3.get_object(**_request(event))  # type: ignore[arg-type]
     except botocore.exceptions.ClientError as error:
@@ -64,9 +66,8 @@ def fetch(
     size = response["ContentLength"]
     if max_bytes is not None and size > max_bytes:
         response["Body"].close()
-        return etag, size
-    shutil.copyfileobj(response["Body"], out, 1 << 20)
-    return etag, size
+        return Fetched(etag, size, b"")
+    return Fetched(etag, size, response["Body"].read())
 
 
 def _request(event: ObjectEvent) -> dict[str, str]:

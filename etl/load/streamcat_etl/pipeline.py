@@ -21,8 +21,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING
 
 import psycopg2.extensions
@@ -62,11 +60,8 @@ def run_load(
     """The load's report, and the objects that failed on their own (the caller has their SQS
     messages retried); a failure of the load as a whole raises."""
     report = LoadReport(load_id or new_load_id())
-    with (
-        TemporaryDirectory(prefix="streamcat-etl-") as workdir,
-        ThreadPoolExecutor(RATINGS_WORKERS, thread_name_prefix="ratings") as workers,
-    ):
-        load = Load(report, connection, s3, settings, Path(workdir), workers)
+    with ThreadPoolExecutor(RATINGS_WORKERS, thread_name_prefix="ratings") as workers:
+        load = Load(report, connection, s3, settings, workers)
         with report.timed("triage"), connection, connection.cursor() as cursor:
             for event in events:
                 triage(load, cursor, event)

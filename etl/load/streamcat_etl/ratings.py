@@ -3,14 +3,14 @@ whole, reduced to per-movie sums and counts, written as Parquet.
 
 Columnar throughout: a 1.4-million-row file never becomes Python objects. The typed read is
 the fast path; only when it fails is the file read again as text to find the first bad line.
-The reader parses on the calling thread, straight from the downloaded file mapped into memory:
-the load already reads one file per core, and the page cache needs no second copy.
+The reader parses on the calling thread (the load already reads one file per core), straight
+from the downloaded bytes, and the Parquet is written to memory: no file touches /tmp.
 """
 
 import codecs
 import csv
+import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -61,25 +61,25 @@ class EncodedMovies:
     """movieId again, dictionary-encoded: Parquet writes it without hashing the strings again."""
 
 
-def read_ratings(path: Path, source: str) -> pa.Table:
-    """Raises InvalidFile naming the line, column, expectation and find."""
-    _check_header(path, source)
+def read_ratings(data: bytes, source: str) -> pa.Table:
+    """`data`: the file's bytes. Raises InvalidFile naming the line, column, expectation and
+    find."""
+    _check_header(data, source)
     try:
-        with pa.memory_map(str(path)) as mapped:
-            table = pacsv.read_csv(
-                mapped,
-                read_options=pacsv.ReadOptions(
-                    column_names=list(RATINGS_HEADER),
-                    skip_rows=1,
-                    block_size=BLOCK_BYTES,
-                    use_threads=False,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=COLUMN_TYPES, strings_can_be_null=False, include_columns=None
-                ),
-            )
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(
+                column_names=list(RATINGS_HEADER),
+                skip_rows=1,
+                block_size=BLOCK_BYTES,
+                use_threads=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=COLUMN_TYPES, strings_can_be_null=False, include_columns=None
+            ),
+        )
     except pa.ArrowInvalid as error:
-        _raise_first_bad_line(path, source, error)
+        _raise_first_bad_line(data, source, error)
     if table.num_rows == 0:
         reject(source, None, None, "at least one rating after the header", "no rows")
     _check_values(table, source)
@@ -110,26 +110,28 @@ def rating_stats(movies: EncodedMovies, halves: npt.NDArray[np.uint8]) -> pa.Tab
     return pa.table({"movie_id": movies.ids, "rating_sum": sums / 2, "votes": votes})
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Without the Arrow schema, so readers see movieId as the plain string it is. Statistics
-    (for readers' row-group pruning) only where min and max mean something: not on movieId,
-    whose string statistics cost as much as the rest of the write. `timestamp` is delta-encoded
-    rather than offered a dictionary: nearly every value is distinct, so a dictionary would be
-    built only to be dropped, while the differences between neighbours pack into few bits."""
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The table as a Parquet file, without the Arrow schema, so readers see movieId as the
+    plain string it is. Statistics (for readers' row-group pruning) only where min and max mean
+    something: not on movieId, whose string statistics cost as much as the rest of the write.
+    `timestamp` is delta-encoded rather than offered a dictionary: nearly every value is
+    distinct, so a dictionary would be built only to be dropped, while the differences between
+    neighbours pack into few bits."""
+    sink = pa.BufferOutputStream()
     pq.write_table(
         table,
-        path,
+        sink,
         compression="zstd",
         store_schema=False,
         write_statistics=["userId", "rating", "timestamp"],
         use_dictionary=["userId", "rating", "movieId"],
         column_encoding={"timestamp": "DELTA_BINARY_PACKED"},
     )
+    return bytes(sink.getvalue())
 
 
-def _check_header(path: Path, source: str) -> None:
-    with path.open("rb") as file:
-        probe = file.read(_HEADER_PROBE_BYTES)
+def _check_header(data: bytes, source: str) -> None:
+    probe = data[:_HEADER_PROBE_BYTES]
     if not probe.strip():
         reject(
             source,
@@ -176,18 +178,18 @@ def _reject_row(source: str, table: pa.Table, column: str, bad: pa.ChunkedArray)
     reject(source, index + _FIRST_DATA_LINE, column, EXPECTED_VALUES[column], shown)
 
 
-def _raise_first_bad_line(path: Path, source: str, error: pa.ArrowInvalid) -> None:
+def _raise_first_bad_line(data: bytes, source: str, error: pa.ArrowInvalid) -> None:
     """Re-read as text to point at the first line with a bad field count or value."""
-    problem = _first_value_problem(path) if "conversion error" in str(error) else None
-    problem = problem or _first_shape_problem(path)
+    problem = _first_value_problem(data) if "conversion error" in str(error) else None
+    problem = problem or _first_shape_problem(data)
     if problem is None:
         reject(source, None, None, "a readable CSV file", preview(str(error)))
     raise InvalidFile(source, [problem])
 
 
-def _first_value_problem(path: Path) -> Problem | None:
+def _first_value_problem(data: bytes) -> Problem | None:
     text = pacsv.read_csv(
-        path,
+        pa.BufferReader(data),
         read_options=pacsv.ReadOptions(column_names=list(RATINGS_HEADER), skip_rows=1),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(RATINGS_HEADER, pa.string()), strings_can_be_null=False
@@ -210,9 +212,9 @@ def _fits_int32(column: pa.ChunkedArray, digits: pa.ChunkedArray) -> pa.ChunkedA
     return pc.and_(digits, pc.less_equal(numbers, 2**31 - 1))
 
 
-def _first_shape_problem(path: Path) -> Problem | None:
+def _first_shape_problem(data: bytes) -> Problem | None:
     """Streams the file: only reached for a file already known to be broken."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as file:
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="") as file:
         for line, row in enumerate(csv.reader(file), start=1):
             if line > 1 and row and len(row) != len(RATINGS_HEADER):
                 expected = f"{len(RATINGS_HEADER)} fields ({','.join(RATINGS_HEADER)})"

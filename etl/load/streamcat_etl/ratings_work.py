@@ -11,7 +11,6 @@ the load applies its outcome.
 
 import time
 from concurrent.futures import Future
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,16 +19,16 @@ import pyarrow as pa
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl.load_state import RatingsOutcome, StagedRatings, Unloadable
-from streamcat_etl.objects import OBJECT_ERRORS, ONE_REQUEST, fetch
+from streamcat_etl.objects import OBJECT_ERRORS, fetch
 from streamcat_etl.ratings import (
     EncodedMovies,
     encode_movies,
+    parquet_bytes,
     rating_halves,
     rating_stats,
     read_ratings,
-    write_parquet,
 )
-from streamcat_etl.training_input import write_training_part
+from streamcat_etl.training_input import training_part_bytes
 from streamcat_etl.validation import InvalidFile
 
 if TYPE_CHECKING:
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 def stage_ratings_file(
     s3: "S3Client",
     event: ObjectEvent,
-    path: Path,
     bucket: str,
     staging: str,
     summed: "Future[RatingsOutcome]",
@@ -50,7 +48,7 @@ def stage_ratings_file(
     part of the work took."""
     clock = _Clock()
     try:
-        read = _read_and_sum(s3, event, path, staging, clock)
+        read = _read_and_sum(s3, event, staging, clock)
     except BaseException as error:
         summed.set_exception(error)
         raise
@@ -59,47 +57,41 @@ def stage_ratings_file(
         return clock.seconds
     staged, table, movies, halves = read
     summed.set_result(staged)
-    parquet, part = path.with_suffix(".parquet"), path.with_suffix(".npz")
-    write_parquet(table.set_column(3, "movieId", movies.column), parquet)
+    parquet = parquet_bytes(table.set_column(3, "movieId", movies.column))
     clock.lap("parquet")
-    write_training_part(part, table, movies, staged.stats, halves)
+    part = training_part_bytes(table, movies, staged.stats, halves)
     clock.lap("training_part")
     # Freed before the uploads: a worker holds one file's table at a time.
     del read, table, movies, halves
-    for local, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
-        s3.upload_file(str(local), bucket, key, Config=ONE_REQUEST)
-        local.unlink()
+    for body, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
     clock.lap("upload")
     return clock.seconds
 
 
 def _read_and_sum(
-    s3: "S3Client", event: ObjectEvent, path: Path, staging: str, clock: "_Clock"
+    s3: "S3Client", event: ObjectEvent, staging: str, clock: "_Clock"
 ) -> tuple[StagedRatings, pa.Table, EncodedMovies, npt.NDArray[np.uint8]] | Unloadable:
     try:
-        with path.open("wb") as out:
-            fetched = fetch(s3, event, out)
+        fetched = fetch(s3, event)
     except OBJECT_ERRORS as error:
         clock.lap("download")
         return Unloadable("could not be read", error=error)
     clock.lap("download")
     if fetched is None:
         return Unloadable("gone or replaced since this notification")
-    etag, _ = fetched
     try:
-        table = read_ratings(path, event.key)
+        table = read_ratings(fetched.data, event.key)
     except InvalidFile as error:
         clock.lap("read")
-        return Unloadable(str(error), invalid=error, etag=etag)
-    finally:
-        path.unlink()
+        return Unloadable(str(error), invalid=error, etag=fetched.etag)
     clock.lap("read")
     movies = encode_movies(table)
     halves = rating_halves(table)
     stats = rating_stats(movies, halves)
     clock.lap("sums")
-    staged = StagedRatings(etag, stats, f"{staging}.parquet", f"{staging}.npz", table.num_rows)
-    return staged, table, movies, halves
+    parts = (fetched.etag, stats, f"{staging}.parquet", f"{staging}.npz", table.num_rows)
+    return StagedRatings(*parts), table, movies, halves
 
 
 class _Clock:

@@ -25,6 +25,7 @@ import collections
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from streamcat.platforms import Platform
 from streamcat_etl import titles_fields as fields
@@ -32,8 +33,10 @@ from streamcat_etl.titles_csv import TITLES_HEADER, read_records
 from streamcat_etl.validation import FieldError, Problem, ProblemLog, preview
 
 
-@dataclass(frozen=True)
-class CleanTitle:
+class CleanTitle(NamedTuple):
+    """One catalog row as cleaned. A tuple: the load's titles transpose into the columns it
+    COPYs in one step (`zip`), and a row is built at a third of a frozen dataclass's cost."""
+
     id: str
     platform: str
     show_id: str

@@ -2,13 +2,12 @@
 titles files are read and cleaned (a rejected one quarantined), and each ratings file is handed
 to a worker, which reads and reduces it while the catalog is staged."""
 
-import io
 from concurrent.futures import Future
 
 from streamcat.s3_events import ObjectEvent
 from streamcat_etl import ledger
 from streamcat_etl.load_state import Cursor, Load, RatingsJob, RatingsOutcome, TitlesJob
-from streamcat_etl.objects import OBJECT_ERRORS, fetch, identified
+from streamcat_etl.objects import OBJECT_ERRORS, Fetched, fetch, identified
 from streamcat_etl.ratings_work import stage_ratings_file
 from streamcat_etl.raw_files import ACCEPTED_NAMES, RatingsFile, TitlesFile, recognise
 from streamcat_etl.report import LOADED, FileReport
@@ -34,54 +33,45 @@ def triage(load: Load, cursor: Cursor, event: ObjectEvent) -> None:
         if isinstance(kind, RatingsFile):
             _start_ratings(load, event, kind, file)
             return
-        buffer = io.BytesIO()
         with load.report.timed("download"):
-            fetched = fetch(load.s3, event, buffer, MAX_TITLES_FILE_BYTES)
+            fetched = fetch(load.s3, event, MAX_TITLES_FILE_BYTES)
     except OBJECT_ERRORS as error:
         load.fail(event, file, error)
         return
     if fetched is None:
         load.skip(event, file, "gone or replaced since this notification")
         return
-    etag, size = fetched
     if kind is None:
         name = event.key.rsplit("/", 1)[-1]
         problem = Problem(None, None, "a file named " + ACCEPTED_NAMES, repr(name))
-        load.reject(event, etag, InvalidFile(event.key, [problem]), file)
+        load.reject(event, fetched.etag, InvalidFile(event.key, [problem]), file)
         return
-    _clean_titles(load, event, etag, kind, size, buffer, file)
+    _clean_titles(load, event, kind, fetched, file)
 
 
 def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: FileReport) -> None:
-    path = load.workdir / f"ratings-{kind.number}-{len(load.report.files)}.csv"
-    staging = f"{load.staging}ratings/{path.stem}"
+    staging = f"{load.staging}ratings/ratings-{kind.number}-{len(load.report.files)}"
     bucket = load.settings.data_bucket
     summed: Future[RatingsOutcome] = Future()
-    done = load.workers.submit(stage_ratings_file, load.s3, event, path, bucket, staging, summed)
+    done = load.workers.submit(stage_ratings_file, load.s3, event, bucket, staging, summed)
     load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, summed, done))
 
 
 def _clean_titles(
-    load: Load,
-    event: ObjectEvent,
-    etag: str,
-    kind: TitlesFile,
-    size: int,
-    buffer: io.BytesIO,
-    file: FileReport,
+    load: Load, event: ObjectEvent, kind: TitlesFile, fetched: Fetched, file: FileReport
 ) -> None:
     try:
         with load.report.timed("clean_titles"):
-            check_size(size, event.key)
-            result = clean_titles(kind.platform, buffer.getvalue(), event.key)
+            check_size(fetched.size, event.key)
+            result = clean_titles(kind.platform, fetched.data, event.key)
     except InvalidFile as error:
-        load.reject(event, etag, error, file)
+        load.reject(event, fetched.etag, error, file)
         return
     file.rows_read = result.rows_read
     file.rows_kept = len(result.titles)
     file.rows_rejected = result.rows_read - len(result.titles)
     file.fixes = dict(sorted(result.fixes.items()))
-    load.replace_job(load.titles, kind.platform, TitlesJob(event, etag, result, file))
+    load.replace_job(load.titles, kind.platform, TitlesJob(event, fetched.etag, result, file))
 
 
 def _kind_name(kind: TitlesFile | RatingsFile | None) -> str:
