@@ -26,7 +26,7 @@ logger = Logger(service="streamcat-etl")
 metrics = Metrics(namespace="StreamCat", service="streamcat-etl")
 
 # The S3 client is built during the init phase, as Lambda's guidance has it for SDK clients:
-# importing boto3 and loading S3's models take about 0.3 s, which a load then never waits for
+# importing boto3 and loading S3's models take about 0.25 s, which a load then never waits for
 # and a warm container never pays again. The handler asks for it again and gets this one.
 s3_client()
 
