@@ -337,6 +337,8 @@ def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
     if name == "ours":  # the ETL process's CPU; the moto server's and PostgreSQL's not in it
         found["cpu_s"] = spread([r["cpu_s"] for r in runs])
+        # Lambda's init before the invocation (imports, the S3 client), not in `seconds`.
+        found["init_s"] = spread([r["import_s"] for r in runs])
     trained = [r for r in runs if "train_s" in r]
     if name == "ours" and trained:
         found["train_s"] = spread([r["train_s"] for r in trained])
@@ -496,6 +498,7 @@ def print_table(result: dict[str, Any]) -> None:
     ours = pipelines.get("ours")
     if ours:
         print(f"ours' ETL process CPU (user + system) s: {cell(ours['cpu_s'], 2)}")
+        print(f"ours' init before it (imports, S3 client) s: {cell(ours['init_s'], 2)}")
     if ours and "train_s" in ours:
         print(
             f"{'training (after ours)':40} {cell(ours['train_s'], 2):>20}"

@@ -31,7 +31,6 @@ metric of the recommendations table, one entry of `EVALUATE_METHODS` or `EVALUAT
 import argparse
 import difflib
 import json
-import statistics
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -234,13 +233,6 @@ def _etl_baselines(results: Results) -> str:
     return "; ".join(cell.render(results) for name, cell in ETL_BASELINES if name in names)
 
 
-def _etl_init_s(results: Results) -> float:
-    """Ours' init phase before its invocation (imports, the S3 client), which Lambda reports
-    apart from the invocation's duration: the median over the runs."""
-    runs = _output(results, "etl")["pipelines"]["ours"]["runs"]
-    return float(statistics.median(run["import_s"] for run in runs))
-
-
 def _ratings_millions(results: Results) -> str:
     return f"{results['settings']['ratings'] / 1e6:,.0f}M"
 
@@ -322,7 +314,7 @@ BENCHMARK_ROWS: list[Row] = [
                 hi=Out("etl", "pipelines.ours.seconds.max"),
                 mb=Out("etl", "pipelines.ours.peak_rss_mb.median"),
                 dash=Calc(lambda _: EN_DASH),
-                init=Calc(_etl_init_s),
+                init=Out("etl", "pipelines.ours.init_s.median"),
             ),
             text("{cell}", cell=Calc(_etl_baselines)),
             text(
