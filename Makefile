@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
-.PHONY: setup browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
+.PHONY: setup lock upgrade browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
 	bench readme readme-check bench-etl bench-queries bench-recommendations bench-scale evaluate load-test clean \
 	venv-not-313
 
@@ -21,16 +21,30 @@ $(INSTALLED): venv-not-313
 venv-not-313: ;
 endif
 
-$(INSTALLED): pyproject.toml
+# Everything installs from uv.lock, hashes checked, nothing resolved: uv itself is bootstrapped
+# with pip at the version the lock holds, then `uv sync --frozen` makes the venv exactly the lock
+# (the project, editable, and the dev group).
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+export UV_PYTHON_DOWNLOADS := never
+$(INSTALLED): pyproject.toml uv.lock
 	@"$(or $(PYTHON),false)" -c '$(IS_313)' >/dev/null 2>&1 \
 		|| { echo "$(PYTHON313_MISSING) [PYTHON=$(PYTHON)]" >&2; exit 1; }
 	@$(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 || rm -rf $(VENV)
-	"$(PYTHON)" -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	test -x $(BIN)/python || "$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --frozen --python $(BIN)/python
 	touch $@
 
 setup: $(INSTALLED)
+
+## After editing pyproject.toml's dependencies: uv.lock again, changing no other pin.
+lock: setup
+	$(BIN)/uv lock
+
+## Every dependency to its newest release the constraints allow (then run make test and commit).
+upgrade: setup
+	$(BIN)/uv lock --upgrade
 
 # The /docs browser test (tests/e2e/test_docs_browser.py) drives a system Chromium with
 # Playwright (whose own browser download is not used): Debian's `chromium`, installed here when

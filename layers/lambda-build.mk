@@ -1,7 +1,7 @@
-# Shared by SAM's makefile builds (layers/*/Makefile, etl/*/Makefile) and the top Makefile:
-# installs a requirements file for the python3.13 Lambda runtime (arm64 by default) from any
-# machine (no Docker), then strips what Lambda never loads so every function stays under the
-# 250 MB unzipped limit.
+# Shared by SAM's makefile builds (layers/*/Makefile, etl/*/Makefile, functions/docs/Makefile)
+# and the top Makefile: installs one lambda-* dependency group of uv.lock for the python3.13
+# Lambda runtime (arm64 by default) from any machine (no Docker), then strips what Lambda never
+# loads so every function stays under the 250 MB unzipped limit.
 
 # A python3.13: the one on PATH if it runs (a pyenv shim can exist and fail with "command not
 # found"), else one installed by pyenv (the newest 3.13.x), else none (the builds stop and say
@@ -32,18 +32,27 @@ LAMBDA_PLATFORMS := $(foreach minor,$(LAMBDA_GLIBC_MINORS),--platform manylinux_
 	--platform manylinux2014_$(LAMBDA_ARCH)
 
 PIP_LAMBDA_FLAGS := --quiet --disable-pip-version-check --no-compile --upgrade \
-	--only-binary=:all: $(LAMBDA_PLATFORMS) --implementation cp --python-version 3.13
+	--only-binary=:all: $(LAMBDA_PLATFORMS) --implementation cp --python-version 3.13 \
+	--require-hashes --no-deps
+
+# The project root, whose uv.lock every build installs from, and the uv that reads it (the
+# development venv's: `make build` puts .venv/bin first on PATH).
+PROJECT_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+UV ?= uv
 
 # numpy.testing imports numpy/_core/tests/_natype.py, so that tests folder stays.
 # Provided by the Lambda runtime; pulled in only as dependencies of other packages.
 RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath dateutil six.py urllib3 \
 	boto3-* botocore-* s3transfer-* jmespath-* python_dateutil-* six-* urllib3-*
 
-# pip_install(requirements file, target directory)
+# pip_install(dependency group, target directory): the group's whole closure exactly as uv.lock
+# pins it, every file checked against the lock's hashes; nothing is resolved here.
 define pip_install
 	@"$(or $(LAMBDA_PYTHON),false)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
 		|| { echo "$(PYTHON313_MISSING) [LAMBDA_PYTHON=$(LAMBDA_PYTHON)]" >&2; exit 1; }
-	"$(LAMBDA_PYTHON)" -m pip install $(PIP_LAMBDA_FLAGS) --target "$(2)" -r "$(1)"
+	"$(UV)" export --quiet --frozen --project "$(PROJECT_ROOT)" --only-group "$(1)" \
+		--no-emit-project --format requirements-txt \
+		| "$(LAMBDA_PYTHON)" -m pip install $(PIP_LAMBDA_FLAGS) --target "$(2)" -r /dev/stdin
 	cd "$(2)" && rm -rf bin $(RUNTIME_PROVIDED)
 	find "$(2)" -depth -type d \( -name __pycache__ -o -name tests \) \
 		-not -path '*/numpy/_core/tests' -exec rm -rf {} +
