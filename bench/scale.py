@@ -565,10 +565,17 @@ def template_settings() -> dict[str, Any]:
         if function in found:
             found[function]["batch_size"] = properties.get("BatchSize")
             found[function]["batching_window_s"] = properties.get("MaximumBatchingWindowInSeconds")
-            found[function]["maximum_concurrency"] = (properties.get("ScalingConfig") or {}).get(
-                "MaximumConcurrency"
+            found[function]["maximum_concurrency"] = _parameter_default(
+                template, (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
             )
     return found
+
+
+def _parameter_default(template: dict[str, Any], value: Any) -> Any:
+    """A setting the template takes from a parameter, at the parameter's default."""
+    if isinstance(value, dict) and "Ref" in value:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
 
 
 # --- growth and projections -----------------------------------------------------------------

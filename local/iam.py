@@ -1,10 +1,10 @@
 """Each function's execution role, as `sam deploy` would create it, in the local moto server.
 
 The roles come from template.yaml through SAM's own translator (policy templates such as
-`SQSPollerPolicy` expanded) with every intrinsic resolved to the local resources. Once they
-exist, moto's IAM access control is switched on: from then on every request must be signed by
-a known identity and is checked against that identity's policies, so a call the template does
-not grant fails locally as it fails in AWS.
+`AWSSecretsManagerGetSecretValuePolicy` expanded) with every intrinsic resolved to the local
+resources. Once they exist, moto's IAM access control is switched on: from then on every request
+must be signed by a known identity and is checked against that identity's policies, so a call
+the template does not grant fails locally as it fails in AWS.
 """
 
 import json

@@ -12,7 +12,9 @@ a stand-in for /var/runtime), and prints one JSON line:
   order of registration), then fork a child per `--children` (the restores): each runs the
   after-restore hooks in order and answers the event, timed from the fork. With `--pause` it
   prints `snapshot` and waits for a line on stdin before forking, so a caller can change the
-  world (rotate a secret, publish a model) while the snapshot sits in the cache.
+  world (rotate a secret, publish a model) while the snapshot sits in the cache; a JSON object
+  on that line is environment each child sets before its hooks, as a restore in Lambda brings
+  its own (a new credentials endpoint and token).
 - invoke: import the handler, then time one invocation alone (bench.etl's run of the ETL
   function as Lambda runs it): its result, `seconds`, `cpu_s`, `import_s` and the peak RSS.
 
@@ -119,10 +121,12 @@ def database_session() -> dict[str, Any] | None:
     return {"pid": row[0], "user": row[1]}
 
 
-def restore_and_answer(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
-    """Fork (the restore) and, in the child, run the after-restore hooks and answer; the
-    child's report comes back through a pipe, with `restore_ms` from fork to answer. A restore
-    brings memory back exactly as snapshotted, but a fork reseeds `random` in the child
+def restore_and_answer(
+    handler: Handler, event: dict[str, Any], environment: dict[str, str]
+) -> dict[str, Any]:
+    """Fork (the restore) and, in the child, set `environment`, run the after-restore hooks and
+    answer; the child's report comes back through a pipe, with `restore_ms` from fork to answer.
+    A restore brings memory back exactly as snapshotted, but a fork reseeds `random` in the child
     (`os.register_at_fork`): the child puts the snapshot's state back first."""
     import random
 
@@ -133,6 +137,7 @@ def restore_and_answer(handler: Handler, event: dict[str, Any]) -> dict[str, Any
     if pid == 0:  # the restored container
         os.close(read_end)
         random.setstate(snapshot_random)
+        os.environ.update(environment)
         try:
             run_after_restore_hooks()
             loaded = set(sys.modules)
@@ -184,10 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     from streamcat import db
 
     snapshot = {"connection_open": db._connection is not None, "parent": parent}
+    environment: dict[str, str] = {}
     if args.pause:
         print("snapshot", flush=True)
-        sys.stdin.readline()
-    children = [restore_and_answer(handler, event) for _ in range(args.children)]
+        environment = json.loads(sys.stdin.readline().strip() or "{}")
+    children = [restore_and_answer(handler, event, environment) for _ in range(args.children)]
     print(json.dumps({**snapshot, "children": children}), flush=True)
 
 

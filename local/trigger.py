@@ -72,7 +72,9 @@ def event_source_mappings(stack: LocalStack) -> list[EventSourceMapping]:
                     batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
                     batching_window_s=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
                     maximum_concurrency=int(
-                        scaling.get("MaximumConcurrency", DEFAULT_MAXIMUM_CONCURRENCY)
+                        stack.resolve(
+                            scaling.get("MaximumConcurrency", DEFAULT_MAXIMUM_CONCURRENCY)
+                        )
                     ),
                     report_batch_item_failures="ReportBatchItemFailures"
                     in (properties.get("FunctionResponseTypes") or []),

@@ -127,13 +127,36 @@ def test_every_function_alarms_on_errors_throttles_and_duration(function: str) -
     assert duration["ComparisonOperator"] == "GreaterThanThreshold"
 
 
-def test_the_api_alarms_on_5xx_and_latency() -> None:
+def test_the_api_alarms_on_faults_and_latency() -> None:
     api = {"Ref": "HttpApi"}
-    (errors,) = _alarms_on("AWS/ApiGateway", "5xx", "ApiId", api)
-    assert errors["Statistic"] == "Sum"
+    (faults,) = _alarms_on("AWS/ApiGateway", "5xx", "ApiId", api)
+    assert faults is ALARMS["ApiFaultsAlarm"]
     (latency,) = _alarms_on("AWS/ApiGateway", "Latency", "ApiId", api)
     assert latency["ExtendedStatistic"] == "p99"
     assert latency["Threshold"] < 29000, "below the HTTP API's integration timeout"
+
+
+def test_the_fault_alarm_leaves_out_the_not_ready_answers_the_handler_logs() -> None:
+    """A fresh stack answers 503 until its first load and model, by design: the alarm counts
+    the API's 5xx less the answers the handler logs as not_ready (streamcat.api.handler)."""
+    metrics = {m["Id"]: m for m in ALARMS["ApiFaultsAlarm"]["Metrics"]}
+    (returned,) = [m for m in metrics.values() if m["ReturnData"]]
+    assert returned["Expression"] == "FILL(answers5xx, 0) - FILL(notReady, 0)"
+    assert all(m["MetricStat"]["Stat"] == "Sum" for i, m in metrics.items() if i != returned["Id"])
+    not_ready = metrics["notReady"]["MetricStat"]["Metric"]
+    (transformation,) = RESOURCES["NotReadyAnswersMetricFilter"]["Properties"][
+        "MetricTransformations"
+    ]
+    assert (not_ready["Namespace"], not_ready["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    metric_filter = RESOURCES["NotReadyAnswersMetricFilter"]["Properties"]
+    assert metric_filter["LogGroupName"] == {"Ref": "FunctionLogGroup"}
+    assert metric_filter["FilterPattern"] == '{ $.message = "answered" && $.not_ready IS TRUE }'
+    assert TEMPLATE["Globals"]["Function"]["LoggingConfig"]["LogGroup"] == {
+        "Ref": "FunctionLogGroup"
+    }
 
 
 @pytest.mark.parametrize("function", sorted(MAPPINGS))
@@ -201,14 +224,49 @@ def test_the_dashboard_shows_api_functions_queues_database_and_proxy() -> None:
 # ---------------------------------------------------------------- alert e-mail and logs
 
 
-def test_a_prod_stack_needs_an_alert_email() -> None:
-    """CloudFormation refuses to create or update a prod stack whose AlertEmail is empty."""
-    rules = TEMPLATE["Rules"]
-    (rule,) = rules.values()
-    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
-    (assertion,) = rule["Assertions"]
-    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]}
-    assert TEMPLATE["Parameters"]["AlertEmail"]["Default"] == "", "dev needs none"
+def _evaluate(value: Any, parameters: dict[str, Any]) -> Any:
+    """A rule's intrinsics (Ref, Fn::Equals, Fn::Not, Fn::Contains) for given parameters; a
+    CommaDelimitedList parameter is a list, as CloudFormation hands it to rules."""
+    if not isinstance(value, dict):
+        return value
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        declared = TEMPLATE["Parameters"][argument]
+        given = str(parameters.get(argument, declared.get("Default", "")))
+        return given.split(",") if declared["Type"] == "CommaDelimitedList" else given
+    arguments = [_evaluate(item, parameters) for item in argument]
+    if function == "Fn::Equals":
+        return arguments[0] == arguments[1]
+    if function == "Fn::Not":
+        return not arguments[0]
+    if function == "Fn::Contains":
+        return arguments[1] in arguments[0]
+    raise AssertionError(f"no evaluator for {function}")
+
+
+def _refusals(**parameters: str) -> list[str]:
+    """The rules CloudFormation would refuse a stack with these parameters by."""
+    return sorted(
+        name
+        for name, rule in TEMPLATE["Rules"].items()
+        if _evaluate(rule.get("RuleCondition", True), parameters)
+        and not all(_evaluate(a["Assert"], parameters) for a in rule["Assertions"])
+    )
+
+
+def test_a_dev_stack_deploys_with_the_defaults() -> None:
+    assert _refusals() == []
+
+
+def test_a_prod_stack_needs_an_alert_email_and_its_cors_origins() -> None:
+    sites = {"CorsAllowOrigins": "https://streamcat.example"}
+
+    assert _refusals(Stage="prod", **sites) == ["ProdAlertsReachSomeone"]
+    assert _refusals(Stage="prod", AlertEmail="ops@example.com") == ["ProdCorsNamesItsOrigins"]
+    assert _refusals(Stage="prod", AlertEmail="ops@example.com", **sites) == []
+    assert _refusals(Stage="prod", AlertEmail="a@b.c", CorsAllowOrigins="https://a.b,*") == [
+        "ProdCorsNamesItsOrigins"
+    ]
 
 
 def test_logs_are_json_at_the_level_of_one_parameter() -> None:
@@ -237,3 +295,30 @@ def test_powertools_gets_the_same_level_in_a_name_python_knows() -> None:
     numbers = {level: logging.getLevelName(mapping[level]["Name"]) for level in lambda_levels}
     assert all(isinstance(number, int) for number in numbers.values()), numbers
     assert [numbers[level] for level in lambda_levels] == sorted(numbers.values())
+
+
+def test_the_dashboard_url_is_the_console_of_the_stacks_partition() -> None:
+    value = TEMPLATE["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert "amazon.com" not in value[0]
+    assert value[1]["Console"] == {
+        "Fn::FindInMap": ["ConsoleDomain", {"Ref": "AWS::Partition"}, "Name"]
+    }
+    assert set(TEMPLATE["Mappings"]["ConsoleDomain"]) == {"aws", "aws-cn", "aws-us-gov"}
+
+
+def test_a_prod_database_exports_its_logs_and_has_performance_insights() -> None:
+    database = RESOURCES["Database"]["Properties"]
+    assert database["EnableCloudwatchLogsExports"]["Fn::If"][:2] == [
+        "IsProd",
+        ["postgresql", "upgrade"],
+    ]
+    assert database["EnablePerformanceInsights"] == {"Fn::If": ["IsProd", True, False]}
+
+
+def test_alerts_are_encrypted_with_a_key_cloudwatch_may_publish_with() -> None:
+    """An alarm publishing to a topic encrypted with SNS's AWS-managed key fails silently."""
+    key = RESOURCES["AlertTopic"]["Properties"]["KmsMasterKeyId"]
+    policy = RESOURCES[key["Ref"]]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [s for s in policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch["Action"])
+    assert RESOURCES[key["Ref"]]["Properties"]["EnableKeyRotation"] is True

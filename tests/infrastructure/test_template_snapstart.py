@@ -1,6 +1,6 @@
 """SnapStart in the template: every HTTP function publishes versions behind a `live` alias that
 the API calls, with SnapStart switchable by a parameter, nothing SnapStart refuses, and a
-deployment that CodeDeploy rolls back on the function's and the API's alarms."""
+deployment that CodeDeploy rolls back on the alarms of the function's live alias."""
 
 from typing import Any
 
@@ -17,7 +17,6 @@ HTTP_FUNCTIONS = sorted(
     if resource["Type"] == "AWS::Serverless::Function"
     and any(e["Type"] == "HttpApi" for e in resource["Properties"].get("Events", {}).values())
 )
-API_ALARMS = ("ApiServerErrorsAlarm", "ApiLatencyAlarm")
 
 
 def _properties(function: str) -> dict[str, Any]:
@@ -69,17 +68,31 @@ def test_the_api_calls_the_alias(function: str) -> None:
 
 
 @pytest.mark.parametrize("function", HTTP_FUNCTIONS)
-def test_prod_deploys_by_canary_rolled_back_on_alarms(function: str) -> None:
+def test_prod_deploys_by_canary_rolled_back_on_the_alias_alarms(function: str) -> None:
+    """The canary's alarms watch the alias (dimension Resource `<function>:live`). An API alarm
+    there would close a cycle CloudFormation rejects: alias, deployment group, alarm, HttpApi,
+    alias (test_template_deploy_rules)."""
     preference = _properties(function)["DeploymentPreference"]
     assert preference["Type"] == {"Fn::If": ["IsProd", "Canary10Percent5Minutes", "AllAtOnce"]}
     prefix = function.removesuffix("Function")
     alarms = {alarm["Ref"] for alarm in preference["Alarms"]}
-    assert alarms == {
-        f"{prefix}ErrorsAlarm",
-        f"{prefix}ThrottlesAlarm",
-        f"{prefix}DurationAlarm",
-        *API_ALARMS,
-    }
-    assert all(RESOURCES[alarm]["Type"] == "AWS::CloudWatch::Alarm" for alarm in alarms)
+    assert alarms == {f"{prefix}ErrorsAlarm", f"{prefix}ThrottlesAlarm", f"{prefix}DurationAlarm"}
+    for alarm in alarms:
+        assert RESOURCES[alarm]["Type"] == "AWS::CloudWatch::Alarm"
+        assert {"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:live"}} in RESOURCES[
+            alarm
+        ]["Properties"]["Dimensions"]
     group = EXPANDED[f"{function}DeploymentGroup"]["Properties"]
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
+
+
+@pytest.mark.parametrize("function", HTTP_FUNCTIONS)
+def test_a_replaced_version_and_its_snapshot_are_deleted(function: str) -> None:
+    """SAM retains every published version unless told otherwise, so each deploy would leave
+    one more version and SnapStart snapshot behind."""
+    versions = [
+        resource
+        for name, resource in EXPANDED.items()
+        if resource["Type"] == "AWS::Lambda::Version" and name.startswith(f"{function}Version")
+    ]
+    assert versions and all(version["DeletionPolicy"] == "Delete" for version in versions)

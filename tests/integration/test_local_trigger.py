@@ -122,7 +122,11 @@ def test_the_mappings_are_read_from_the_template(cloud: LocalCloud) -> None:
     assert etl.queue == "RawUploadsQueue"
     assert etl.settings.batch_size == declared["BatchSize"]
     assert etl.settings.batching_window_s == declared["MaximumBatchingWindowInSeconds"]
-    assert etl.settings.maximum_concurrency == declared["ScalingConfig"]["MaximumConcurrency"]
+    assert declared["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "EtlMaximumConcurrency"}
+    assert (
+        etl.settings.maximum_concurrency
+        == template["Parameters"]["EtlMaximumConcurrency"]["Default"]
+    )
     assert etl.settings.report_batch_item_failures
 
 

@@ -1,14 +1,18 @@
 """SnapStart's runtime hooks, through a simulated snapshot and restore (local/snapstart.py): a
 function answers, runs its before-snapshot hooks, and is forked (the restores) while the world
-changes (the secret rotated, a newer model published); each child runs the after-restore hooks
-and answers. The database is the own server (TLS, the login read from moto's Secrets Manager)."""
+changes (the secret rotated, a newer model published, a new credentials token in the restore's
+environment); each child runs the after-restore hooks and answers. The database is the own
+server (TLS, the login read from moto's Secrets Manager)."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ from bench.snapstart import HARNESS
 from local.catalog_fixtures import create_catalog
 from local.handlers import EVENTS_DIR, FUNCTIONS_DIR
 from local.postgres import OwnServer
+from local.s3 import FAKE_CREDENTIALS
 from streamcat.recommend.store import get_store
 from tests.support.catalog import known_titles
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
@@ -68,6 +73,51 @@ def secret_login(
         admin.close()
 
 
+@dataclass
+class CredentialsEndpoint:
+    """A container credentials endpoint: moto's keys to the one token it accepts; every call's
+    path and Authorization header recorded."""
+
+    base_url: str
+    token: str
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def answer(self, path: str, authorization: str | None) -> tuple[int, dict[str, str]]:
+        self.calls.append((path, authorization))
+        if authorization != self.token:
+            return 403, {}
+        return 200, {
+            "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "Token": "container-session",
+        }
+
+
+@pytest.fixture
+def credentials_endpoint() -> Iterator[CredentialsEndpoint]:
+    """A `CredentialsEndpoint` on loopback, accepting `token-a` until a test says otherwise."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = endpoint.answer(self.path, self.headers.get("Authorization"))
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *_: object) -> None:
+            """Quiet: one line per request on stderr."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    endpoint = CredentialsEndpoint(f"http://127.0.0.1:{server.server_port}", "token-a")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield endpoint
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def snapshot_and_restore(
     function: str,
     event: Path,
@@ -75,10 +125,11 @@ def snapshot_and_restore(
     while_cached: Callable[[], None],
     children: int = 2,
     warm_parent: bool = True,
+    restored_environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The harness on `function`: it answers once (unless not `warm_parent`), runs the
     before-snapshot hooks, waits while `while_cached` changes the world, then restores
-    `children` times."""
+    `children` times, each with `restored_environment` over the snapshot's."""
     process = subprocess.Popen(
         [
             *(sys.executable, str(HARNESS), "--mode", "restore", "--event", str(event)),
@@ -99,7 +150,7 @@ def snapshot_and_restore(
             pass
         assert line, "the harness ended before its snapshot"
         while_cached()
-        process.stdin.write("\n")
+        process.stdin.write(json.dumps(restored_environment or {}) + "\n")
         process.stdin.flush()
         output, errors = process.communicate(timeout=60)
     finally:
@@ -188,3 +239,51 @@ def test_a_restored_first_request_imports_nothing(
     (child,) = report["children"]
     assert child["status"] == 200, child["body"]
     assert child["imported"] == []
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [("count_platform", "count_platform"), ("recommendations", "recommendations")],
+)
+def test_a_restore_takes_its_credentials_from_the_endpoint_and_token_of_its_environment(
+    bucket: str,
+    secret_login: dict[str, str],
+    credentials_endpoint: CredentialsEndpoint,
+    function: str,
+    event: str,
+) -> None:
+    """SnapStart's credentials come from the container endpoint; a restore gets another
+    endpoint and token than its snapshot had, and the snapshot's token no longer works."""
+    get_store.cache_clear()
+    publish(model_document(SAMPLE_TITLES))
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    snapshot_environment = {
+        **{name: value for name, value in secret_login.items() if name not in keys},
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{credentials_endpoint.base_url}/snapshot",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-a",
+    }
+    before_restore: list[tuple[str, str | None]] = []
+
+    def issue_a_new_token() -> None:
+        before_restore.extend(credentials_endpoint.calls)
+        credentials_endpoint.calls.clear()
+        credentials_endpoint.token = "token-b"
+
+    report = snapshot_and_restore(
+        function,
+        EVENTS_DIR / f"{event}.json",
+        snapshot_environment,
+        issue_a_new_token,
+        children=1,
+        restored_environment={
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{credentials_endpoint.base_url}/restored",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-b",
+        },
+    )
+
+    (child,) = report["children"]
+    assert report["parent"]["status"] == 200
+    assert before_restore and set(before_restore) == {("/snapshot", "token-a")}
+    assert child["status"] == 200, child["body"]
+    assert credentials_endpoint.calls, "the restore's request asks the endpoint"
+    assert set(credentials_endpoint.calls) == {("/restored", "token-b")}

@@ -1,5 +1,6 @@
 """RFC 9457 problem bodies for every failure, checked without a catalog."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +12,8 @@ from local.handlers import load_event
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.app import create_app, create_local_app
-from streamcat.api.handler import make_handler
-from streamcat.api.problems import Problem
+from streamcat.api.handler import is_not_ready, make_handler
+from streamcat.api.problems import CATALOG_NOT_LOADED, MODEL_NOT_LOADED, Problem
 from streamcat.settings import get_settings
 
 PROBLEM = "application/problem+json"
@@ -111,3 +112,32 @@ def test_lambda_handler_sends_a_503_problem_as_text(unreachable_database: None) 
     assert response["headers"]["content-type"] == PROBLEM
     assert response["isBase64Encoded"] is False
     assert '"title":"Database unavailable"' in response["body"]
+
+
+@pytest.mark.parametrize(
+    ("status", "title", "not_ready"),
+    [
+        (503, CATALOG_NOT_LOADED, True),
+        (503, MODEL_NOT_LOADED, True),
+        (503, "Database unavailable", False),
+        (500, "Internal error", False),
+        (404, CATALOG_NOT_LOADED, False),
+    ],
+)
+def test_only_the_documented_not_ready_503s_are_not_faults(
+    status: int, title: str, not_ready: bool
+) -> None:
+    body = json.dumps(Problem(status, title, "detail").body())
+
+    assert is_not_ready({"statusCode": status, "body": body}) is not_ready
+
+
+def test_the_handler_logs_an_unreachable_database_as_a_fault(
+    unreachable_database: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from streamcat.api.routers import contents
+
+    make_handler(create_app(contents.router))(load_event("contents"), LocalLambdaContext())
+
+    (answered,) = [record for record in caplog.records if record.getMessage() == "answered"]
+    assert (answered.__dict__["status"], answered.__dict__["not_ready"]) == (503, False)

@@ -6,8 +6,10 @@ about 60 ms of a SnapStart restore (the client must be built after the restore: 
 credentials), against budgets of 300 ms and 30 ms. The credentials are the runtime's: its
 environment variables, or, where SnapStart runs the function, the container credentials endpoint
 (`AWS_CONTAINER_CREDENTIALS_FULL_URI` with `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which SnapStart
-uses instead of variables that would be frozen in the snapshot. Without either (a shell with an
-AWS profile), callers fall back to boto3, which finds credentials anywhere.
+uses instead of variables that would be frozen in the snapshot. Nothing here is cached: the
+endpoint is asked at every call, with the endpoint and token of the settings, which a restore
+re-reads from its environment (streamcat.api.snapstart). Without either (a shell with an AWS
+profile), callers fall back to boto3, which finds credentials anywhere.
 """
 
 import datetime

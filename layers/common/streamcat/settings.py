@@ -1,9 +1,11 @@
-"""One typed settings object, read from the environment (Lambda configuration or the shell)."""
+"""One typed settings object, read from the environment (Lambda configuration or the shell):
+once per container, and again after a SnapStart restore, whose environment is not the
+snapshot's (`refresh_settings`)."""
 
 from functools import lru_cache
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
     # Where SnapStart runs a function its credentials come from this endpoint instead of the
-    # variables above (streamcat.aws).
+    # variables above (streamcat.aws); each restore has its own endpoint and token.
     aws_container_credentials_full_uri: str | None = None
     aws_container_authorization_token: SecretStr | None = None
 
@@ -63,8 +65,31 @@ class Settings(BaseSettings):
     local_pg_port: int = Field(default=54329, validation_alias="STREAMCAT_PG_PORT")
     local_s3_port: int = Field(default=4566, validation_alias="STREAMCAT_S3_PORT")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment only: with no .env file or secrets folder configured, the other two
+        sources find nothing, yet the dotenv one still walks every field, doubling what a read
+        costs (a cold start pays it, and a restore again)."""
+        return init_settings, env_settings
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings are read once per container; tests clear the cache after changing the env."""
     return Settings()
+
+
+def refresh_settings() -> None:
+    """Re-read the environment into the container's settings object, in place: objects built
+    at init hold that object (the model store's S3 reader), and a new one would leave them the
+    snapshot's credentials endpoint and token."""
+    settings, fresh = get_settings(), Settings()
+    for name in Settings.model_fields:
+        setattr(settings, name, getattr(fresh, name))

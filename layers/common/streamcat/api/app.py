@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from streamcat.api.caching import NotModified, not_modified_response
 from streamcat.api.observability import logger
-from streamcat.api.problems import Problem
+from streamcat.api.problems import CATALOG_NOT_LOADED, Problem
 
 API_TITLE = "Streaming catalog API"
 API_VERSION = "1.0.0"
@@ -129,7 +129,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _database_error(_: Request, exc: Exception) -> Response:
     if isinstance(exc, _NO_CATALOG):
         logger.warning("no catalog loaded", extra={"error": str(exc).strip()})
-        return Problem(503, "Catalog not loaded", "no catalog has been loaded yet").response(
+        return Problem(503, CATALOG_NOT_LOADED, "no catalog has been loaded yet").response(
             headers={"Retry-After": "30"}
         )
     if isinstance(exc, _UNAVAILABLE):

@@ -1,5 +1,6 @@
 """The Lambda entry point of every HTTP function: Mangum for the app, Powertools around it."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from streamcat.api.observability import logger, metrics, tracer, tracing_enabled
-from streamcat.api.problems import PROBLEM_MEDIA_TYPE
+from streamcat.api.problems import NOT_READY_TITLES, PROBLEM_MEDIA_TYPE
 from streamcat.api.snapstart import register as register_snapstart_hooks
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -35,7 +36,10 @@ def make_handler(app: FastAPI) -> LambdaHandler:
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if status >= 400:
             metrics.add_metric(name=f"Status{status // 100}xx", unit=MetricUnit.Count, value=1)
-        logger.info("answered", extra={"route": route, "status": status})
+        logger.info(
+            "answered",
+            extra={"route": route, "status": status, "not_ready": is_not_ready(response)},
+        )
         return response
 
     traced = (
@@ -48,3 +52,12 @@ def make_handler(app: FastAPI) -> LambdaHandler:
         with_metrics, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
     )
     return handler
+
+
+def is_not_ready(response: dict[str, Any]) -> bool:
+    """A 503 the API sends by design before the first catalog or model (the template's
+    ApiFaultsAlarm counts it out of the API's 5xx), not a fault."""
+    if int(response["statusCode"]) != 503:
+        return False
+    title = json.loads(response.get("body") or "{}").get("title")
+    return title in NOT_READY_TITLES

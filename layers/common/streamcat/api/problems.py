@@ -18,6 +18,13 @@ _TYPES: dict[int, str] = {
 }
 
 
+# The 503 titles a stack answers by design until its first catalog load or its first model:
+# `answer` logs them as not_ready, which the template's fault alarm leaves out of the API's 5xx.
+CATALOG_NOT_LOADED = "Catalog not loaded"
+MODEL_NOT_LOADED = "Recommendations unavailable"
+NOT_READY_TITLES = frozenset({CATALOG_NOT_LOADED, MODEL_NOT_LOADED})
+
+
 class Problem(Exception):  # noqa: N818 (the name other modules import)
     """Raised by routers for an answer that is not a 200 (a 404 with its reason, ...).
     Keyword extras (`suggestions=[...]`) become extension members of the body."""

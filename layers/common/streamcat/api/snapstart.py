@@ -8,9 +8,15 @@ function does the work its first request would do that is safe to freeze (import
 OpenAPI document), and holds nothing that must be unique or fresh:
 no database connection (its socket would be dead, or shared), no credentials (they expire; the
 secret may have rotated) and no random state (every container would draw the same numbers).
-After restore it reseeds randomness; the connection, the secret and the credentials are taken
-afresh by the first request, as in a cold container (nothing caches them: streamcat.db reads
-the secret per connection, streamcat.aws the credentials per call).
+
+The settings object is in the snapshot, and a restore's environment is not the snapshot's: it
+brings its own container credentials endpoint and token. So after a restore the settings are
+read from the environment again, into the same object (everything built at init sees them),
+and randomness is reseeded; the connection, the secret and the credentials are taken afresh by
+the first request, as in a cold container (nothing caches them: streamcat.db reads the secret
+per connection, streamcat.aws the credentials per call). No boto3 session or client is built
+where SnapStart runs: the credentials endpoint is always there, and boto3 is only the fallback
+of a shell without credentials.
 """
 
 import gc
@@ -21,6 +27,7 @@ from fastapi import FastAPI
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from streamcat import db
+from streamcat.settings import refresh_settings
 
 
 def register(app: FastAPI) -> None:
@@ -51,9 +58,10 @@ def prepare_snapshot(app: FastAPI) -> None:
 
 
 def after_restore() -> None:
-    """A restored container: no connection shared with its snapshot's other restores, and
-    randomness reseeded from the OS, which Lambda gives fresh entropy after a restore. The
-    settings are kept (re-reading them costs ~5 ms): with SnapStart the environment holds no
-    credentials, and streamcat.aws asks the container credentials endpoint at every call."""
+    """A restored container, as a cold one: the settings read from its own environment (the
+    snapshot's credentials token is not valid any more; ~1-2 ms), no connection shared with its
+    snapshot's other restores, and randomness reseeded from the OS, which Lambda gives fresh
+    entropy after a restore."""
+    refresh_settings()
     db.reset_shared_connection()
     random.seed()

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from streamcat.api.caching import catalog_cached
 from streamcat.api.models import HealthAnswer
-from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
+from streamcat.api.problems import CATALOG_NOT_LOADED, COMMON_PROBLEMS, Problem, problem_responses
 from streamcat.db import run_read
 from streamcat.queries.catalog_meta import catalog_version
 
@@ -23,5 +23,5 @@ router = APIRouter(
 async def get_health() -> HealthAnswer:
     loaded = run_read(catalog_version)
     if loaded is None:
-        raise Problem(503, "Catalog not loaded", "the catalog schema holds no loaded version")
+        raise Problem(503, CATALOG_NOT_LOADED, "the catalog schema holds no loaded version")
     return HealthAnswer(status="ok", catalog_version=loaded.version, load_id=loaded.load_id)

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from streamcat.api.caching import cached_by
 from streamcat.api.params import TEXT_PATTERN, TitleId, no_control_characters
-from streamcat.api.problems import Problem, problem_responses
+from streamcat.api.problems import MODEL_NOT_LOADED, Problem, problem_responses
 from streamcat.recommend.model import Recommender
 from streamcat.recommend.store import ModelUnavailable, get_store
 
@@ -141,4 +141,4 @@ def _model() -> Recommender:
     try:
         return get_store().current()
     except ModelUnavailable as reason:
-        raise Problem(503, "Recommendations unavailable", str(reason)) from reason
+        raise Problem(503, MODEL_NOT_LOADED, str(reason)) from reason

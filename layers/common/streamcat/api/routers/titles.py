@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field
 from streamcat.api.caching import catalog_cached
 from streamcat.api.models import TitlesAnswer, TitleSummary
 from streamcat.api.params import PlatformName, Score, Text, TitleKind, Year
-from streamcat.api.problems import COMMON_PROBLEMS, Problem, problem_responses
+from streamcat.api.problems import CATALOG_NOT_LOADED, COMMON_PROBLEMS, Problem, problem_responses
 from streamcat.db import run_read
 from streamcat.queries.titles import Filters, Keys, Order, Sort, search_page
 
@@ -118,7 +118,7 @@ async def get_titles(
         lambda c: search_page(c, filters, sort=chosen, order=direction, limit=limit, after=after)
     )
     if page.version is None:
-        raise Problem(503, "Catalog not loaded", "the catalog schema holds no loaded version")
+        raise Problem(503, CATALOG_NOT_LOADED, "the catalog schema holds no loaded version")
     if version is not None and version != page.version:
         raise Problem(
             409,
