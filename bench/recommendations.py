@@ -10,7 +10,6 @@ reported too).
 import argparse
 import datetime
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -53,13 +52,6 @@ def full_model(titles: Path | None) -> tuple[bytes, dict[str, Any]]:
     return body, training
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def publish(body: bytes) -> None:
     from streamcat.recommend.artifact import latest_key, model_key
     from streamcat.settings import get_settings
@@ -97,7 +89,7 @@ def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any
     from local.s3 import apply_environment, local_environment, start_moto
 
     body, training = full_model(titles)
-    server = start_moto(_free_port())
+    server = start_moto()
     try:
         apply_environment(local_environment(server.endpoint, "streamcat-bench", "us-east-1"))
         publish(body)

@@ -136,24 +136,22 @@ class StackRun:
 
 @contextmanager
 def empty_stack(env: Mapping[str, str], scratch: Path) -> Iterator[StackRun]:
-    """`python -m local.stack --no-upload` on free loopback ports: the stack drops the earlier
-    catalog and ledger and starts a new moto, so the database and S3 start empty."""
-    from local.ports import free_port
-
-    port, state, log = free_port(), scratch / "stack.json", scratch / "stack.log"
+    """`python -m local.stack --no-upload` on loopback ports it binds: the stack drops the
+    earlier catalog and ledger and starts a new moto, so the database and S3 start empty."""
+    state, log = scratch / "stack.json", scratch / "stack.log"
     command = [sys.executable, "-m", "local.stack", "--no-upload"]
-    command += ["--port", str(port), "--state", str(state)]
+    command += ["--port", "0", "--state", str(state)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
             cwd=REPO,
-            env={**env, "STREAMCAT_S3_PORT": str(free_port())},
+            env={**env, "STREAMCAT_S3_PORT": "0"},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     run = StackRun(process, state, log)
     try:
-        _wait_until_serving(run, f"http://127.0.0.1:{port}/health")
+        _wait_until_serving(run)
         yield run
     finally:
         if process.poll() is None:
@@ -165,16 +163,18 @@ def empty_stack(env: Mapping[str, str], scratch: Path) -> Iterator[StackRun]:
                 process.wait()
 
 
-def _wait_until_serving(run: StackRun, health_url: str) -> None:
+def _wait_until_serving(run: StackRun) -> None:
+    """Its API's port is the one its state file names (`ApiUrl`), once written."""
     deadline = time.monotonic() + STACK_START_TIMEOUT_S
     while time.monotonic() < deadline:
         run.check_alive()
         try:
+            health_url = f"{json.loads(run.state.read_text())['outputs']['ApiUrl']}health"
             with urllib.request.urlopen(health_url, timeout=2):  # noqa: S310 - loopback
                 return
         except urllib.error.HTTPError:
             return  # it answers: 503 before the first load
-        except OSError:
+        except (OSError, ValueError):  # no state file yet, a half-written one, or not serving
             time.sleep(0.5)
     raise RuntimeError(f"the local stack did not serve in {STACK_START_TIMEOUT_S:.0f} s")
 

@@ -67,12 +67,11 @@ def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
     login secret and the model: the environment a function's container gets, tracing on."""
     from bench.queries import ensure_catalog
     from bench.recommendations import bench_event, full_model, publish
-    from local.ports import free_port
     from local.postgres import OwnServer, database_url, ensure_server, stop_server
     from local.s3 import apply_environment, local_environment, start_moto
 
-    server = OwnServer(root=scratch / "postgres", port=free_port())
-    moto = start_moto(free_port())
+    server = OwnServer(root=scratch / "postgres", port=0)
+    moto = start_moto()
     try:
         url = database_url(ensure_server(server))
         ensure_catalog(url)
@@ -139,7 +138,7 @@ def secret_environment(url: str, ca_cert: Path) -> dict[str, str]:
     dsn = psycopg2.extensions.parse_dsn(url)
     secret = boto3.client("secretsmanager").create_secret(
         Name="streamcat-bench-reader",
-        SecretString=json.dumps({"username": dsn["user"], "password": dsn.get("password", "")}),
+        SecretString=json.dumps({"username": dsn["user"], "password": dsn["password"]}),
     )
     return {
         "DATABASE_URL": "",

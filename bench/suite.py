@@ -23,7 +23,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -78,13 +77,6 @@ class Comparison:
         return asdict(self) | {"ratio": self.ratio, "wins": self.wins}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _module_exists(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
@@ -118,36 +110,41 @@ def _database_env() -> dict[str, str]:
 @contextmanager
 def _local_api(env: dict[str, str], ratings: int) -> Iterator[str]:
     """The local stack as `make run` runs it (data loaded through the ETL, the API through
-    the functions' containers), on free loopback ports, stopped afterwards."""
-    port = _free_port()
+    the functions' containers), on loopback ports it binds, stopped afterwards."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    state = scratch / "stack.json"
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "local.stack", "--ratings", str(ratings)),
-            *("--port", str(port), "--state", str(scratch / "stack.json")),
+            *("--port", "0", "--state", str(state)),
         ],
         cwd=REPO,
-        env={**env, "STREAMCAT_S3_PORT": str(_free_port())},
+        env={**env, "STREAMCAT_S3_PORT": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STACK_START_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+        while (base_url := _serving_api(state)) is None:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack did not serve on {base_url}")
+                raise RuntimeError(f"the local stack did not serve (its state: {state})")
             time.sleep(1)
         yield base_url
     finally:
         server.terminate()
         server.wait(timeout=60)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serving_api(state: Path) -> str | None:
+    """The API's URL once its state file names it (the port it bound) and it answers 200."""
+    try:
+        base_url = str(_read(state)["outputs"]["ApiUrl"]).rstrip("/")
+        if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            return base_url
+    except (OSError, ValueError, httpx.TransportError):
+        pass
+    return None
 
 
 def _read(path: Path) -> dict[str, Any]:

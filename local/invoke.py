@@ -10,6 +10,10 @@ role's credentials (IAM enforced), the template's environment resolved to the st
 resources, and the stack's database and endpoint. Otherwise the template's environment is
 completed from env.json (`Parameters`, then the function's own entry) and the shell, as
 `sam local invoke --env-vars env.json` does.
+
+Only the command line looks for `make run`'s state file by default (`--state` names another);
+`invoke()` uses a stack only when given its state file, so a caller (a test) never runs
+against a stack it did not name.
 """
 
 import argparse
@@ -55,12 +59,14 @@ def read_local_values(env_file: Path, logical_id: str) -> dict[str, str]:
 
 
 def running_stack(state: Path) -> LocalCloud | None:
-    """The stack `make run` serves, if its state file names a server that answers."""
+    """The stack `make run` serves, if its state file names a server that answers. moto's
+    config is asked, not its data.json: that dumps every resource (megabytes once IAM's
+    managed policies are loaded) and outlasts the timeout."""
     if not state.is_file():
         return None
     cloud = LocalCloud.load(state)
     try:
-        with urllib.request.urlopen(f"{cloud.endpoint_url}/moto-api/data.json", timeout=2):  # noqa: S310
+        with urllib.request.urlopen(f"{cloud.endpoint_url}/moto-api/config", timeout=2):  # noqa: S310
             return cloud
     except OSError:
         return None
@@ -89,17 +95,19 @@ def invoke(
     event: Any,
     template_path: Path = DEFAULT_TEMPLATE,
     env_file: Path | None = None,
-    state: Path = STATE_FILE,
+    state: Path | None = None,
 ) -> Any:
     """Call the function with `event` in a fresh container and return its response;
-    FunctionError when it fails as Lambda would report it."""
+    FunctionError when it fails as Lambda would report it. Against the stack of `state` when
+    it serves, else on env.json and the shell."""
     try:
         template = load_template(template_path)
         spec = function_spec(template, logical_id, template_path.parent)
     except TemplateError as error:
         raise InvokeError(str(error)) from error
     local_values = read_local_values(env_file or template_path.parent / "env.json", logical_id)
-    variables = function_environment(spec, template, running_stack(state), local_values, os.environ)
+    cloud = running_stack(state) if state is not None else None
+    variables = function_environment(spec, template, cloud, local_values, os.environ)
     container = FunctionProcess(spec, container_environment(spec, variables))
     try:
         return container.invoke(event)

@@ -1,11 +1,47 @@
-"""Loopback ports for servers started locally (PostgreSQL, moto, the stack's API)."""
+"""Loopback ports for servers started locally (PostgreSQL, moto, the stack's API).
+
+A port is bound by whoever chooses it and handed to its server as a socket, so no other
+server can take it between the choice and the use. PostgreSQL cannot be handed a socket nor
+report a port it picked: it is given a port free a moment ago and started again on another
+when that one was taken meanwhile (`local.postgres`)."""
 
 import socket
 
+HOST = "127.0.0.1"
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+
+def bound_socket(port: int = 0) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port` (0: any free port, see `bound_port`), not yet
+    listening: connections are refused until its server listens. OSError (EADDRINUSE) when
+    another process listens on the port."""
+    bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.bind((HOST, port))
+    except OSError:
+        bound.close()
+        raise
+    return bound
+
+
+def listening_socket(port: int = 0) -> socket.socket:
+    """A socket listening on 127.0.0.1:`port`, for a server that takes it as it is."""
+    listener = bound_socket(port)
+    try:
+        listener.listen(socket.SOMAXCONN)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def bound_port(bound: socket.socket) -> int:
+    port: int = bound.getsockname()[1]
+    return port
+
+
+def unused_port() -> int:
+    """A port nobody listens on now, for a server that must be told its port before it binds
+    it: only a candidate, since another process may take it first (the caller retries)."""
+    with bound_socket() as probe:
+        return bound_port(probe)

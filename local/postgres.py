@@ -10,8 +10,14 @@ system user is created.
 The server speaks TLS, as RDS Proxy does: a CA of its own, generated once under the root folder
 (`postgres-tls/ca.pem`), signs a certificate for `127.0.0.1` and `localhost`, so clients can
 connect with `sslmode=verify-full sslrootcert=<OwnServer.ca_cert_path>` (the local stack hands
-that path to the functions as `DB_SSL_ROOT_CERT`). initdb's `host` lines of pg_hba.conf match TLS
-connections (`hostssl`) and plain ones alike.
+that path to the functions as `DB_SSL_ROOT_CERT`).
+
+Every login checks its password, as on RDS: pg_hba.conf (`HBA_CONF`) asks every role for its
+SCRAM-SHA-256 password, over TLS only on TCP. The superuser's password is generated once, kept
+in `OwnServer.password_path` (mode 0600) and carried by the admin URL, which asks for TLS
+(`sslmode=require`: libpq would otherwise retry without it). A cluster initialised
+by an older version of this module, which trusted every login, is given that password and
+this pg_hba.conf the next time it is served.
 """
 
 import argparse
@@ -21,6 +27,7 @@ import ipaddress
 import os
 import pwd
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -32,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg2
 from cryptography import x509
@@ -40,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from psycopg2 import sql
 
+from local.ports import unused_port
 from streamcat.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +56,7 @@ DEFAULT_ROOT = REPO_ROOT / ".local"
 DATABASE = "streamcat"
 START_TIMEOUT_S = 30.0
 _PID_FILE_GRACE_S = 1.0
+_PORT_ATTEMPTS = 5
 _NAMESPACE_UIDS = (1000, 65534)
 TLS_HOSTS = ("127.0.0.1", "localhost")
 """The names the server certificate is valid for: the server listens on 127.0.0.1 only."""
@@ -54,6 +64,11 @@ _TLS_VALIDITY = datetime.timedelta(days=3650)
 STATEMENT_LOG_PREFIX = "%m [%p] user=%u db=%d app=%a session=%c "
 """`log_line_prefix` when statements are logged: every entry names its backend pid, user,
 application and session, so a test can pick one session's statements out of the log."""
+HBA_CONF = """\
+# Written by local/postgres.py: every role logs in with its password, over TLS on TCP.
+local   all  all                scram-sha-256
+hostssl all  all  127.0.0.1/32  scram-sha-256
+"""
 
 
 class PostgresError(RuntimeError):
@@ -104,8 +119,14 @@ class OwnServer:
     def lock_path(self) -> Path:
         return self.root / "postgres.lock"
 
+    @property
+    def password_path(self) -> Path:
+        """The superuser's password: generated once, readable by its owner only."""
+        return self.root / "postgres.password"
+
     def url(self, port: int, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+        password = quote(superuser_password(self), safe="")
+        return f"postgresql://postgres:{password}@127.0.0.1:{port}/{database}?sslmode=require"
 
 
 def default_server() -> OwnServer:
@@ -123,13 +144,14 @@ def ensure_server(server: OwnServer | None = None) -> str:
 def ensure_running(server: OwnServer) -> int:
     """Initialise and start the server unless it runs; the port it listens on."""
     with _locked(server):
+        _ensure_password_file(server)
         port = running_port(server)
         if port is None:
             _initialise(server)
             write_tls_files(server.tls_dir)
-            _start(server)
-            port = server.port
+            port = _start_on_a_port(server)
         _wait_until_accepting(server, server.url(port))
+        _require_passwords(server, server.url(port))
         _check_running_settings(server, server.url(port))
         _ensure_database(server.url(port), DATABASE)
     return port
@@ -192,11 +214,87 @@ def _initialise(server: OwnServer) -> None:
         return
     scratch = server.root / "postgres.initdb"
     shutil.rmtree(scratch, ignore_errors=True)
-    command = [str(_bindir() / "initdb"), "-D", str(scratch), "-A", "trust", "-U", "postgres"]
+    command = [str(_bindir() / "initdb"), "-D", str(scratch), "-A", "scram-sha-256"]
+    command += ["-U", "postgres", f"--pwfile={server.password_path}"]
     _run([*_unprivileged(), *command, "-E", "UTF8", "--locale=C", "--no-sync"], "initdb")
+    (scratch / "pg_hba.conf").write_text(HBA_CONF)
     if server.data_dir.exists():
         shutil.rmtree(server.data_dir)
     scratch.rename(server.data_dir)
+
+
+def superuser_password(server: OwnServer) -> str:
+    """The superuser's password, as `ensure_running` generated it."""
+    try:
+        return server.password_path.read_text().strip()
+    except FileNotFoundError:
+        raise PostgresError(
+            f"no superuser password in {server.password_path}: start the server "
+            "(`python -m local.postgres start`), which generates it"
+        ) from None
+
+
+def _ensure_password_file(server: OwnServer) -> None:
+    """Generate the superuser's password unless kept; written to a scratch file renamed into
+    place, so a crash never leaves an empty password. A cluster that asks for passwords and
+    lost its file would refuse a new one: that is said, and nothing is generated."""
+    if server.password_path.exists():
+        return
+    if _asks_for_passwords(server):
+        raise PostgresError(
+            f"the superuser's password of {server.data_dir} was kept in "
+            f"{server.password_path}, which is gone: restore it, or stop the server and remove "
+            "the folder (its data is regenerated by the next `make run`)"
+        )
+    scratch = server.password_path.with_name(f"{server.password_path.name}.new")
+    scratch.unlink(missing_ok=True)
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as password_file:
+        password_file.write(secrets.token_urlsafe(32))
+    scratch.rename(server.password_path)
+
+
+def _require_passwords(server: OwnServer, admin_url: str) -> None:
+    """A cluster an older version of this module initialised trusts every login: give the
+    superuser its password, then serve `HBA_CONF`. Returns once a wrong password is refused
+    (a reload takes effect asynchronously)."""
+    if _asks_for_passwords(server):
+        return
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER ROLE postgres PASSWORD %s", (superuser_password(server),))
+            (server.data_dir / "pg_hba.conf").write_text(HBA_CONF)
+            cursor.execute("SELECT pg_reload_conf()")
+    finally:
+        connection.close()
+    wrong = psycopg2.extensions.make_dsn(admin_url, password=secrets.token_urlsafe(32))
+    _wait_until_refusing(server, wrong)
+    print(
+        f"PostgreSQL in {server.data_dir} trusted every login: it now asks for passwords over "
+        f"TLS, the superuser's in {server.password_path}",
+        file=sys.stderr,
+    )
+
+
+def _asks_for_passwords(server: OwnServer) -> bool:
+    hba = server.data_dir / "pg_hba.conf"
+    return hba.is_file() and hba.read_text() == HBA_CONF
+
+
+def _wait_until_refusing(server: OwnServer, wrong_url: str) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < START_TIMEOUT_S:
+        try:
+            psycopg2.connect(wrong_url, connect_timeout=2).close()
+        except psycopg2.OperationalError:
+            return
+        time.sleep(0.05)
+    raise PostgresError(
+        f"PostgreSQL in {server.data_dir} still accepts a wrong password after reloading "
+        f"pg_hba.conf; see the server log {server.log_path}"
+    )
 
 
 def _check_major_version(server: OwnServer) -> None:
@@ -221,13 +319,40 @@ def _binaries_major_version() -> str | None:
     return match.group(1) if match else None
 
 
-def _start(server: OwnServer) -> None:
+def _start_on_a_port(server: OwnServer) -> int:
+    """Start on `server.port`, or with 0 on a port free a moment ago: PostgreSQL can neither
+    take port 0 and tell which it got nor be handed a socket, so a port another process took
+    meanwhile ("Address already in use" in the log) is replaced by another one."""
+    for _ in range(_PORT_ATTEMPTS):
+        port = server.port or unused_port()
+        log_size = server.log_path.stat().st_size if server.log_path.exists() else 0
+        _start(server, port)
+        try:
+            _wait_until_accepting(server, server.url(port))
+        except PostgresError:
+            if server.port or not _port_was_taken(server, log_size):
+                raise
+            continue
+        return port
+    raise PostgresError(
+        f"PostgreSQL in {server.data_dir} found every port it tried taken "
+        f"({_PORT_ATTEMPTS} attempts); see the server log {server.log_path}"
+    )
+
+
+def _port_was_taken(server: OwnServer, log_size: int) -> bool:
+    with server.log_path.open("rb") as log:
+        log.seek(log_size)
+        return b"Address already in use" in log.read()
+
+
+def _start(server: OwnServer, port: int) -> None:
     """pg_ctl detaches the server; it listens on loopback and a socket inside `root` only, with
     TLS on. pg_ctl hands `-o` to /bin/sh, hence the quoted values."""
     server.socket_dir.mkdir(parents=True, exist_ok=True)
-    _clear_lock_files(server)
+    _clear_lock_files(server, port)
     options = [
-        f"-p {server.port} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700",
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700",
         f"-k {shlex.quote(str(server.socket_dir))}",
         "-c ssl=on",
         f"-c ssl_cert_file={shlex.quote(str(server.server_cert_path))}",
@@ -322,11 +447,11 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _clear_lock_files(server: OwnServer) -> None:
+def _clear_lock_files(server: OwnServer, port: int) -> None:
     """Called only when no live postmaster owns them: a crashed one leaves its lock files, and
     postgres refuses to start while the pid they name is a zombie."""
     (server.data_dir / "postmaster.pid").unlink(missing_ok=True)
-    (server.socket_dir / f".s.PGSQL.{server.port}.lock").unlink(missing_ok=True)
+    (server.socket_dir / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
 
 
 def _wait_until_accepting(server: OwnServer, admin_url: str) -> None:
@@ -341,10 +466,16 @@ def _wait_until_accepting(server: OwnServer, admin_url: str) -> None:
         exited = waited > _PID_FILE_GRACE_S and running_port(server) is None
         if exited or waited > START_TIMEOUT_S:
             raise PostgresError(
-                f"PostgreSQL in {server.data_dir} did not accept connections at {admin_url} "
+                f"PostgreSQL in {server.data_dir} did not accept connections at "
+                f"{_without_password(admin_url)} "
                 f"after {waited:.1f} s ({reason}); see the server log {server.log_path}"
             )
         time.sleep(0.05)
+
+
+def _without_password(url: str) -> str:
+    """`url` with its password masked: messages end up in logs."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _serving_data_dir(admin_url: str, data_dir: Path) -> str | None:

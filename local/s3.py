@@ -6,7 +6,6 @@ process it would share the stack's GIL (every upload of 300 MB of ratings is par
 and its memory. A subprocess uses the second core and keeps both separate.
 """
 
-import http
 import http.client
 import itertools
 import json
@@ -22,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit
 
 import botocore.exceptions
+
+from local.ports import HOST, bound_port, listening_socket
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,31 +45,38 @@ def is_local_endpoint(endpoint_url: str | None) -> bool:
 
 
 class MotoServer:
-    """A `moto.server` subprocess serving S3 and SQS on 127.0.0.1."""
+    """A `moto.server` subprocess serving S3 and SQS on 127.0.0.1: on `port`, or any free one
+    when 0 (`port` and `endpoint` name the one bound once started)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.port = port
-        self.endpoint = f"http://127.0.0.1:{port}"
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
     def start(self) -> None:
-        """Start and wait until it answers; a taken port is a clear error, not a hang."""
-        _check_port_free(self.port)
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
-            # SAM attaches AWS managed policies to the roles: moto must know them.
-            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        """Bind the port here and hand the socket to moto, then wait until it answers; a taken
+        port is a clear error, not a hang."""
+        with _listening_socket(self.port) as listener:
+            self.port = bound_port(listener)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "local.moto_server", str(listener.fileno())],
+                # SAM attaches AWS managed policies to the roles: moto must know them.
+                env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(listener.fileno(),),
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._answers():
             if self._process.poll() is not None:
                 error = self._process.stderr.read().decode() if self._process.stderr else ""
                 raise LocalS3Error(
-                    f"moto server on 127.0.0.1:{self.port} exited ({self._process.returncode}): "
-                    f"{error.strip()[-500:]} (set STREAMCAT_S3_PORT to use another port)"
+                    f"moto server on {HOST}:{self.port} exited ({self._process.returncode}): "
+                    f"{error.strip()[-500:]}"
                 )
             if time.monotonic() > deadline:
                 self.stop()
@@ -88,30 +96,29 @@ class MotoServer:
             self._process.wait()
 
     def _answers(self) -> bool:
-        """moto's own API answers: the port is moto's, not another service's."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+        """moto's own API answers (its config: its data.json grows to megabytes): the port
+        is moto's, not another service's."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=1)
         try:
-            connection.request("GET", "/moto-api/data.json")
-            return connection.getresponse().status == http.HTTPStatus.OK
+            connection.request("GET", "/moto-api/config")
+            return 200 <= connection.getresponse().status < 300
         except OSError:
             return False
         finally:
             connection.close()
 
 
-def _check_port_free(port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise LocalS3Error(
-                f"cannot start moto on 127.0.0.1:{port}: {error.strerror} (another local stack "
-                "running? set STREAMCAT_S3_PORT to use another port)"
-            ) from error
+def _listening_socket(port: int) -> socket.socket:
+    try:
+        return listening_socket(port)
+    except OSError as error:
+        raise LocalS3Error(
+            f"cannot start moto on {HOST}:{port}: {error.strerror} (another local stack "
+            "running? set STREAMCAT_S3_PORT to another port, or 0 for any free one)"
+        ) from error
 
 
-def start_moto(port: int) -> MotoServer:
+def start_moto(port: int = 0) -> MotoServer:
     server = MotoServer(port)
     server.start()
     return server

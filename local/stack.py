@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from local.functions import (
     function_spec,
 )
 from local.iam import client
+from local.ports import HOST, bound_port, bound_socket
 from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
@@ -41,7 +43,6 @@ from streamcat.settings import get_settings
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Warm containers per HTTP function: Lambda scales further; two keep this 2-core machine busy.
 HTTP_CONCURRENCY = 2
@@ -55,6 +56,10 @@ log = logging.getLogger("local.stack")
 
 class DataFolderError(ValueError):
     """The --data folder lacks files the load needs."""
+
+
+class ApiPortError(RuntimeError):
+    """The API's port is taken."""
 
 
 @dataclass(frozen=True)
@@ -266,9 +271,11 @@ def _database(stack: ExitStack) -> Database:
         started = time.perf_counter()
         admin_url = postgres.ensure_server(server)
         state = "already running" if was_running else "started"
+        admin = psycopg2.extensions.parse_dsn(admin_url)
         print(
-            f"PostgreSQL: own server {state} at {admin_url} in "
-            f"{time.perf_counter() - started:.1f} s (data in {server.data_dir})",
+            f"PostgreSQL: own server {state} at {admin['host']}:{admin['port']} in "
+            f"{time.perf_counter() - started:.1f} s (data in {server.data_dir}, the "
+            f"superuser's password in {server.password_path})",
             flush=True,
         )
         if not was_running:
@@ -382,11 +389,26 @@ def start_triggers(
     return triggers
 
 
-def serve(app: ApiGateway, port: int) -> None:
+def api_socket(stack: ExitStack, port: int) -> socket.socket:
+    """The API's port, bound before anything starts: a taken one fails at once, and with 0 the
+    kernel's choice is known before the state file names it. uvicorn listens on it once the
+    API serves: until then a connection is refused, not left waiting for the load to end."""
+    try:
+        listener = bound_socket(port)
+    except OSError as error:
+        raise ApiPortError(
+            f"cannot serve the API on {HOST}:{port}: {error.strerror} (another local stack "
+            "running? `make run PORT=<port>`, or 0 for any free one)"
+        ) from error
+    stack.callback(listener.close)
+    return listener
+
+
+def serve(app: ApiGateway, listener: socket.socket) -> None:
     """Serve until Ctrl-C or SIGTERM (uvicorn handles both and shuts down gracefully)."""
     import uvicorn
 
-    uvicorn.run(app, host=HOST, port=port, log_level="info")
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[listener])
 
 
 def _stop_on_sigterm() -> None:
@@ -427,6 +449,8 @@ def run(
     _stop_with_the_parent()
     template = load_template(template_path)
     with ExitStack() as stack:
+        listener = api_socket(stack, port)
+        port = bound_port(listener)
         database = _database(stack)
         endpoint = _start_moto(stack)
         _forget_earlier_loads(database.url)
@@ -446,7 +470,7 @@ def run(
         if upload_data:
             _load(cloud, files or generated_data(n_ratings), triggers, database.url, port)
         functions = {name: pool.invoke for name, pool in pools.items()}
-        serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), port)
+        serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), listener)
         print("Shutting down ...", flush=True)
 
 
@@ -487,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         default=FULL_RATINGS,
         help="ratings to generate when --data is not given (default %(default)s)",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="0 for any free one; default %(default)s"
+    )
     parser.add_argument(
         "--no-upload",
         dest="upload",
@@ -519,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             state=args.state,
             template_path=args.template,
         )
-    except (DataFolderError, postgres.PostgresError, s3.LocalS3Error) as error:
+    except (DataFolderError, ApiPortError, postgres.PostgresError, s3.LocalS3Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

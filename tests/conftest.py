@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from local.cloud import LocalCloud
 from local.postgres import OwnServer
 from streamcat.settings import get_settings
 
@@ -22,17 +23,14 @@ SHARED_TITLES = Path(
 
 @pytest.fixture(scope="session")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
-    """The project's own server for this run only (its own folder and a free port, stopped at
-    the end, so nothing is left running), always, even where DATABASE_URL names a server: the
+    """The project's own server for this run only (its own folder and any free port, stopped
+    at the end, so nothing is left running), always, even where DATABASE_URL names a server: the
     tests need what that server may not offer, PostgreSQL 16 (the template's RDS major
     version), TLS with a CA they know (`ca_cert_path`) and the log of every statement
     (`log_path`, `log_statement=all`)."""
-    from local.ports import free_port
     from local.postgres import ensure_server, stop_server
 
-    server = OwnServer(
-        root=tmp_path_factory.mktemp("postgres"), port=free_port(), log_statements=True
-    )
+    server = OwnServer(root=tmp_path_factory.mktemp("postgres"), port=0, log_statements=True)
     try:
         ensure_server(server)
         yield server
@@ -127,18 +125,24 @@ def _clear_cached_clients() -> None:
     s3_client.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def template_cloud() -> Iterator[LocalCloud]:
+    """What template.yaml declares, in a moto server of its own with IAM enforced: provisioned
+    once (it takes seconds); each test that uses it empties only its bucket."""
+    from tests.support.local import provisioned_cloud
+
+    with provisioned_cloud() as cloud:
+        yield cloud
+
+
 @pytest.fixture
-def bucket(s3_endpoint: str) -> str:
-    """An empty data bucket for one test."""
-    import requests
+def bucket(template_cloud: LocalCloud) -> Iterator[str]:
+    """The template's bucket (versioned, notifying, IAM enforced), empty for this test, with
+    the environment pointing at it as the deployer (tests.support.cloud)."""
+    from tests.support.cloud import template_bucket
 
-    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)
-    _clear_cached_clients()
-    from streamcat.storage import s3_client
-
-    name: str = get_settings().data_bucket
-    s3_client().create_bucket(Bucket=name)
-    return name
+    with template_bucket(template_cloud) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ load. Also 200 MB of garbage, uploaded in parts, rejected without being read int
 
 import json
 import os
-import tempfile
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +16,8 @@ from fastapi.testclient import TestClient
 from local.notifications import Upload
 from streamcat import db
 from streamcat.api.app import create_local_app
-from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES
 from tests.support.etl import Etl
-from tests.support.local import running_moto
 from tests.support.titles import HEADER_LINE, csv_bytes, title_row
 
 NETFLIX = "raw/titles/netflix_titles.csv"
@@ -145,34 +141,26 @@ def _garbage_file(directory: Path) -> Path:
 
 @pytest.mark.slow
 def test_200_mb_of_garbage_uploaded_in_parts_is_rejected_unread(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, bucket: str, tmp_path: Path
 ) -> None:
-    """A moto process of its own, so the memory traced here is the ETL's alone."""
-    with running_moto() as moto, tempfile.TemporaryDirectory() as scratch:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
-        get_settings.cache_clear()
-        s3_client.cache_clear()
-        bucket = get_settings().data_bucket
-        s3_client().create_bucket(Bucket=bucket)
-        etl = Etl(database_url, bucket)
-        etl.upload_and_load({DISNEY: _rows({})})
-        path = _garbage_file(Path(scratch))
-        parts = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=32 << 20)
-        s3_client().upload_file(str(path), bucket, NETFLIX, Config=parts)
-        head = s3_client().head_object(Bucket=bucket, Key=NETFLIX)
-        assert head["ETag"].endswith(f'-{GARBAGE_BYTES // (32 << 20) + 1}"'), "multipart"
+    """moto runs in a process of its own, so the memory traced here is the ETL's alone."""
+    etl = Etl(database_url, bucket)
+    etl.upload_and_load({DISNEY: _rows({})})
+    parts = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=32 << 20)
+    etl.s3.upload_file(str(_garbage_file(tmp_path)), bucket, NETFLIX, Config=parts)
+    head = etl.s3.head_object(Bucket=bucket, Key=NETFLIX)
+    assert head["ETag"].endswith(f'-{GARBAGE_BYTES // (32 << 20) + 1}"'), "multipart"
 
-        tracemalloc.start()
-        try:
-            result = etl.load(Upload(NETFLIX, head["ETag"].strip('"'), "0062E9A5B7D000000000"))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-            s3_client.cache_clear()
-            get_settings.cache_clear()
+    tracemalloc.start()
+    try:
+        upload = Upload(NETFLIX, head["ETag"].strip('"'), "0062E9A5B7D000000000", head["VersionId"])
+        result = etl.load(upload)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
-        assert not result["swapped"] and etl.version() == 1 and etl.ids() == ["ds1"]
-        message = json.loads(etl.read(f"quarantine/{NETFLIX}.error.json"))["message"]
-        assert f"expected a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes" in message
-        assert f"found {GARBAGE_BYTES:,} bytes" in message
-        assert peak < GARBAGE_PEAK_BYTES, f"the load held {peak:,} bytes"
+    assert not result["swapped"] and etl.version() == 1 and etl.ids() == ["ds1"]
+    message = json.loads(etl.read(f"quarantine/{NETFLIX}.error.json"))["message"]
+    assert f"expected a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes" in message
+    assert f"found {GARBAGE_BYTES:,} bytes" in message
+    assert peak < GARBAGE_PEAK_BYTES, f"the load held {peak:,} bytes"

@@ -18,7 +18,9 @@ from tests.support.etl import Etl, ratings_csv, titles_csv
 NETFLIX = "raw/titles/netflix_titles.csv"
 DISNEY = "raw/titles/disney_plus_titles.csv"
 RATINGS = "raw/ratings/1.csv"
-SLOW_PUBLISH_S = 0.5
+WAITER_TIMEOUT_S = 30.0
+# The load lock's bigint key as pg_locks shows an advisory lock: its high and low 32 bits.
+LOCK_CLASSID, LOCK_OBJID = catalog_store.LOAD_LOCK >> 32, catalog_store.LOAD_LOCK & 0xFFFF_FFFF
 
 
 @pytest.fixture
@@ -38,31 +40,57 @@ def _in_thread(work: Callable[[], Any], errors: list[BaseException]) -> threadin
     return thread
 
 
+def _load_lock_waiters(etl: Etl) -> list[int]:
+    """The backends waiting in PostgreSQL for the load lock (an ungranted advisory lock)."""
+    rows = etl.rows(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND classid = %s AND objid = %s AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        LOCK_CLASSID,
+        LOCK_OBJID,
+    )
+    return [row[0] for row in rows]
+
+
+def _await_a_lock_waiter(etl: Etl) -> list[int]:
+    """The backends waiting for the load lock, once there is one; none after the timeout."""
+    deadline = time.monotonic() + WAITER_TIMEOUT_S
+    while not (waiters := _load_lock_waiters(etl)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return waiters
+
+
 def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
     etl: Etl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The first load publishes only once the second is seen in pg_locks waiting for the lock
+    it holds: the race is made to happen, not hoped for."""
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
     publishing = threading.Event()
+    holder: list[int] = []
+    waiters: list[int] = []
     original = publish
 
-    def slow_publish(load: Any, sources: list[str]) -> None:
-        if load.staged:
+    def publish_once_the_other_load_waits(load: Any, sources: list[str]) -> None:
+        if not publishing.is_set():
+            holder.append(load.connection.get_backend_pid())
             publishing.set()
-            time.sleep(SLOW_PUBLISH_S)
+            waiters.extend(_await_a_lock_waiter(etl))
         original(load, sources)
 
-    monkeypatch.setattr(pipeline, "publish", slow_publish)
+    monkeypatch.setattr(pipeline, "publish", publish_once_the_other_load_waits)
     ratings = etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2"), (3, 5.0, "ns1")))
     disney = etl.put(DISNEY, titles_csv("s7"))
     errors: list[BaseException] = []
 
     first = _in_thread(lambda: etl.load(ratings), errors)
-    assert publishing.wait(10)
+    assert publishing.wait(WAITER_TIMEOUT_S)
     second = _in_thread(lambda: etl.load(disney), errors)
     first.join()
     second.join()
 
     assert not errors
+    assert len(waiters) == 1 and waiters != holder, "the second load never waited for the lock"
     assert etl.rows("SELECT catalog_version FROM etl.loads ORDER BY finished_at") == [
         (1,),
         (2,),

@@ -17,8 +17,8 @@ from streamcat import db
 from streamcat.recommend.artifact import latest_key, model_key
 from streamcat.recommend.store import get_store
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 from tests.support.catalog import known_titles
+from tests.support.cloud import act_as, deployer_s3
 from tests.support.recommend import model_document
 
 PROBLEM = "application/problem+json"
@@ -48,11 +48,12 @@ def published(database_url: str, bucket: str) -> Iterator[str]:
     db.reset_shared_connection()
     settings = get_settings()
     key = model_key(settings.models_prefix, 1)
-    s3 = s3_client()
+    s3 = deployer_s3()
     body = gzip.compress(json.dumps(model_document(MODEL)).encode())
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     pointer = {"version": 1, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
     s3.put_object(Bucket=bucket, Key=latest_key(settings.models_prefix), Body=json.dumps(pointer))
+    act_as("RecommendationsFunction")
     get_store.cache_clear()
     yield key
     get_store.cache_clear()
@@ -73,10 +74,11 @@ def test_broken_model_is_a_503_and_queries_are_unaffected(
     assert _answer(load_function("recommendations"), event)[0] == 200
     queries_before = _query_answers()
 
+    s3 = deployer_s3()
     if fault == "deleted":
-        s3_client().delete_object(Bucket=bucket, Key=published)
+        s3.delete_object(Bucket=bucket, Key=published)
     else:
-        s3_client().put_object(Bucket=bucket, Key=published, Body=b"\x1f\x8b garbage")
+        s3.put_object(Bucket=bucket, Key=published, Body=b"\x1f\x8b garbage")
     get_store.cache_clear()
     function = load_function("recommendations")
 

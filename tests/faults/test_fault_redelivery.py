@@ -8,7 +8,6 @@ import itertools
 import pytest
 
 from local.notifications import Upload
-from streamcat.storage import s3_client
 from tests.support.etl import Etl, ratings_csv, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
@@ -21,26 +20,25 @@ _sequencers = itertools.count(0x0062F000000000000000)
 
 @pytest.fixture
 def etl(database_url: str, bucket: str) -> Etl:
-    s3_client().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     return Etl(database_url, bucket)
 
 
 def _put(etl: Etl, key: str, data: bytes) -> Upload:
-    response = s3_client().put_object(Bucket=etl.bucket, Key=key, Body=data)
+    response = etl.s3.put_object(Bucket=etl.bucket, Key=key, Body=data)
     etag, version = response["ETag"].strip('"'), response["VersionId"]
     return Upload(key, etag, f"{next(_sequencers):020X}", version)
 
 
 def _everything(etl: Etl) -> tuple[object, ...]:
     """The catalog, the ledger, the loads and every S3 object with its ETag."""
-    listed = s3_client().list_objects_v2(Bucket=etl.bucket).get("Contents", [])
+    listed = etl.s3.list_objects_v2(Bucket=etl.bucket).get("Contents", [])
     return (
         etl.version(),
         etl.rows("SELECT id, score, votes FROM catalog.titles ORDER BY id"),
         etl.rows("SELECT key, etag, sequencer FROM etl.loaded_objects ORDER BY key"),
         etl.rows("SELECT load_id, catalog_version FROM etl.loads ORDER BY load_id"),
         sorted((obj["Key"], obj["ETag"]) for obj in listed),
-        len(s3_client().list_object_versions(Bucket=etl.bucket).get("Versions", [])),
+        len(etl.s3.list_object_versions(Bucket=etl.bucket).get("Versions", [])),
     )
 
 

@@ -15,7 +15,6 @@ import botocore.exceptions
 import pytest
 
 from local.iam import BOOTSTRAP, Credentials, client, enforce_access_control
-from local.ports import free_port
 from local.s3 import start_moto
 
 pytestmark = pytest.mark.emulator_fidelity
@@ -41,7 +40,7 @@ def _user(endpoint: str, name: str, statements: list[dict[str, object]]) -> Cred
 def versioned() -> Iterator[tuple[str, str]]:
     """A moto server with IAM on, a versioned bucket holding `src/a`; its endpoint and the
     object's version id."""
-    server = start_moto(free_port())
+    server = start_moto()
     try:
         s3 = client("s3", server.endpoint, REGION, BOOTSTRAP)
         s3.create_bucket(Bucket=BUCKET)

@@ -12,7 +12,6 @@ from typing import Any
 
 import psycopg2
 import pytest
-import requests
 
 from local import invoke
 from local.catalog_fixtures import drop_catalog
@@ -20,9 +19,9 @@ from streamcat.recommend.artifact import latest_key
 from streamcat.s3_events import object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from tests.support.etl import ratings_csv
+from tests.support.cloud import emptied_bucket
 from tests.support.local import LAMBDA_SQS_RECORD_FIELDS
-from tests.support.titles import csv_bytes, title_row
+from tests.support.samples import sample_ratings, sample_titles
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,7 +97,11 @@ def handler(event, context):
 
 
 def _cli_args(project: Path, function: str) -> list[str]:
-    return [function, str(project / "event.json"), "--template", str(project / "template.yaml")]
+    """Naming a state file of the test's own, where no stack runs: never `make run`'s."""
+    return [
+        *(function, str(project / "event.json"), "--template", str(project / "template.yaml")),
+        *("--state", str(project / "no-stack.json")),
+    ]
 
 
 @pytest.fixture
@@ -197,6 +200,14 @@ def test_an_event_that_is_not_json_is_a_clear_error(
     assert "cannot read event" in capsys.readouterr().err
 
 
+@pytest.fixture
+def own_servers(database_url: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """env.json names `make run`'s servers (PostgreSQL on 54329, moto on 4566); the shell,
+    which overrides it, names the test's own instead."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+
+
+@pytest.mark.usefixtures("own_servers")
 def test_the_real_docs_function_serves_the_openapi_document() -> None:
     event = json.loads(
         textwrap.dedent(
@@ -250,6 +261,7 @@ def _http_event(path: str, route: str) -> dict[str, object]:
     }
 
 
+@pytest.mark.usefixtures("own_servers")
 def test_the_real_count_platform_function_answers_from_postgresql(database_url: str) -> None:
     drop_catalog(database_url)
     schema = (REPO / "layers/common/streamcat/sql/catalog.sql").read_text()
@@ -305,57 +317,30 @@ def test_background_sample_events_are_sqs_batches_of_s3_notifications(name: str)
     )
 
 
-def _sample_titles() -> bytes:
-    """Sixteen Netflix titles in four genres: enough for the model's ten neighbours a title."""
-    genres = ("Dramas", "Comedies", "Documentaries", "Action & Adventure")
-    return csv_bytes(
-        *(
-            title_row(
-                show_id=f"s{n}",
-                title=f"title {n}",
-                listed_in=genres[n % 4],
-                cast=f"Actor {n % 5}, Actor {5 + n % 3}",
-                description=f"A {genres[n % 4].lower()} story about number {n}.",
-            )
-            for n in range(1, 17)
-        )
-    )
-
-
-def _sample_ratings() -> bytes:
-    """Twelve users, each rating the titles of one genre high and the others low."""
-    return ratings_csv(
-        *(
-            (user, 5.0 if title % 4 == user % 4 else 1.5, f"ns{title}")
-            for user in range(1, 13)
-            for title in range(1, 17)
-            if (user + title) % 3
-        )
-    )
-
-
 @pytest.fixture
 def sample_bucket(
     s3_endpoint: str, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """The sample events' bucket on an empty moto server, an empty database, and DATA_BUCKET
-    naming that bucket whatever env.json says (the shell overrides it)."""
-    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)
+    """The sample events' bucket, empty (nothing else in moto is reset), an empty database, and
+    DATA_BUCKET naming that bucket whatever env.json says (the shell overrides it). A plain moto,
+    not the template's cloud: without a running stack `make invoke` runs a function with the
+    shell's credentials, as this test does."""
     drop_catalog(database_url)
     monkeypatch.setenv("DATA_BUCKET", SAMPLE_BUCKET)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
     get_settings.cache_clear()
     s3_client.cache_clear()
-    s3_client().create_bucket(Bucket=SAMPLE_BUCKET)
+    emptied_bucket(s3_client(), SAMPLE_BUCKET)
     yield SAMPLE_BUCKET
     get_settings.cache_clear()
     s3_client.cache_clear()
 
 
-def _make_invoke(function: str, event: str) -> dict[str, Any]:
-    """What `make invoke FUNCTION=<function> EVENT=events/<event>` runs, in a process of its own."""
+def _make_invoke(function: str, event: str, state: Path) -> dict[str, Any]:
+    """What `make invoke FUNCTION=<function> EVENT=events/<event>` runs, in a process of its own,
+    but told the stack's state file: the test's own, where no stack runs."""
     done = subprocess.run(
-        [sys.executable, "-m", "local.invoke", function, f"events/{event}"],
+        [sys.executable, "-m", "local.invoke", function, f"events/{event}", "--state", str(state)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -381,31 +366,32 @@ def _catalog(database_url: str) -> tuple[int, int, int]:
 
 
 def test_the_etl_and_training_sample_events_load_the_catalog_and_publish_a_model(
-    sample_bucket: str, database_url: str
+    sample_bucket: str, database_url: str, tmp_path: Path
 ) -> None:
     """On an empty database: the titles event loads catalog version 1, the ratings event
     version 2, whose training input `curated/interactions/v2.json` the training event names."""
+    no_stack = tmp_path / "no-stack.json"
     s3 = s3_client()
-    s3.put_object(Bucket=sample_bucket, Key="raw/titles/netflix_titles.csv", Body=_sample_titles())
-    s3.put_object(Bucket=sample_bucket, Key="raw/ratings/1.csv", Body=_sample_ratings())
+    s3.put_object(Bucket=sample_bucket, Key="raw/titles/netflix_titles.csv", Body=sample_titles())
+    s3.put_object(Bucket=sample_bucket, Key="raw/ratings/1.csv", Body=sample_ratings())
 
-    titles = _make_invoke("EtlFunction", "etl_raw_titles.json")
+    titles = _make_invoke("EtlFunction", "etl_raw_titles.json", no_stack)
     assert (titles["batchItemFailures"], titles["catalog_version"], titles["swapped"]) == (
         [],
         1,
         True,
     )
     assert _catalog(database_url) == (16, 0, 1)
-    again = _make_invoke("EtlFunction", "etl_raw_titles.json")
+    again = _make_invoke("EtlFunction", "etl_raw_titles.json", no_stack)
     assert (again["catalog_version"], again["swapped"]) == (1, False), "already loaded"
 
-    ratings = _make_invoke("EtlFunction", "etl_raw_ratings.json")
+    ratings = _make_invoke("EtlFunction", "etl_raw_ratings.json", no_stack)
     assert (ratings["batchItemFailures"], ratings["catalog_version"]) == ([], 2)
     assert _catalog(database_url) == (16, 16, 2)
     written = s3.list_objects_v2(Bucket=sample_bucket, Prefix="curated/interactions/")
     assert [o["Key"] for o in written["Contents"]] == [SAMPLE_EVENTS["train_interactions.json"]]
 
-    trained = _make_invoke("TrainFunction", "train_interactions.json")
+    trained = _make_invoke("TrainFunction", "train_interactions.json", no_stack)
     assert (trained["status"], trained["version"], trained["titles"]) == ("published", 2, 16)
     pointer = s3.get_object(Bucket=sample_bucket, Key=latest_key(get_settings().models_prefix))
     assert json.loads(pointer["Body"].read())["version"] == 2

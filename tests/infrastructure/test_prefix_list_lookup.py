@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import pytest
 
 from local.iam import BOOTSTRAP, client
-from local.ports import free_port
 from local.s3 import start_moto
 from local.template import load_template
 
@@ -48,7 +47,7 @@ def response_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def ec2_endpoint() -> Iterator[str]:
-    server = start_moto(free_port())
+    server = start_moto()
     try:
         yield server.endpoint
     finally:

@@ -57,8 +57,9 @@ def browse_titles() -> list[CatalogTitle]:
     ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
+    """The catalog made afresh for each test: a test may reload it (the 409 test does)."""
     create_catalog(database_url, browse_titles(), version=3, load_id="browse")
     db.reset_shared_connection()
     with TestClient(create_local_app()) as client:

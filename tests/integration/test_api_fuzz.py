@@ -1,6 +1,7 @@
 """Every route fuzzed against the one OpenAPI document (schemathesis), over a real catalog in
-PostgreSQL and a model in (moto) S3: whatever the input, never a server error, and every answer
-conforms to the status codes, media types and schemas the document promises."""
+PostgreSQL and a model in the template's bucket (moto, read with the function's role): whatever
+the input, never a server error, and every answer conforms to the status codes, media types and
+schemas the document promises."""
 
 from typing import Any
 
@@ -12,6 +13,7 @@ from local.catalog_fixtures import create_catalog
 from streamcat.api.app import create_local_app
 from streamcat.recommend.store import get_store
 from tests.support.catalog import known_titles
+from tests.support.cloud import act_as
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 # The app opens no connection when created: the catalog and model come from the fixture.
@@ -23,6 +25,7 @@ def served(database_url: str, bucket: str) -> None:
     create_catalog(database_url, known_titles())
     get_store.cache_clear()
     publish(model_document(SAMPLE_TITLES))
+    act_as("RecommendationsFunction")
 
 
 @schema.parametrize()

@@ -28,13 +28,9 @@ from streamcat.queries.score_count import score_count
 from streamcat.settings import get_settings
 from streamcat_etl.reader_role import grant_readers
 from tests.support.catalog import known_titles
+from tests.support.statement_log import ENTRY
 
-# One log entry: STATEMENT_LOG_PREFIX's fields, then the message (continuation lines included).
-ENTRY = re.compile(
-    r"^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[(?P<pid>\d+)\] user=(?P<user>\S*) db=\S* app=.*? "
-    r"session=(?P<session>\S+) (?P<message>.*?)(?=^\d{4}-\d\d-\d\d |\Z)",
-    re.M | re.S,
-)
+READER_PASSWORD = "reader-pass"
 SESSION_STATE = re.compile(
     r"\bSET\b|\bRESET\b|set_config|pg_advisory|pg_try_advisory|CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?"
     r"TEMP|\bPREPARE\b|\bLISTEN\b|\bDISCARD\b|\bLOAD\b|\bDECLARE\b.*\bWITH\s+HOLD\b",
@@ -64,14 +60,14 @@ def reader_url(
     create_catalog(database_url, known_titles(), version=5, load_id="known")
     role = f"streamcat_reader_{uuid.uuid4().hex[:8]}"
     arn = boto3.client("secretsmanager").create_secret(
-        Name=role, SecretString=json.dumps({"username": role, "password": "reader-pass"})
+        Name=role, SecretString=json.dumps({"username": role, "password": READER_PASSWORD})
     )["ARN"]
     monkeypatch.setenv("READER_SECRET_ARN", arn)
     get_settings.cache_clear()
     with psycopg2.connect(database_url) as admin, admin.cursor() as cursor:
         assert grant_readers(cursor, get_settings(), "catalog") == role
     admin.close()
-    url = psycopg2.extensions.make_dsn(database_url, user=role)
+    url = psycopg2.extensions.make_dsn(database_url, user=role, password=READER_PASSWORD)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
     db.reset_shared_connection()

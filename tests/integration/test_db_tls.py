@@ -66,7 +66,7 @@ def cloud_settings(
     dsn = psycopg2.extensions.parse_dsn(database_url)
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"streamcat-db-{uuid.uuid4().hex[:8]}",
-        SecretString=json.dumps({"username": dsn["user"], "password": "unused-trust-auth"}),
+        SecretString=json.dumps({"username": dsn["user"], "password": dsn["password"]}),
     )
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.delenv("DB_SSL_ROOT_CERT", raising=False)

@@ -1,28 +1,29 @@
-"""ReportBatchItemFailures: an object that cannot be read fails only the SQS messages that carried
-it, and the rest of the batch loads; a failed load fails every message (the handler raises); a
-failed training fails the messages of the upload it trained on."""
+"""ReportBatchItemFailures: an object that cannot be read (its version gone, the ETL's role denied
+it, its transfer broken off) fails only the SQS messages that carried it, and the rest of the
+batch loads; a failed load fails every message (the handler raises); a failed training fails the
+messages of the upload it trained on."""
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator
+from typing import Any, cast
 
 import boto3
-import botocore.exceptions
 import psycopg2
 import pytest
 
 from local.catalog_fixtures import CatalogTitle, create_catalog
+from local.cloud import LocalCloud
+from local.iam import client
 from local.lambda_context import LocalLambdaContext
 from local.notifications import Upload, s3_record, sqs_event
+from local.template import LOCAL_STACK_NAME, load_template
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 from streamcat_etl import catalog_store, handler
 from streamcat_train.handler import lambda_handler as train_handler
+from tests.support.cloud import act_as, deployer_s3, template_bucket
 from tests.support.etl import Etl, ratings_csv, titles_csv
-from tests.support.faults import after, terminate_backend
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from tests.support.faults import after, breaking_off, terminate_backend
+from tests.support.local import provisioned_cloud
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 DISNEY = "raw/titles/disney_plus_titles.csv"
@@ -32,9 +33,7 @@ LOADED_IDS = ["ns1", "ns2"]
 
 @pytest.fixture
 def etl(database_url: str, bucket: str) -> Etl:
-    etl = Etl(database_url, bucket)
-    etl.enable_versioning()
-    return etl
+    return Etl(database_url, bucket)
 
 
 def _batch(etl: Etl) -> tuple[Upload, Upload, Upload]:
@@ -48,7 +47,7 @@ def _batch(etl: Etl) -> tuple[Upload, Upload, Upload]:
 
 def _delete_version(etl: Etl, upload: Upload) -> None:
     assert upload.version_id, "the bucket is versioned: the notification names the version"
-    s3_client().delete_object(Bucket=etl.bucket, Key=upload.key, VersionId=upload.version_id)
+    etl.s3.delete_object(Bucket=etl.bucket, Key=upload.key, VersionId=upload.version_id)
 
 
 def _loaded_keys(etl: Etl) -> list[str]:
@@ -102,50 +101,85 @@ def test_a_plain_s3_event_has_no_message_to_report_so_an_unreadable_object_raise
     assert etl.ids() == LOADED_IDS and _loaded_keys(etl) == [RATINGS, NETFLIX]
 
 
-def _failing_get(key: str, error: Exception) -> Callable[[], "S3Client"]:
-    """An S3 client of its own whose GetObject of `key` raises `error`: S3 answering an error
-    for that one object, or its transfer breaking off; every other call is real."""
-    settings = get_settings()
-    client: S3Client = boto3.client(
-        "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
-    )
-
-    def fail(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Key") == key:
-            raise error
-
-    client.meta.events.register("before-parameter-build.s3.GetObject", fail)
-    return lambda: client
+DENY_THE_RATINGS = {
+    "Statement": [
+        {
+            "Sid": "DenyTheRatingsUpload",
+            "Effect": "Deny",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": {"Fn::Sub": f"${{DataBucket.Arn}}/{RATINGS}"},
+        }
+    ]
+}
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        botocore.exceptions.ClientError(
-            {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject"
-        ),
-        botocore.exceptions.ResponseStreamingError(error="Connection broken: IncompleteRead"),
-    ],
-    ids=["access-denied", "read-broken-off"],
-)
-def test_an_unreadable_object_fails_only_its_message_and_its_retry_loads_it(
-    etl: Etl, monkeypatch: pytest.MonkeyPatch, error: Exception
-) -> None:
-    netflix, ratings, disney = _batch(etl)
+@pytest.fixture
+def denied_cloud() -> Iterator[LocalCloud]:
+    """A copy of the template whose ETL role is denied the ratings upload, in a cloud of its
+    own."""
+    template = load_template()
+    template["Resources"]["EtlFunction"]["Properties"]["Policies"].append(DENY_THE_RATINGS)
+    with provisioned_cloud(template) as cloud:
+        yield cloud
 
-    with monkeypatch.context() as patch:
-        patch.setattr(handler, "s3_client", _failing_get(RATINGS, error))
-        result = etl.load(netflix, ratings, disney)
 
+def _lift_the_deny(cloud: LocalCloud) -> None:
+    """What an operator's fix of the role does: its policy denying the ratings goes."""
+    iam = client("iam", cloud.endpoint_url, cloud.region, cloud.deployer)
+    role = f"{LOCAL_STACK_NAME}-EtlFunctionRole"
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if "DenyTheRatingsUpload" in json.dumps(document):
+            iam.delete_role_policy(RoleName=role, PolicyName=name)
+
+
+def _assert_only_the_ratings_failed_then_load(etl: Etl, result: dict[str, Any]) -> None:
     assert result["batchItemFailures"] == [{"itemIdentifier": "m1"}]
     assert etl.ids() == ["ds7", *LOADED_IDS] and _loaded_keys(etl) == [DISNEY, NETFLIX]
     assert etl.rows("SELECT count(*) FROM catalog.titles WHERE votes > 0") == [(0,)]
+
+
+def _assert_the_retry_loads_the_ratings(etl: Etl, ratings: Upload) -> None:
     retried = etl.load(ratings)
     assert retried["batchItemFailures"] == [] and retried["swapped"]
     assert etl.rows("SELECT id, votes FROM catalog.titles WHERE votes > 0 ORDER BY id") == [
         ("ns1", 1),
         ("ns2", 1),
     ]
+
+
+def test_an_object_the_role_may_not_read_fails_only_its_message_and_its_retry_loads_it(
+    database_url: str, denied_cloud: LocalCloud
+) -> None:
+    """S3 answers AccessDenied because IAM denies it: the role's policy, not a stand-in."""
+    with template_bucket(denied_cloud) as bucket:
+        etl = Etl(database_url, bucket)
+        netflix, ratings, disney = _batch(etl)
+
+        result = etl.load(netflix, ratings, disney)
+
+        _assert_only_the_ratings_failed_then_load(etl, result)
+        files = {f["key"]: f for f in etl.report(result["load_id"])["files"]}
+        assert "AccessDenied" in files[RATINGS]["reason"]
+        _lift_the_deny(denied_cloud)
+        _assert_the_retry_loads_the_ratings(etl, ratings)
+
+
+def test_an_object_whose_transfer_breaks_off_fails_only_its_message_and_its_retry_loads_it(
+    etl: Etl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load's S3 calls pass through a proxy that cuts the ratings' body halfway."""
+    netflix, ratings, disney = _batch(etl)
+    settings = get_settings()
+    assert settings.aws_endpoint_url is not None
+
+    with breaking_off(settings.aws_endpoint_url, RATINGS) as proxy, monkeypatch.context() as patch:
+        cut = boto3.client("s3", region_name=settings.aws_region, endpoint_url=proxy)
+        patch.setattr(handler, "s3_client", lambda: cut)
+        result = etl.load(netflix, ratings, disney)
+
+    _assert_only_the_ratings_failed_then_load(etl, result)
+    _assert_the_retry_loads_the_ratings(etl, ratings)
 
 
 def test_a_failed_load_fails_every_message_and_the_redelivery_loads_the_good_ones(
@@ -190,7 +224,9 @@ def test_a_failed_training_fails_the_messages_of_the_newest_upload_only(
 ) -> None:
     create_catalog(database_url, [CatalogTitle(f"ns{n}") for n in range(1, 13)], version=2)
     newest, older = "curated/interactions/v2.json", "curated/interactions/v1.json"
-    s3_client().put_object(Bucket=bucket, Key=newest, Body=b"not a manifest")
+    s3 = deployer_s3()
+    s3.put_object(Bucket=bucket, Key=newest, Body=b"not a manifest")
+    act_as("TrainFunction")
     event = {
         "Records": [
             _interactions_message("new", bucket, newest),
@@ -206,5 +242,5 @@ def test_a_failed_training_fails_the_messages_of_the_newest_upload_only(
         {"itemIdentifier": "new-again"},
     ]
     assert result["status"] == "failed" and "InteractionsError" in result["error"]
-    listed = s3_client().list_objects_v2(Bucket=bucket, Prefix=get_settings().models_prefix)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=get_settings().models_prefix)
     assert "Contents" not in listed, "nothing published"

@@ -7,11 +7,13 @@ import psycopg2
 import pyarrow as pa
 import pytest
 
+from local.notifications import sqs_event
 from streamcat.platforms import Platform
 from streamcat_etl import catalog_store
 from streamcat_etl.titles import clean_titles
 from streamcat_train.interactions import read_ratings
 from tests.support.etl import Etl, ratings_csv, titles_csv
+from tests.support.memory import BIG_MB, call_in_child, resident
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 DISNEY = "raw/titles/disney_plus_titles.csv"
@@ -230,6 +232,20 @@ def test_report_counts_rows_fixes_and_timings_in_s3_and_the_loads_table(etl: Etl
     assert titles["fixes"]["missing_rating_to_g"] == 2
     assert report["catalog_version"] == 1
     assert {"triage", "stage", "swap", "publish"} <= set(report["timings_s"])
-    assert report["peak_rss_mb"] > 0, "the invocation's memory high-water mark"
     stored = etl.rows("SELECT catalog_version, report->'totals'->>'rows_kept' FROM etl.loads")
     assert stored == [(1, "2")]
+
+
+def test_the_reported_peak_is_the_invocations_own_memory(etl: Etl) -> None:
+    """Lambda's Max Memory Used: an allocation of the invocation's own shows in full, and its
+    parent's high-water mark not at all (a process started by fork and exec inherits ru_maxrss)."""
+    _parent_ballast = resident(BIG_MB)
+    first = sqs_event(etl.bucket, etl.put(NETFLIX, titles_csv("s1")))
+    own = call_in_child("tests.support.etl:invoke_handler", first)
+    second = sqs_event(etl.bucket, etl.put(NETFLIX, titles_csv("s1", "s2")))
+    allocating = call_in_child("tests.support.etl:invoke_handler", second, allocate_mb=BIG_MB)
+
+    small = etl.report(own["load_id"])["peak_rss_mb"]
+    big = etl.report(allocating["load_id"])["peak_rss_mb"]
+    assert small < BIG_MB, f"{small} MB: the parent's high-water mark, not the invocation's"
+    assert big - small == pytest.approx(BIG_MB, abs=BIG_MB / 4), "the known allocation, in MiB"

@@ -10,23 +10,28 @@ import psycopg2.errors
 import pytest
 from psycopg2 import sql
 
+from local.cloud import LocalCloud
 from streamcat.settings import get_settings
 from tests.support.etl import Etl, titles_csv
 
 NETFLIX = "raw/titles/netflix_titles.csv"
+READER_PASSWORD = "reader-pass"
 
 
 @pytest.fixture
-def reader(database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A reader secret in (moto) Secrets Manager named by READER_SECRET_ARN; the role is
-    dropped afterwards (roles belong to the whole server, not the test database)."""
+def reader(
+    database_url: str, bucket: str, template_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The template's reader secret (the one the ETL's role may read) set to a role of this
+    test's, and named by READER_SECRET_ARN; the role is dropped afterwards (roles belong to the
+    whole server, not the test database)."""
     import boto3
 
     role = f"streamcat_reader_{uuid.uuid4().hex[:8]}"
-    secrets = boto3.client("secretsmanager")
-    arn = secrets.create_secret(
-        Name=role, SecretString=json.dumps({"username": role, "password": "reader-pass"})
-    )["ARN"]
+    arn = template_cloud.outputs["ReaderSecretArn"]
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": role, "password": READER_PASSWORD})
+    )
     monkeypatch.setenv("READER_SECRET_ARN", arn)
     get_settings.cache_clear()
     yield role
@@ -37,8 +42,24 @@ def reader(database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> I
     admin.close()
 
 
-def _as_reader(database_url: str, role: str) -> psycopg2.extensions.connection:
-    return psycopg2.connect(psycopg2.extensions.make_dsn(database_url, user=role))
+def _as_reader(
+    database_url: str, role: str, password: str = READER_PASSWORD
+) -> psycopg2.extensions.connection:
+    return psycopg2.connect(
+        psycopg2.extensions.make_dsn(database_url, user=role, password=password)
+    )
+
+
+def test_reader_logs_in_with_the_password_of_its_secret_only(
+    database_url: str, bucket: str, reader: str
+) -> None:
+    Etl(database_url, bucket).upload_and_load({NETFLIX: titles_csv("s1")})
+
+    _as_reader(database_url, reader).close()
+    with pytest.raises(
+        psycopg2.OperationalError, match=rf'password authentication failed.*"{reader}"'
+    ):
+        _as_reader(database_url, reader, password="wrong")
 
 
 def test_reader_reads_each_new_catalog_and_cannot_change_it(

@@ -11,7 +11,7 @@ import pytest
 from local.cloud import LocalCloud
 from local.iam import Credentials, client
 from local.template import load_template
-from tests.support.local import provisioned_cloud, without_action
+from tests.support.local import UNUSED_LOGIN, provisioned_cloud, without_action
 
 REGION = "us-east-1"
 
@@ -101,6 +101,14 @@ def test_http_functions_read_only_their_secret_and_never_s3(cloud: LocalCloud) -
     assert _denied(s3.get_object, Bucket=bucket, Key="models/recommender/latest.json")
     recommendations = _as(cloud, "s3", "RecommendationsFunction")
     assert recommendations.get_object(Bucket=bucket, Key="models/recommender/latest.json")
+
+
+def test_the_etl_reads_the_master_login_it_was_given(cloud: LocalCloud) -> None:
+    secrets = _as(cloud, "secretsmanager", "EtlFunction")
+    master = cloud.resources["Database"]["MasterUserSecret.SecretArn"]
+
+    login = json.loads(secrets.get_secret_value(SecretId=master)["SecretString"])
+    assert login == {"username": UNUSED_LOGIN.username, "password": UNUSED_LOGIN.password}
 
 
 def test_pollers_take_only_their_own_queue(cloud: LocalCloud) -> None:

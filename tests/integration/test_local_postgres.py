@@ -11,11 +11,12 @@ import psycopg2.extensions
 import pytest
 from cryptography import x509
 
-from local.ports import free_port
 from local.postgres import (
+    HBA_CONF,
     OwnServer,
     PostgresError,
     database_url,
+    ensure_running,
     ensure_server,
     running_port,
     stop_server,
@@ -24,7 +25,7 @@ from local.postgres import (
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[OwnServer]:
-    own = OwnServer(root=tmp_path / ".local", port=free_port())
+    own = OwnServer(root=tmp_path / ".local", port=0)
     yield own
     stop_server(own)
 
@@ -32,7 +33,11 @@ def server(tmp_path: Path) -> Iterator[OwnServer]:
 def test_starts_serves_streamcat_on_loopback_and_stops(server: OwnServer) -> None:
     admin_url = ensure_server(server)
 
-    assert admin_url == f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+    password = server.password_path.read_text()
+    assert admin_url == (
+        f"postgresql://postgres:{password}@127.0.0.1:{running_port(server)}/postgres?sslmode=require"
+    )
+    assert stat.S_IMODE(server.password_path.stat().st_mode) == 0o600
     with psycopg2.connect(database_url(admin_url)) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT current_database(), current_setting('listen_addresses')")
         assert cursor.fetchone() == ("streamcat", "127.0.0.1")
@@ -65,12 +70,11 @@ def test_concurrent_starts_share_one_server(server: OwnServer) -> None:
         urls = list(pool.map(lambda _: ensure_server(server), range(2)))
 
     assert urls[0] == urls[1]
-    assert running_port(server) == server.port
+    assert running_port(server) is not None
 
 
 def test_taken_port_is_a_clear_error(server: OwnServer, tmp_path: Path) -> None:
-    ensure_server(server)
-    rival = OwnServer(root=tmp_path / "rival", port=server.port)
+    rival = OwnServer(root=tmp_path / "rival", port=ensure_running(server))
 
     with pytest.raises(PostgresError, match=r"did not accept connections.*rival/postgres\.log"):
         ensure_server(rival)
@@ -106,7 +110,7 @@ def test_serves_postgresql_16_over_tls_verified_by_its_own_ca(server: OwnServer)
 
 
 def test_logs_every_statement_with_its_session_when_asked(tmp_path: Path) -> None:
-    server = OwnServer(root=tmp_path / ".local", port=free_port(), log_statements=True)
+    server = OwnServer(root=tmp_path / ".local", port=0, log_statements=True)
     try:
         connection = psycopg2.connect(database_url(ensure_server(server)))
         connection.autocommit = True
@@ -141,3 +145,57 @@ def test_a_running_server_without_the_asked_settings_is_not_reused(server: OwnSe
 
     with pytest.raises(PostgresError, match=r"'log_statement': 'none'.*stop it"):
         ensure_server(logging)
+
+
+TRUSTING_HBA = """\
+local   all             all                                     trust
+host    all             all             127.0.0.1/32            trust
+host    all             all             ::1/128                 trust
+"""
+"""What `initdb -A trust` wrote, as older versions of local/postgres.py ran it."""
+
+
+def _make_it_trust_every_login(server: OwnServer) -> None:
+    """The cluster as an older version left it: no superuser password, no password file,
+    every login trusted."""
+    connection = psycopg2.connect(ensure_server(server))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER ROLE postgres PASSWORD NULL")
+    finally:
+        connection.close()
+    stop_server(server)
+    (server.data_dir / "pg_hba.conf").write_text(TRUSTING_HBA)
+    server.password_path.unlink()
+
+
+def test_a_cluster_that_trusted_every_login_is_given_a_password_and_keeps_its_data(
+    server: OwnServer,
+) -> None:
+    with psycopg2.connect(database_url(ensure_server(server))) as connection:
+        connection.cursor().execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    connection.close()
+    _make_it_trust_every_login(server)
+
+    admin_url = ensure_server(server)
+
+    assert (server.data_dir / "pg_hba.conf").read_text() == HBA_CONF
+    assert stat.S_IMODE(server.password_path.stat().st_mode) == 0o600
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(psycopg2.extensions.make_dsn(admin_url, password="wrong"))
+    with psycopg2.connect(database_url(admin_url)) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT answer FROM kept")
+        assert cursor.fetchone() == (42,)
+    connection.close()
+
+
+def test_a_lost_password_file_is_a_clear_error_and_no_new_password(server: OwnServer) -> None:
+    ensure_server(server)
+    stop_server(server)
+    server.password_path.unlink()
+
+    with pytest.raises(PostgresError, match=r"postgres\.password, which is gone: restore it"):
+        ensure_server(server)
+    assert not server.password_path.exists()

@@ -10,7 +10,6 @@ import pytest
 
 from local.cloud import LocalCloud, provision
 from local.iam import client
-from local.ports import free_port
 from local.s3 import (
     GenuineS3Events,
     LocalS3Error,
@@ -101,7 +100,7 @@ def test_refuses_to_provision_a_remote_endpoint() -> None:
 
 
 def test_taken_port_is_a_clear_error() -> None:
-    server: MotoServer = start_moto(free_port())
+    server: MotoServer = start_moto()
     try:
         with pytest.raises(LocalS3Error, match=f"127.0.0.1:{server.port}: Address already in use"):
             start_moto(server.port)

@@ -15,7 +15,8 @@ import pytest
 
 from local.iam import client
 from local.postgres import OwnServer
-from local.stack import DataFolderError, find_data
+from local.ratings_generator import generate_ratings
+from local.stack import RATINGS_FILES, DataFolderError, find_data
 from local.template import load_template
 from streamcat.platforms import TITLES_FILES
 from tests.support.local import (
@@ -24,8 +25,12 @@ from tests.support.local import (
     stop_stack,
     without_action,
 )
+from tests.support.titles import csv_bytes, title_row
 
 DEAD_LETTER_TIMEOUT_S = 90.0
+STACK_TAG = "STREAMCAT_STACK_UNDER_TEST"
+"""Set for the stack by the test, inherited by its processes: how the test finds them."""
+TITLES = "raw/titles/netflix_titles.csv"
 
 
 def _data_folder(root: Path, ratings: list[str]) -> Path:
@@ -78,37 +83,47 @@ def _health(api_url: str) -> int:
         return int(error.code)
 
 
+def _generated_data(titles_dir: Path, root: Path) -> Path:
+    """What `make run RATINGS=20000` would generate, in the test's own folder rather than the
+    developer's cache (.local/data): the catalogs and 20,000 ratings of them."""
+    root.mkdir()
+    (root / "titles").symlink_to(titles_dir)
+    generate_ratings(titles_dir, root / "ratings", n_ratings=20_000, n_files=RATINGS_FILES)
+    return root
+
+
 @pytest.mark.slow
 def test_make_run_loads_serves_and_leaves_nothing_behind_on_sigterm(
-    own_server: OwnServer, database_url: str, tmp_path: Path
+    own_server: OwnServer, database_url: str, titles_dir: Path, tmp_path: Path
 ) -> None:
     """SIGTERM to make ends make alone (it passes no signal on): the stack must still stop its
     moto server, its containers and its state file, so the next `make run` starts."""
+    data = _generated_data(titles_dir, tmp_path / "data")
     environment = stack_environment(database_url, own_server.ca_cert_path)
-    moto_port = int(environment["STREAMCAT_S3_PORT"])
+    environment[STACK_TAG] = str(tmp_path)
+    tag = f"{STACK_TAG}={tmp_path}"
     with running_stack(
-        ["RATINGS=20000"], environment, tmp_path, through_make=True, timeout=600
+        [f"DATA={data}"], environment, tmp_path, through_make=True, timeout=600
     ) as stack:
         assert _health(stack.api_url) == 200, stack.log_tail()  # it serves once loaded
-        cloud = stack.cloud()
-        assert cloud.outputs["ApiUrl"] == f"{stack.api_url}/"
+        moto_port = int(stack.cloud().endpoint_url.rsplit(":", 1)[1])
         state = stack.state
 
         assert stop_stack(stack) != 0  # make reports its child's end by signal
 
         deadline = time.monotonic() + 30
-        while _processes_of(moto_port) and time.monotonic() < deadline:
+        while _processes_of(tag, moto_port) and time.monotonic() < deadline:
             time.sleep(0.5)
-    assert _processes_of(moto_port) == [], stack.log_tail()
+    assert _processes_of(tag, moto_port) == [], stack.log_tail()
     assert _port_is_free(moto_port)
     assert not state.exists()
 
 
-def _processes_of(moto_port: int) -> list[int]:
-    """Processes of the stack: the stack itself and moto (STREAMCAT_S3_PORT) and the function
-    containers (AWS_ENDPOINT_URL) all name the moto port in their environment."""
+def _processes_of(tag: str, moto_port: int) -> list[int]:
+    """Processes of the stack: the stack itself and moto inherit `tag` from the test, and the
+    function containers name the moto port in their environment (AWS_ENDPOINT_URL)."""
     found = []
-    markers = (f"STREAMCAT_S3_PORT={moto_port}\0", f"127.0.0.1:{moto_port}\0")
+    markers = (f"{tag}\0", f"127.0.0.1:{moto_port}\0")
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
             variables = environ.read_bytes().decode(errors="replace")
@@ -127,12 +142,33 @@ def _without_version_reads(template_path: Path) -> dict[str, Any]:
     return template
 
 
+def _receives_before_dead_letter(template_path: Path) -> int:
+    queue = load_template(template_path)["Resources"]["RawUploadsQueue"]
+    return int(queue["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+
+
+def _file_outcomes(log: Path, key: str) -> list[tuple[str, str]]:
+    """(status, reason) of `key` in each "load finished" record of the ETL's log: the function's
+    own account of each invocation, with its data-quality report."""
+    outcomes = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the stack's own lines, not a function's structured log
+        if isinstance(record, dict) and record.get("message") == "load finished":
+            files = record["report"]["files"]
+            outcomes += [(f["status"], f["reason"]) for f in files if f["key"] == key]
+    return outcomes
+
+
 def test_a_grant_removed_from_the_template_fails_the_local_stack(
     own_server: OwnServer, database_url: str, tmp_path: Path
 ) -> None:
-    """The upload is read by version, as S3's events ask; without s3:GetObjectVersion the
-    ETL's role is denied, the message is retried and lands in the dead-letter queue, and no
-    catalog is served: what AWS would do with that template."""
+    """A catalog is uploaded, read by version as S3's events ask; without s3:GetObjectVersion
+    the ETL's role is denied: each invocation's report says the file failed for AccessDenied,
+    the message is retried into the dead-letter queue, and the catalog is not served: what AWS
+    would do with that template."""
     repo_template = Path(__file__).resolve().parents[2] / "template.yaml"
     changed = tmp_path / "template.yaml"
     changed.write_text(json.dumps(_without_version_reads(repo_template)))  # JSON is YAML
@@ -140,9 +176,8 @@ def test_a_grant_removed_from_the_template_fails_the_local_stack(
     with running_stack(["--no-upload", "--template", str(changed)], environment, tmp_path) as stack:
         cloud = stack.cloud()
         s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
-        s3.put_object(
-            Bucket=cloud.outputs["DataBucketName"], Key="raw/ratings/1.csv", Body=b"userId\n"
-        )
+        catalog = csv_bytes(title_row(show_id="s1"))
+        s3.put_object(Bucket=cloud.outputs["DataBucketName"], Key=TITLES, Body=catalog)
         sqs = client("sqs", cloud.endpoint_url, cloud.region, cloud.deployer)
         dead_letters = cloud.outputs["RawUploadsDeadLetterQueueUrl"]
         deadline = time.monotonic() + DEAD_LETTER_TIMEOUT_S
@@ -154,6 +189,9 @@ def test_a_grant_removed_from_the_template_fails_the_local_stack(
 
         assert messages, stack.log_tail()
         (record,) = json.loads(messages[0]["Body"])["Records"]
-        assert unquote_plus(record["s3"]["object"]["key"]) == "raw/ratings/1.csv"
-        assert "AccessDenied" in stack.log_tail()
+        assert unquote_plus(record["s3"]["object"]["key"]) == TITLES
+        outcomes = _file_outcomes(stack.log, TITLES)
+        assert len(outcomes) == _receives_before_dead_letter(changed), outcomes
+        for status, reason in outcomes:
+            assert status == "failed" and "(AccessDenied)" in reason, reason
         assert _health(stack.api_url) == 503

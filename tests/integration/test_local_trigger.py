@@ -1,9 +1,9 @@
 """The SQS pollers standing in for the template's event source mappings, against the queues
-the template declares in moto (IAM enforced: they poll with the function's own role)."""
+the template declares in moto (IAM enforced: they poll with the function's own role). What a
+test counts is what the mapping's settings guarantee, never what a window happened to gather."""
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -25,6 +25,8 @@ from local.trigger import (
 from tests.support.local import LAMBDA_SQS_RECORD_FIELDS, provisioned_cloud, receive_all
 
 REGION = "us-east-1"
+WAIT_S = 60.0
+"""How long a delivery may take before the test fails: above the template's 20 s window."""
 
 
 class RecordingFunction:
@@ -57,6 +59,28 @@ class RecordingFunction:
         ]
 
 
+class HeldFunction:
+    """Holds every invocation until `release` is set, counting how many are held at once."""
+
+    def __init__(self) -> None:
+        self.held, self.most = 0, 0
+        self.changed = threading.Condition()
+        self.release = threading.Event()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        with self.changed:
+            self.held += 1
+            self.most = max(self.most, self.held)
+            self.changed.notify_all()
+        self.release.wait(WAIT_S)
+        with self.changed:
+            self.held -= 1
+
+    def await_held(self, count: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.held == count, WAIT_S)
+
+
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     with provisioned_cloud() as provisioned:
@@ -79,7 +103,8 @@ def etl_mapping(cloud: LocalCloud) -> EventSourceMapping:
 
 
 def _trigger(cloud: LocalCloud, function: Invoke, settings: TriggerSettings) -> SqsTrigger:
-    """Polling as the ETL's role, with the bucket's versions looked up as S3 sends them."""
+    """Polling as the ETL's role, with the bucket's versions looked up as S3 sends them; a
+    failed message is visible again at once."""
     deployer_s3 = client("s3", cloud.endpoint_url, REGION, cloud.deployer)
     return SqsTrigger(
         cloud.resources["RawUploadsQueue"]["Ref"],
@@ -88,8 +113,14 @@ def _trigger(cloud: LocalCloud, function: Invoke, settings: TriggerSettings) -> 
         region=REGION,
         name="EtlFunction",
         body_transform=GenuineS3Events(version_lookup(deployer_s3)),
-        settings=replace(settings, batching_window_s=0.5, retry_delay_s=0),
+        settings=replace(settings, retry_delay_s=0),
     )
+
+
+def _unbatched(mapping: EventSourceMapping) -> TriggerSettings:
+    """The mapping without its batching window, for tests that count no batch: a batch short of
+    the batch size would otherwise wait out the template's 20 s."""
+    return replace(mapping.settings, batching_window_s=0)
 
 
 def _deliver(
@@ -99,10 +130,33 @@ def _deliver(
     trigger = _trigger(cloud, function, settings).start()
     try:
         _put(cloud, *keys)
-        trigger.wait_until_idle(timeout=30)
+        trigger.wait_until_idle(timeout=WAIT_S)
     finally:
         trigger.stop()
     return trigger
+
+
+def _drain(
+    cloud: LocalCloud, function: Invoke, settings: TriggerSettings, *keys: str
+) -> SqsTrigger:
+    """Upload `keys` first, then let the trigger take them until the queue is empty: every
+    message is waiting when the first poll comes."""
+    _put(cloud, *keys)
+    trigger = _trigger(cloud, function, settings).start()
+    try:
+        trigger.wait_until_idle(timeout=WAIT_S)
+    finally:
+        trigger.stop()
+    return trigger
+
+
+def _visible_messages(cloud: LocalCloud) -> int:
+    sqs = client("sqs", cloud.endpoint_url, REGION, cloud.deployer)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=cloud.resources["RawUploadsQueue"]["Ref"],
+        AttributeNames=["ApproximateNumberOfMessages"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
 
 
 def _put(cloud: LocalCloud, *keys: str) -> None:
@@ -135,10 +189,9 @@ def test_uploads_reach_the_function_in_lambda_sqs_batches(
 ) -> None:
     function = RecordingFunction()
     keys = [f"raw/ratings/{n}.csv" for n in range(1, 12)] + ["raw/titles/a b+c.csv"]
-    trigger = _deliver(cloud, function, etl_mapping.settings, *keys)
+    trigger = _deliver(cloud, function, _unbatched(etl_mapping), *keys)
 
     assert sorted(function.keys()) == sorted(keys)
-    assert len(function.events) < len(keys)  # batched, not one invocation per upload
     record = function.events[0]["Records"][0]
     assert record.keys() == LAMBDA_SQS_RECORD_FIELDS
     assert record["eventSource"] == "aws:sqs"
@@ -152,15 +205,12 @@ def test_uploads_reach_the_function_in_lambda_sqs_batches(
 def test_batches_grow_past_ten_messages_up_to_the_batch_size(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
+    """A batch size above SQS's ten per receive, within the template's window: with as many
+    messages waiting as the batch holds and one poller, the batch closes full, one invocation."""
     function = RecordingFunction()
-    keys = [f"raw/ratings/{n}.csv" for n in range(25)]
-    _put(cloud, *keys)
-    settings = replace(etl_mapping.settings, maximum_concurrency=1, batch_size=100)
-    trigger = _trigger(cloud, function, settings).start()
-    try:
-        trigger.wait_until_idle(timeout=20)
-    finally:
-        trigger.stop()
+    settings = replace(etl_mapping.settings, maximum_concurrency=1, batch_size=25)
+
+    _drain(cloud, function, settings, *(f"raw/ratings/{n}.csv" for n in range(25)))
 
     assert [len(event["Records"]) for event in function.events] == [25]
 
@@ -168,24 +218,24 @@ def test_batches_grow_past_ten_messages_up_to_the_batch_size(
 def test_the_template_shares_many_files_among_invocations(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
-    """The ETL's fan-out: 25 uploads arrive as batches of at most the template's BatchSize."""
+    """The ETL's fan-out, with the template's settings as they are: three batch sizes of
+    uploads reach the function once each, in batches of at most the batch size, so in at least
+    three invocations."""
     function = RecordingFunction()
-    _put(cloud, *(f"raw/ratings/{n}.csv" for n in range(1, 26)))
-    trigger = _trigger(cloud, function, etl_mapping.settings).start()
-    try:
-        trigger.wait_until_idle(timeout=60)
-    finally:
-        trigger.stop()
+    keys = [f"raw/ratings/{n}.csv" for n in range(3 * etl_mapping.settings.batch_size)]
 
+    _drain(cloud, function, etl_mapping.settings, *keys)
+
+    assert sorted(function.keys()) == sorted(keys)
     sizes = [len(event["Records"]) for event in function.events]
-    assert sum(sizes) == 25 and max(sizes) <= etl_mapping.settings.batch_size == 10
+    assert max(sizes) <= etl_mapping.settings.batch_size == 10
 
 
 def test_a_raising_function_gets_the_batch_again(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
     function = RecordingFunction(raise_first=1)
-    trigger = _deliver(cloud, function, etl_mapping.settings, "raw/ratings/1.csv")
+    trigger = _deliver(cloud, function, _unbatched(etl_mapping), "raw/ratings/1.csv")
 
     first, second = function.events
     assert first["Records"][0]["messageId"] == second["Records"][0]["messageId"]
@@ -198,7 +248,9 @@ def test_reported_failures_alone_are_retried_then_dead_lettered(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
     function = RecordingFunction(fail={"bad.csv"})
-    _deliver(cloud, function, etl_mapping.settings, "raw/ratings/bad.csv", "raw/ratings/good.csv")
+    _deliver(
+        cloud, function, _unbatched(etl_mapping), "raw/ratings/bad.csv", "raw/ratings/good.csv"
+    )
 
     redrive = load_template()["Resources"]["RawUploadsQueue"]["Properties"]["RedrivePolicy"]
     assert function.keys().count("raw/ratings/bad.csv") == redrive["maxReceiveCount"]
@@ -213,7 +265,7 @@ def test_without_report_batch_item_failures_a_returned_list_is_ignored(
 ) -> None:
     """As in AWS: the mapping must opt in, or a successful invocation deletes the batch."""
     function = RecordingFunction(fail={"bad.csv"})
-    settings = replace(etl_mapping.settings, report_batch_item_failures=False)
+    settings = replace(_unbatched(etl_mapping), report_batch_item_failures=False)
     trigger = _deliver(cloud, function, settings, "raw/ratings/bad.csv")
 
     assert function.keys() == ["raw/ratings/bad.csv"]
@@ -231,7 +283,7 @@ def test_a_failure_naming_no_message_of_the_batch_fails_it_whole(
             return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
         return {"batchItemFailures": []}
 
-    _deliver(cloud, function, etl_mapping.settings, "raw/ratings/1.csv")
+    _deliver(cloud, function, _unbatched(etl_mapping), "raw/ratings/1.csv")
 
     assert calls == [1, 1]
 
@@ -239,35 +291,40 @@ def test_a_failure_naming_no_message_of_the_batch_fails_it_whole(
 def test_batches_run_concurrently_up_to_the_maximum(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
-    running, most = 0, 0
-    lock = threading.Lock()
+    """Every invocation is held until the test releases it: as many batches as the template's
+    maximum concurrency run at once, and the other messages wait in the queue meanwhile."""
+    maximum = etl_mapping.settings.maximum_concurrency
+    function = HeldFunction()
+    keys = [f"raw/ratings/{n}.csv" for n in range(2 * maximum)]
+    _put(cloud, *keys)
+    trigger = _trigger(cloud, function, replace(_unbatched(etl_mapping), batch_size=1)).start()
+    try:
+        assert function.await_held(maximum), "fewer batches than the maximum ran at once"
+        waiting = _visible_messages(cloud)
+        function.release.set()
+        trigger.wait_until_idle(timeout=WAIT_S)
+    finally:
+        function.release.set()
+        trigger.stop()
 
-    def slow(event: dict[str, Any]) -> None:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        time.sleep(1.5)
-        with lock:
-            running -= 1
-
-    settings = replace(etl_mapping.settings, batch_size=1, maximum_concurrency=2)
-    _deliver(cloud, slow, settings, *(f"raw/ratings/{n}.csv" for n in range(4)))
-
-    assert most == 2
+    assert waiting == len(keys) - maximum, "a poller beyond the maximum took a message"
+    assert function.most == maximum == 2
 
 
 def test_wait_until_idle_times_out_while_a_batch_runs(
     cloud: LocalCloud, etl_mapping: EventSourceMapping
 ) -> None:
-    release = threading.Event()
-    trigger = _trigger(cloud, lambda event: release.wait(10), etl_mapping.settings).start()
+    """The function holds its batch until the test releases it: waiting for idle meanwhile
+    times out whatever the timeout, here none at all."""
+    function = HeldFunction()
+    trigger = _trigger(cloud, function, _unbatched(etl_mapping)).start()
     try:
         _put(cloud, "raw/ratings/1.csv")
+        assert function.await_held(1), "the message never reached the function"
         with pytest.raises(TimeoutError, match="1 messages still pending"):
-            trigger.wait_until_idle(timeout=1)
-        release.set()
-        trigger.wait_until_idle(timeout=10)
+            trigger.wait_until_idle(timeout=0)
+        function.release.set()
+        trigger.wait_until_idle(timeout=WAIT_S)
     finally:
-        release.set()
+        function.release.set()
         trigger.stop()

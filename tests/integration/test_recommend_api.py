@@ -1,5 +1,6 @@
-"""The recommendations Lambda with its events, its model in S3 (moto over HTTP): answers,
-aliases, 404 with suggestions, 503 for a missing or corrupt model, a newer model picked up."""
+"""The recommendations Lambda with its events, its model in the template's bucket (moto over
+HTTP, read with the function's role): answers, aliases, 404 with suggestions, 503 for a missing
+or corrupt model, a newer model picked up."""
 
 import gzip
 import json
@@ -14,7 +15,7 @@ from local.lambda_context import LocalLambdaContext
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.recommend.store import ModelStore, get_store
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
+from tests.support.cloud import act_as, deployer_s3
 from tests.support.recommend import SAMPLE_TITLES as TITLES
 from tests.support.recommend import model_document, publish
 
@@ -23,6 +24,7 @@ from tests.support.recommend import model_document, publish
 def function(bucket: str) -> Iterator[ModuleType]:
     get_store.cache_clear()
     publish(model_document(TITLES))
+    act_as("RecommendationsFunction")
     yield load_function("recommendations")
     get_store.cache_clear()
 
@@ -79,6 +81,7 @@ def test_title_or_id_exactly_once(function: ModuleType, params: dict[str, str]) 
 
 def test_missing_model_is_a_503_saying_so(bucket: str) -> None:
     get_store.cache_clear()
+    act_as("RecommendationsFunction")
     function = load_function("recommendations")
     status, body = call(function, load_event("recommendations"))
     assert status == 503
@@ -97,6 +100,7 @@ def test_missing_model_is_a_503_saying_so(bucket: str) -> None:
 def test_corrupt_model_is_a_503_saying_so(bucket: str, body: bytes, reason: str) -> None:
     get_store.cache_clear()
     publish(body)
+    act_as("RecommendationsFunction")
     function = load_function("recommendations")
     status, answer = call(function, load_event("recommendations"))
     assert status == 503
@@ -106,24 +110,26 @@ def test_corrupt_model_is_a_503_saying_so(bucket: str, body: bytes, reason: str)
 
 
 def test_newer_model_is_picked_up_and_a_bad_one_keeps_the_current(bucket: str) -> None:
-    now = [0.0]
+    now, deployer = [0.0], deployer_s3()
+    act_as("RecommendationsFunction")
     store = ModelStore(
         S3Reader(get_settings()), bucket, get_settings().models_prefix, clock=lambda: now[0]
     )
-    publish(model_document(TITLES, version=1), version=1)
+    publish(model_document(TITLES, version=1), version=1, s3=deployer)
     assert store.current().version == 1
-    publish(model_document(TITLES[::-1], version=2), version=2)
+    publish(model_document(TITLES[::-1], version=2), version=2, s3=deployer)
     now[0] = 30.0
     assert store.current().version == 1, "not checked again before the refresh interval"
     now[0] = 61.0
     assert store.current().version == 2
-    publish(b"garbage", version=3)
+    publish(b"garbage", version=3, s3=deployer)
     now[0] = 200.0
     assert store.current().version == 2
 
 
 def test_signed_reads_match_boto3_and_missing_objects_are_told_apart(bucket: str) -> None:
-    s3_client().put_object(Bucket=bucket, Key="models/a b+c.json", Body=b"{}")
+    deployer_s3().put_object(Bucket=bucket, Key="models/a b+c.json", Body=b"{}")
+    act_as("RecommendationsFunction")
     signed = S3Reader(get_settings())
     unsigned = S3Reader(get_settings().model_copy(update={"aws_access_key_id": None}))
     for reader in (signed, unsigned):

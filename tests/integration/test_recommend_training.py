@@ -1,5 +1,6 @@
-"""The training Lambda on real PostgreSQL and S3 over HTTP: interactions in, a model out that
-the API's store loads; stale or repeated uploads change nothing."""
+"""The training Lambda on real PostgreSQL and the template's bucket over HTTP (the training's
+role, IAM enforced): interactions in, a model out that the API's store loads; stale or repeated
+uploads change nothing."""
 
 import gzip
 import json
@@ -14,9 +15,10 @@ from streamcat.recommend.artifact import fitted_key, latest_key, model_key, vali
 from streamcat.recommend.s3_reader import S3Reader
 from streamcat.recommend.store import ModelStore
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 from streamcat_train.handler import lambda_handler
 from streamcat_train.train import StaleCatalogError, train_and_publish
+from tests.support.cloud import act_as, deployer_s3
+from tests.support.memory import BIG_MB, call_in_child, resident
 from tests.support.recommend import subset_titles_dir
 
 VERSION = 3
@@ -34,10 +36,12 @@ def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
     create_catalog(database_url, data.catalog_rows(), version=VERSION)
     curated = get_settings().curated_prefix
     part = f"{curated}training/source=1/part-0.npz"
-    s3_client().put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
+    s3 = deployer_s3()
+    s3.put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
     key = f"{curated}interactions/v{VERSION}.json"
     manifest = {"catalog_version": VERSION, "training": [part]}
-    s3_client().put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+    act_as("TrainFunction")
     return key
 
 
@@ -62,9 +66,8 @@ def test_publishes_model_and_fitted_objects_then_the_pointer(
     info = train_and_publish(uploaded)
     prefix = get_settings().models_prefix
     assert info["status"] == "published" and info["version"] == VERSION
-    assert info["peak_rss_mb"] > 0
     assert info["titles"] == len(data.catalog) and info["ratings"] == len(data.ratings.user)
-    s3 = s3_client()
+    s3 = deployer_s3()
     pointer = json.loads(s3.get_object(Bucket=bucket, Key=latest_key(prefix))["Body"].read())
     assert pointer["key"] == model_key(prefix, VERSION) and pointer["version"] == VERSION
     for name in ("content.joblib", "ratings.joblib"):
@@ -84,6 +87,20 @@ def test_publishes_model_and_fitted_objects_then_the_pointer(
     assert index is not None and len(served.recommend(index)) == 5
 
 
+def test_the_reported_peak_is_the_trainings_own_memory(uploaded: str, bucket: str) -> None:
+    """As the ETL's: a known allocation of the training's own shows in full, its parent's
+    high-water mark not at all (a process started by fork and exec inherits ru_maxrss)."""
+    _parent_ballast = resident(BIG_MB)
+    own = call_in_child("streamcat_train.train:train_and_publish", uploaded)
+    deployer_s3().delete_object(Bucket=bucket, Key=latest_key(get_settings().models_prefix))
+    allocating = call_in_child("streamcat_train.train:train_and_publish", uploaded, BIG_MB)
+
+    assert own["status"] == allocating["status"] == "published"
+    small, big = own["peak_rss_mb"], allocating["peak_rss_mb"]
+    assert small < BIG_MB, f"{small} MB: the parent's high-water mark, not the training's"
+    assert big - small == pytest.approx(BIG_MB, abs=BIG_MB / 4), "the known allocation, in MiB"
+
+
 def test_handler_trains_from_an_sqs_notification(uploaded: str, bucket: str) -> None:
     result = lambda_handler(_sqs_event(bucket, uploaded), CONTEXT)
     assert result["status"] == "published"
@@ -94,7 +111,7 @@ def test_handler_trains_from_an_sqs_notification(uploaded: str, bucket: str) -> 
 def test_interactions_of_an_older_catalog_are_skipped(uploaded: str, bucket: str) -> None:
     older = uploaded.replace(f"v{VERSION}.json", f"v{VERSION - 1}.json")
     assert train_and_publish(older)["reason"] == "newer catalog loaded"
-    assert "Contents" not in s3_client().list_objects_v2(Bucket=bucket, Prefix="models/")
+    assert "Contents" not in deployer_s3().list_objects_v2(Bucket=bucket, Prefix="models/")
 
 
 def test_interactions_ahead_of_the_catalog_fail_loudly(uploaded: str) -> None:

@@ -6,6 +6,7 @@ server (TLS, the login read from moto's Secrets Manager)."""
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -28,8 +29,19 @@ from local.handlers import EVENTS_DIR, FUNCTIONS_DIR
 from local.postgres import OwnServer
 from local.s3 import FAKE_CREDENTIALS
 from streamcat.recommend.store import get_store
+from streamcat.settings import get_settings
+from streamcat.storage import s3_client
 from tests.support.catalog import known_titles
+from tests.support.cloud import emptied_bucket
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str) -> str:
+    """The data bucket, empty, beside the secrets in the plain moto of `s3_endpoint`, not the
+    template's cloud: the credentials endpoint below hands out moto's default keys, which IAM
+    there would refuse, and these tests are of SnapStart's hooks, not of S3."""
+    return emptied_bucket(s3_client(), get_settings().data_bucket)
 
 
 @pytest.fixture
@@ -47,7 +59,7 @@ def secret_login(
         cursor.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(sql.Identifier(rotated)))
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"streamcat-snapstart-{rotated}",
-        SecretString=json.dumps({"username": dsn["user"], "password": ""}),
+        SecretString=json.dumps({"username": dsn["user"], "password": dsn["password"]}),
     )
     environment = {
         **os.environ,
@@ -162,14 +174,28 @@ def snapshot_and_restore(
     return report
 
 
+def rotate_to(admin_url: str, secret_arn: str, user: str) -> None:
+    """A rotation to another user: it gets a new password, then the secret holds both."""
+    password = secrets.token_urlsafe(16)
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(user)), (password,)
+            )
+    finally:
+        admin.close()
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=secret_arn, SecretString=json.dumps({"username": user, "password": password})
+    )
+
+
 def test_restored_query_functions_answer_on_their_own_connection_credentials_and_randomness(
-    secret_login: dict[str, str],
+    secret_login: dict[str, str], admin_url: str
 ) -> None:
     def rotate_the_secret() -> None:
-        boto3.client("secretsmanager").put_secret_value(
-            SecretId=secret_login["DB_SECRET_ARN"],
-            SecretString=json.dumps({"username": secret_login["ROTATED_USER"], "password": ""}),
-        )
+        rotate_to(admin_url, secret_login["DB_SECRET_ARN"], secret_login["ROTATED_USER"])
 
     report = snapshot_and_restore(
         "count_platform", EVENTS_DIR / "count_platform.json", secret_login, rotate_the_secret

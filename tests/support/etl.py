@@ -1,5 +1,6 @@
-"""The ETL driven as in the cloud: objects put into (moto) S3, the handler invoked with the
-SQS batch of genuine S3 notifications, results read back from PostgreSQL and S3."""
+"""The ETL driven as in the cloud: objects put into the template's bucket (moto, IAM enforced)
+by the deployer, the handler invoked with its role's credentials and the SQS batch of genuine S3
+notifications, results read back from PostgreSQL and S3."""
 
 import io
 import itertools
@@ -14,8 +15,8 @@ from local.catalog_fixtures import drop_catalog
 from local.lambda_context import LocalLambdaContext
 from local.notifications import Upload, sqs_event
 from streamcat.settings import get_settings
-from streamcat.storage import s3_client
 from streamcat_etl.handler import lambda_handler
+from tests.support.cloud import act_as, deployer_s3
 from tests.support.titles import csv_bytes, title_row
 
 RATINGS_HEADER = "userId,rating,timestamp,movieId\n"
@@ -35,12 +36,21 @@ def titles_csv(*show_ids: str, **fields: str) -> bytes:
     return csv_bytes(*(title_row(show_id=s, title=f"title {s}", **fields) for s in show_ids))
 
 
+def invoke_handler(event: dict[str, Any]) -> dict[str, Any]:
+    """The ETL's Lambda handler with `event`, as Lambda calls it."""
+    result: dict[str, Any] = lambda_handler(event, LocalLambdaContext("etl"))
+    return result
+
+
 class Etl:
-    """One test's bucket and database, with the ETL as the only writer."""
+    """One test's bucket and database, with the ETL as the only writer: from here on the test's
+    process holds the ETL's role, and uploads and checks go through the deployer's client `s3`."""
 
     def __init__(self, database_url: str, bucket: str) -> None:
         self.database_url = database_url
         self.bucket = bucket
+        self.s3 = deployer_s3()
+        act_as("EtlFunction")
         drop_catalog(database_url)
 
     def connect(self) -> psycopg2.extensions.connection:
@@ -48,20 +58,12 @@ class Etl:
 
     def put(self, key: str, data: bytes) -> Upload:
         """The upload as its notification names it: the version too in a versioned bucket."""
-        response = s3_client().put_object(Bucket=self.bucket, Key=key, Body=data)
+        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
         sequencer = f"{next(_sequencers):018X}"
         return Upload(key, response["ETag"].strip('"'), sequencer, response.get("VersionId"))
 
-    def enable_versioning(self) -> None:
-        """As the deployed bucket is: notifications then name the version they announce."""
-        s3_client().put_bucket_versioning(
-            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
-
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = LocalLambdaContext("etl")
-        result: dict[str, Any] = lambda_handler(event, context)
-        return result
+        return invoke_handler(event)
 
     def load(self, *uploads: Upload) -> dict[str, Any]:
         return self.invoke(sqs_event(self.bucket, *uploads))
@@ -86,11 +88,11 @@ class Etl:
         return [row[0] for row in self.rows("SELECT id FROM catalog.titles ORDER BY id")]
 
     def keys(self, prefix: str = "") -> list[str]:
-        listed = s3_client().list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         return sorted(obj["Key"] for obj in listed.get("Contents", []))
 
     def read(self, key: str) -> bytes:
-        data: bytes = s3_client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        data: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return data
 
     def report(self, load_id: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Helpers for the local stack's tests: SQS reads, a moto server, and the stack run as
-a user runs it (a process of its own)."""
+"""Helpers for the local stack's tests: SQS reads, the template's resources in a moto server, and
+the stack run as a user runs it (a process of its own)."""
 
 import copy
 import os
@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from local.cloud import DatabaseLogin, LocalCloud, provision
-from local.ports import free_port
-from local.s3 import FAKE_CREDENTIALS, MotoServer, start_moto
+from local.s3 import start_moto
 from local.template import load_template
 
 if TYPE_CHECKING:
@@ -39,19 +36,6 @@ def receive_all(sqs: "SQSClient", queue_url: str) -> list[dict[str, Any]]:
         messages.extend(dict(message) for message in batch)
 
 
-@contextmanager
-def running_moto() -> Iterator[MotoServer]:
-    """A moto server started as the stack starts it, with fake credentials exported."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in FAKE_CREDENTIALS.items():
-            patch.setenv(name, value)
-        server = start_moto(free_port())
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
 REPO = Path(__file__).resolve().parents[2]
 STACK_START_TIMEOUT_S = 120.0
 
@@ -62,11 +46,15 @@ class StackProcess:
 
     process: "subprocess.Popen[bytes]"
     state: Path
-    api_url: str
     log: Path
 
     def cloud(self) -> LocalCloud:
         return LocalCloud.load(self.state)
+
+    @property
+    def api_url(self) -> str:
+        """On the port the stack bound (it is started on port 0), as its state file says."""
+        return self.cloud().outputs["ApiUrl"].rstrip("/")
 
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
@@ -74,13 +62,13 @@ class StackProcess:
 
 def stack_environment(database_url: str, ca_cert: Path) -> dict[str, str]:
     """The stack on the test server (through TLS and Secrets Manager, as in the cloud) and a
-    moto port of its own."""
+    moto server on a port of its own, whichever the kernel gives."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return {
         **environment,
         "DATABASE_URL": database_url,
         "DB_SSL_ROOT_CERT": str(ca_cert),
-        "STREAMCAT_S3_PORT": str(free_port()),
+        "STREAMCAT_S3_PORT": "0",
     }
 
 
@@ -91,23 +79,26 @@ def running_stack(
     scratch: Path,
     through_make: bool = False,
     timeout: float = STACK_START_TIMEOUT_S,
+    repo: Path = REPO,
+    state: Path | None = None,
 ) -> Iterator[StackProcess]:
-    """Start the stack (`python -m local.stack ARGUMENTS`, or `make run ARGUMENTS`), wait until
-    its API answers, and SIGTERM it at the end."""
-    port, state, log = free_port(), scratch / "stack.json", scratch / "stack.log"
+    """Start the stack of `repo` (`python -m local.stack ARGUMENTS`, or `make run ARGUMENTS`)
+    on any free port, its outputs in `state` (default: in `scratch`), wait until its API
+    answers, and SIGTERM it at the end."""
+    state, log = state or scratch / "stack.json", scratch / "stack.log"
     if through_make:
-        command = ["make", "-s", "run", f"PORT={port}", f"STATE={state}"]
+        command = ["make", "-s", "run", "PORT=0", f"STATE={state}"]
     else:
-        command = [sys.executable, "-m", "local.stack", "--port", str(port), "--state", str(state)]
+        command = [sys.executable, "-m", "local.stack", "--port", "0", "--state", str(state)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, *arguments],
-            cwd=REPO,
+            cwd=repo,
             env=dict(environment),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    running = StackProcess(process, state, f"http://127.0.0.1:{port}", log)
+    running = StackProcess(process, state, log)
     try:
         _wait_until_serving(running, timeout)
         yield running
@@ -127,7 +118,7 @@ def _wait_until_serving(stack: StackProcess, timeout: float) -> None:
                 return
         except urllib.error.HTTPError:
             return  # it answers (503 before the first load)
-        except OSError:
+        except (OSError, ValueError):  # no state file yet, a half-written one, or not serving
             time.sleep(0.5)
     raise AssertionError(f"the stack did not serve in {timeout:.0f} s:\n{stack.log_tail()}")
 
@@ -156,9 +147,10 @@ def without_action(template: dict[str, Any], function: str, action: str) -> dict
     return changed
 
 
-# The local stack's resources need a database only as data (the master secret's login).
+# The local stack's resources need a database only as data (the master secret's login,
+# never used to connect): a login with a password, as RDS's master login always has.
 UNUSED_LOGIN = DatabaseLogin(
-    host="127.0.0.1", port=5432, username="postgres", password="", dbname="streamcat"
+    host="127.0.0.1", port=5432, username="postgres", password="unused-master", dbname="streamcat"
 )
 # The fields of one record of the SQS event Lambda's event source mapping builds.
 LAMBDA_SQS_RECORD_FIELDS = {
@@ -177,7 +169,7 @@ LAMBDA_SQS_RECORD_FIELDS = {
 @contextmanager
 def provisioned_cloud(template: dict[str, Any] | None = None) -> Iterator[LocalCloud]:
     """A new moto server holding the template's resources, IAM enforced."""
-    server = start_moto(free_port())
+    server = start_moto()
     try:
         yield provision(template or load_template(), server.endpoint, "us-east-1", UNUSED_LOGIN)
     finally:

@@ -5,11 +5,15 @@ import csv
 import gzip
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamcat.platforms import Platform
 from streamcat.recommend.artifact import FORMAT, ModelDocument, latest_key, model_key
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 
 def subset_titles_dir(titles_dir: Path, out_dir: Path, per_platform: int) -> Path:
@@ -48,12 +52,15 @@ def model_document(
     )
 
 
-def publish(document: ModelDocument | bytes, version: int = 1) -> None:
-    """The model (a document, or raw bytes to publish a corrupt one) and its latest pointer."""
+def publish(
+    document: ModelDocument | bytes, version: int = 1, s3: "S3Client | None" = None
+) -> None:
+    """The model (a document, or raw bytes to publish a corrupt one) and its latest pointer,
+    through `s3` (by default the process's client)."""
     prefix = get_settings().models_prefix
     key = model_key(prefix, version)
     body = document if isinstance(document, bytes) else gzip.compress(json.dumps(document).encode())
-    s3 = s3_client()
+    s3 = s3 or s3_client()
     bucket = get_settings().data_bucket
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     pointer = {"version": version, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}

@@ -31,7 +31,7 @@ def stale_reason(cursor: Cursor, event: ObjectEvent) -> str | None:
     if not (row and row[0]):
         return None
     cursor.execute(
-        "SELECT o.etag, o.version_id, o.sequencer FROM etl.loaded_objects AS o"
+        "SELECT o.etag, o.sequencer FROM etl.loaded_objects AS o"
         " JOIN etl.loads AS l ON l.load_id = o.load_id"
         " WHERE o.bucket = %s AND o.key = %s",
         (event.bucket, event.key),
@@ -39,8 +39,8 @@ def stale_reason(cursor: Cursor, event: ObjectEvent) -> str | None:
     row = cursor.fetchone()
     if row is None:
         return None
-    etag, version_id, sequencer = row
-    if etag == event.etag and (event.version_id is None or event.version_id == version_id):
+    etag, sequencer = row
+    if etag == event.etag:
         return "already loaded (same ETag)"
     if is_older(event.sequencer, sequencer):
         return f"older than the loaded object (sequencer {event.sequencer} < {sequencer})"
