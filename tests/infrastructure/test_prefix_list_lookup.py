@@ -3,9 +3,8 @@ inline code, run as CloudFormation runs it, against EC2 on a moto server and a l
 URL standing in for CloudFormation's."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -14,6 +13,7 @@ import pytest
 from local.iam import BOOTSTRAP, client
 from local.s3 import start_moto
 from local.template import load_template
+from tests.support.http import serving
 
 REGION = "us-east-1"
 RESOURCES = load_template()["Resources"]
@@ -36,13 +36,8 @@ class _Answers(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def response_url() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Answers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/response"
-    finally:
-        server.shutdown()
+    with serving(_Answers) as port:
+        yield f"http://127.0.0.1:{port}/response"
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,10 @@ import os
 import secrets
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.catalog import known_titles
 from tests.support.cloud import emptied_bucket
+from tests.support.http import serving
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 
@@ -119,15 +119,9 @@ def credentials_endpoint() -> Iterator[CredentialsEndpoint]:
         def log_message(self, *_: object) -> None:
             """Quiet: one line per request on stderr."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    endpoint = CredentialsEndpoint(f"http://127.0.0.1:{server.server_port}", "token-a")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        endpoint = CredentialsEndpoint(f"http://127.0.0.1:{port}", "token-a")
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def snapshot_and_restore(

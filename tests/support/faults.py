@@ -6,12 +6,11 @@ import functools
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -24,6 +23,7 @@ from local.ports import HOST, bound_port
 from local.postgres import OwnServer, database_url, ensure_running, ensure_server, stop_server
 from streamcat import db
 from streamcat.settings import get_settings
+from tests.support.http import serving
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -162,14 +162,8 @@ def breaking_off(endpoint_url: str, key: str) -> Iterator[str]:
     network."""
     upstream = urlsplit(endpoint_url)
     handler = functools.partial(_BreakingProxy, upstream.netloc, f"/{quote(key)}")
-    server = ThreadingHTTPServer((HOST, 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{HOST}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as port:
+        yield f"http://{HOST}:{port}"
 
 
 class _BreakingProxy(BaseHTTPRequestHandler):

@@ -4,9 +4,8 @@ Version 4), and find SnapStart's credentials at the container credentials endpoi
 import datetime
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -15,6 +14,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from streamcat import aws
 from streamcat.settings import Settings
+from tests.support.http import serving
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 NOW = datetime.datetime(2026, 11, 24, 13, 5, 9, tzinfo=datetime.UTC)
@@ -89,14 +89,8 @@ def credentials_endpoint() -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Endpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/2018-06-01/credentials"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Endpoint) as port:
+        yield f"http://127.0.0.1:{port}/2018-06-01/credentials"
 
 
 def test_without_environment_keys_the_container_endpoint_gives_the_credentials(
