@@ -48,6 +48,15 @@ def admin_url(own_server: OwnServer) -> str:
     return own_server.url(port)
 
 
+@pytest.fixture
+def stack_database_url(admin_url: str) -> Iterator[str]:
+    """A database of its own for a stack a test starts, as `make run`'s is not the tests'."""
+    from tests.support.database import fresh_database
+
+    with fresh_database(admin_url, "streamcat_stack") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def database_url(admin_url: str) -> Iterator[str]:
     """A fresh database for this test run on the own server, dropped afterwards; exported as

@@ -9,6 +9,7 @@ import pytest
 
 from local.postgres import OwnServer
 from tests.e2e.target import Target, deployed_target, local_target
+from tests.support.database import fresh_database
 from tests.support.local import running_stack, stack_environment
 
 
@@ -20,6 +21,7 @@ def target(
         yield deployed_target(stack_name)
         return
     server: OwnServer = request.getfixturevalue("own_server")
-    environment = stack_environment(request.getfixturevalue("database_url"), server.ca_cert_path)
-    with running_stack(["--no-upload"], environment, tmp_path_factory.mktemp("stack")) as stack:
-        yield local_target(stack.cloud())
+    with fresh_database(request.getfixturevalue("admin_url"), "streamcat_e2e") as database:
+        environment = stack_environment(database, server.ca_cert_path)
+        with running_stack(["--no-upload"], environment, tmp_path_factory.mktemp("stack")) as stack:
+            yield local_target(stack.cloud())

@@ -8,8 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from psycopg2 import sql
 
 from local import invoke
 from local.iam import client
-from local.postgres import OwnServer, database_url
+from local.postgres import OwnServer
 from local.template import load_template
 from streamcat.platforms import TITLES_FILES, Platform
 from tests.support.etl import titles_csv
@@ -58,22 +56,6 @@ def repository(tmp_path: Path) -> Path:
     for name in PROJECT_FILES:
         shutil.copy2(REPO / name, copy / name)
     return copy
-
-
-@pytest.fixture
-def stack_database(admin_url: str) -> Iterator[str]:
-    """A database of the stack's own, as `make run`'s is not the tests'."""
-    name = f"streamcat_stack_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield database_url(admin_url, name)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
 
 
 def _quick_batches(repository: Path, scratch: Path) -> Path:
@@ -196,9 +178,9 @@ def _local_files(repository: Path) -> list[Path]:
 
 
 def test_the_invoke_tests_leave_a_running_stack_unchanged(
-    repository: Path, own_server: OwnServer, stack_database: str, tmp_path: Path
+    repository: Path, own_server: OwnServer, stack_database_url: str, tmp_path: Path
 ) -> None:
-    environment = stack_environment(stack_database, own_server.ca_cert_path)
+    environment = stack_environment(stack_database_url, own_server.ca_cert_path)
     data = _data_folder(tmp_path / "data")
     template = _quick_batches(repository, tmp_path)
     default_state = repository / ".local" / "stack.json"
@@ -206,13 +188,13 @@ def test_the_invoke_tests_leave_a_running_stack_unchanged(
     with running_stack(
         arguments, environment, tmp_path, repo=repository, state=default_state
     ) as stack:
-        before = _contents(stack, stack_database)
+        before = _contents(stack, stack_database_url)
         assert before.catalog and before.reports, stack.log_tail()
         log_end = own_server.log_path.stat().st_size
 
         done = _run_invoke_tests(repository)
 
-        assert _statements_on(own_server, stack_database, log_end) == []
-        assert _contents(stack, stack_database) == before
+        assert _statements_on(own_server, stack_database_url, log_end) == []
+        assert _contents(stack, stack_database_url) == before
         assert _local_files(repository) == [Path(".local/stack.json")]
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -33,7 +33,7 @@ def test_moto_on_port_0_serves_on_the_port_it_reports() -> None:
 
 
 def test_a_taken_api_port_is_a_clear_error_before_anything_starts(
-    own_server: OwnServer, database_url: str, tmp_path: Path
+    own_server: OwnServer, stack_database_url: str, tmp_path: Path
 ) -> None:
     state = tmp_path / "stack.json"
     with listening_socket() as taken:
@@ -44,7 +44,7 @@ def test_a_taken_api_port_is_a_clear_error_before_anything_starts(
                 *("--port", str(port), "--state", str(state)),
             ],
             cwd=REPO,
-            env=stack_environment(database_url, own_server.ca_cert_path),
+            env=stack_environment(stack_database_url, own_server.ca_cert_path),
             capture_output=True,
             text=True,
             timeout=STACK_EXIT_TIMEOUT_S,

@@ -94,12 +94,12 @@ def _generated_data(titles_dir: Path, root: Path) -> Path:
 
 @pytest.mark.slow
 def test_make_run_loads_serves_and_leaves_nothing_behind_on_sigterm(
-    own_server: OwnServer, database_url: str, titles_dir: Path, tmp_path: Path
+    own_server: OwnServer, stack_database_url: str, titles_dir: Path, tmp_path: Path
 ) -> None:
     """SIGTERM to make ends make alone (it passes no signal on): the stack must still stop its
     moto server, its containers and its state file, so the next `make run` starts."""
     data = _generated_data(titles_dir, tmp_path / "data")
-    environment = stack_environment(database_url, own_server.ca_cert_path)
+    environment = stack_environment(stack_database_url, own_server.ca_cert_path)
     environment[STACK_TAG] = str(tmp_path)
     tag = f"{STACK_TAG}={tmp_path}"
     with running_stack(
@@ -163,7 +163,7 @@ def _file_outcomes(log: Path, key: str) -> list[tuple[str, str]]:
 
 
 def test_a_grant_removed_from_the_template_fails_the_local_stack(
-    own_server: OwnServer, database_url: str, tmp_path: Path
+    own_server: OwnServer, stack_database_url: str, tmp_path: Path
 ) -> None:
     """A catalog is uploaded, read by version as S3's events ask; without s3:GetObjectVersion
     the ETL's role is denied: each invocation's report says the file failed for AccessDenied,
@@ -172,7 +172,7 @@ def test_a_grant_removed_from_the_template_fails_the_local_stack(
     repo_template = Path(__file__).resolve().parents[2] / "template.yaml"
     changed = tmp_path / "template.yaml"
     changed.write_text(json.dumps(_without_version_reads(repo_template)))  # JSON is YAML
-    environment = stack_environment(database_url, own_server.ca_cert_path)
+    environment = stack_environment(stack_database_url, own_server.ca_cert_path)
     with running_stack(["--no-upload", "--template", str(changed)], environment, tmp_path) as stack:
         cloud = stack.cloud()
         s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
