@@ -39,7 +39,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from local import handlers
+from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
+from streamcat.api.registry import Kind, of_kind
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -48,15 +49,12 @@ MB = 1024 * 1024
 EN_DASH, TIMES = "\u2013", "\u00d7"
 Results = Mapping[str, Any]
 
-SEED_QUERIES: tuple[str, ...] = handlers.QUERY_FUNCTIONS
+SEED_QUERIES = tuple(f.name for f in of_kind(Kind.SEED_QUERY))
 """The six queries the seed had: each has the seed's implementation beside ours."""
-QUERY_FUNCTIONS = (*SEED_QUERIES, *handlers.BROWSE_FUNCTIONS)
+BROWSE_FUNCTIONS = tuple(f.name for f in of_kind(Kind.BROWSE))
+QUERY_FUNCTIONS = (*SEED_QUERIES, *BROWSE_FUNCTIONS)
 """Every query function: the seed's six and the browse routes."""
-HTTP_FUNCTIONS = (
-    *("MaxDurationFunction", "ScoreCountFunction", "CountPlatformFunction", "ActorFunction"),
-    *("ProdPerCountryFunction", "ContentsFunction", "TitlesFunction", "TitleDetailFunction"),
-    "RecommendationsFunction",
-)
+HTTP_FUNCTIONS = tuple(f.logical_id for f in REGISTRY if f.kind is not Kind.DOCS)
 """The HTTP functions sharing the API layer (the docs function, with its assets, apart)."""
 
 
@@ -388,7 +386,7 @@ BENCHMARK_ROWS: list[Row] = [
             text(
                 "{ms:.0f} ms{over}",
                 ms=Out("queries", "budgets_ms.browse_warm_p99"),
-                over=missed("queries", *(f"{name} p99" for name in handlers.BROWSE_FUNCTIONS)),
+                over=missed("queries", *(f"{name} p99" for name in BROWSE_FUNCTIONS)),
             ),
         ),
     ),

@@ -38,18 +38,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
 HARNESS = REPO / "local" / "snapstart.py"
-FUNCTIONS = {
-    "MaxDurationFunction": "max_duration",
-    "ScoreCountFunction": "score_count",
-    "CountPlatformFunction": "count_platform",
-    "ActorFunction": "actor",
-    "ProdPerCountryFunction": "prod_per_country",
-    "ContentsFunction": "contents",
-    "TitlesFunction": "titles",
-    "TitleDetailFunction": "title_detail",
-    "RecommendationsFunction": "recommendations",
-    "DocsFunction": "docs",
-}
 # The event each function answers; the query functions' are events/<name>.json.
 EVENTS = {"docs": "docs_health.json"}
 # SPEC §6; the docs function (Swagger UI, the OpenAPI document, /health) is held to the queries'.
@@ -178,8 +166,8 @@ def seed_cold_init_ms(name: str, runs: int) -> float:
 
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
-    from local.handlers import QUERY_FUNCTIONS
     from local.package_sizes import built_functions, runtime_stand_in
+    from streamcat.api.registry import HTTP_FUNCTIONS, Kind
 
     built = {f.logical_id: f for f in built_functions(build_dir)}
     results: dict[str, Any] = {}
@@ -194,8 +182,9 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
             **{name: value for name, value in env.items() if name not in keys},
             **stack.enter_context(container_credentials()),
         }
-        for logical_id, name in FUNCTIONS.items():
-            function = built[logical_id]
+        for http_function in HTTP_FUNCTIONS:
+            name = http_function.name
+            function = built[http_function.logical_id]
             paths = function.import_paths
             event = scratch / "recommendations.json" if name == "recommendations" else None
             event = event or REPO / "events" / EVENTS.get(name, f"{name}.json")
@@ -213,7 +202,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                     "max_ms": max(timings),
                     "budget_ms": BUDGET_MS[kind][label],
                 }
-            if name in QUERY_FUNCTIONS:  # the seed's six: only they have a seed's cold init
+            if http_function.kind is Kind.SEED_QUERY:  # only they have a seed's cold init
                 figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
             results[name] = figures
             print(name, json.dumps(figures), file=sys.stderr, flush=True)

@@ -10,17 +10,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = REPO / "functions"
 EVENTS_DIR = REPO / "events"
-QUERY_FUNCTIONS = (
-    "max_duration",
-    "score_count",
-    "count_platform",
-    "actor",
-    "prod_per_country",
-    "contents",
-)
-# The browse routes (SPEC section 5): no seed alias.
-BROWSE_FUNCTIONS = ("titles", "title_detail")
-HTTP_FUNCTIONS = (*QUERY_FUNCTIONS, *BROWSE_FUNCTIONS, "docs")
 
 
 def load_function(name: str) -> ModuleType:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from local.notifications import Upload
 from streamcat import db
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES
 from tests.support.etl import Etl
 from tests.support.titles import HEADER_LINE, csv_bytes, title_row
@@ -82,7 +82,7 @@ def etl(database_url: str, bucket: str) -> Etl:
 @pytest.fixture
 def api(database_url: str) -> Iterator[TestClient]:
     db.reset_shared_connection()
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         yield client
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from local.notifications import Upload
 from local.postgres import ensure_server
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from streamcat_etl import catalog_store, pipeline
 from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.faults import after, before, crash, own_postgres, terminate_backend
@@ -92,7 +92,7 @@ def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads
 def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
     tmp_path: Path, bucket: str, owner: object, step: str, expected_version: int
 ) -> None:
-    with own_postgres(tmp_path / "pg") as (server, url), TestClient(create_local_app()) as api:
+    with own_postgres(tmp_path / "pg") as (server, url), TestClient(create_whole_api_app()) as api:
         etl = Etl(url, bucket)
         old, batch = _first_and_second_batch(etl)
         assert _netflix_movies(api) == 2

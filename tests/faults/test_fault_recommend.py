@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from local.catalog_fixtures import create_catalog, drop_catalog
-from local.handlers import QUERY_FUNCTIONS, events_of, load_event, load_function
+from local.handlers import events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
+from streamcat.api.registry import Kind, of_kind
 from streamcat.recommend.artifact import latest_key, model_key
 from streamcat.recommend.store import get_store
 from streamcat.settings import get_settings
@@ -34,7 +35,7 @@ def _answer(function: ModuleType, event: dict[str, Any]) -> tuple[int, str, Any]
 def _query_answers() -> dict[str, tuple[int, str, Any]]:
     """Every event of every query function, each in a fresh container."""
     answers = {}
-    for name in QUERY_FUNCTIONS:
+    for name in (function.name for function in of_kind(Kind.SEED_QUERY)):
         function = load_function(name)
         for event in events_of(name):
             answers[event] = _answer(function, load_event(event))

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from streamcat import db
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl import handler, pipeline
@@ -44,7 +44,7 @@ def etl(database_url: str, bucket: str) -> Etl:
 @pytest.fixture
 def api(database_url: str) -> Iterator[TestClient]:
     db.reset_shared_connection()
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         yield client
 
 

@@ -22,6 +22,7 @@ from local.functions import function_names, function_spec
 from local.notifications import Upload, sqs_event
 from local.package_sizes import built_functions, measure, report, runtime_stand_in
 from local.template import load_template
+from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.recommend import subset_titles_dir
@@ -37,14 +38,7 @@ DEPLOYED_ARCH, HOST_ARCH = "aarch64", "x86_64"
 # Bytecode of the import checks, kept out of the build output (Lambda's /var/task is read-only).
 PYCACHE_DIR = REPO / ".aws-sam" / f"test-{HOST_ARCH}" / "pycache"
 HEAVY_MODULES = ("pandas", "pyarrow", "numpy", "sklearn", "scipy")
-HTTP_FUNCTIONS = [
-    name
-    for name in FUNCTIONS
-    if any(
-        event.get("Type") == "HttpApi"
-        for event in (TEMPLATE["Resources"][name]["Properties"].get("Events") or {}).values()
-    )
-]
+HTTP_FUNCTIONS = [function.logical_id for function in REGISTRY]
 
 IMPORT_CHECK = """\
 import importlib, json, sys

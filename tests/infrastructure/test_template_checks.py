@@ -18,20 +18,14 @@ import pytest
 
 from local.functions import function_names, function_spec
 from local.template import load_template
+from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO / "template.yaml"
 TEMPLATE = load_template(TEMPLATE_PATH)
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = function_names(TEMPLATE)
-HTTP_FUNCTIONS = [
-    name
-    for name in FUNCTIONS
-    if any(
-        event.get("Type") == "HttpApi"
-        for event in (RESOURCES[name]["Properties"].get("Events") or {}).values()
-    )
-]
+HTTP_FUNCTIONS = [function.logical_id for function in REGISTRY]
 BACKGROUND_FUNCTIONS = ["EtlFunction", "TrainFunction"]
 # The documentation itself (Swagger UI, its assets, the document) is left out of the document.
 UNDOCUMENTED_ROUTES = {("GET", "/docs"), ("GET", "/docs/{asset}"), ("GET", "/openapi.json")}
@@ -407,9 +401,9 @@ def test_outputs_name_the_api_the_bucket_and_the_dead_letter_queues() -> None:
 
 
 def test_template_routes_match_the_openapi_document() -> None:
-    from streamcat.api.app import create_local_app
+    from streamcat.api.app import create_whole_api_app
 
-    document = create_local_app().openapi()
+    document = create_whole_api_app().openapi()
     documented = {
         (method.upper(), path)
         for path, operations in document["paths"].items()

@@ -7,16 +7,12 @@ from typing import Any
 import pytest
 
 from local.template import expand_sam, load_template
+from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
 EXPANDED = expand_sam(TEMPLATE, "us-east-1")["Resources"]
-HTTP_FUNCTIONS = sorted(
-    name
-    for name, resource in RESOURCES.items()
-    if resource["Type"] == "AWS::Serverless::Function"
-    and any(e["Type"] == "HttpApi" for e in resource["Properties"].get("Events", {}).values())
-)
+HTTP_FUNCTIONS = [function.logical_id for function in REGISTRY]
 
 
 def _properties(function: str) -> dict[str, Any]:

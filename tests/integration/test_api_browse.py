@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from local.catalog_fixtures import CatalogTitle, create_catalog
 from streamcat import db
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 
 PROBLEM = "application/problem+json"
 
@@ -62,7 +62,7 @@ def client(database_url: str) -> Iterator[TestClient]:
     """The catalog made afresh for each test: a test may reload it (the 409 test does)."""
     create_catalog(database_url, browse_titles(), version=3, load_id="browse")
     db.reset_shared_connection()
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         yield client
 
 
@@ -227,7 +227,7 @@ def test_an_unknown_id_is_a_404_problem(client: TestClient) -> None:
 def test_a_cursor_of_an_older_catalog_is_a_409(database_url: str) -> None:
     create_catalog(database_url, browse_titles(), version=7)
     db.reset_shared_connection()
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         cursor = _ok(client, "/titles?limit=2")["next_cursor"]
         create_catalog(database_url, browse_titles(), version=8)
         body = _problem(client, f"/titles?limit=2&cursor={cursor}", 409)

@@ -12,7 +12,7 @@ from local.handlers import load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from local.postgres import OwnServer
 from streamcat import db
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from streamcat.api.caching import CACHE_CONTROL
 from streamcat.queries import catalog_meta
 from streamcat.recommend.store import get_store
@@ -57,7 +57,7 @@ def client(database_url: str, bucket: str) -> Iterator[TestClient]:
     get_store.cache_clear()
     publish(model_document(SAMPLE_TITLES))
     act_as("RecommendationsFunction")
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         yield client
     get_store.cache_clear()
 

@@ -10,14 +10,14 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from local.catalog_fixtures import create_catalog
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from streamcat.recommend.store import get_store
 from tests.support.catalog import known_titles
 from tests.support.cloud import act_as
 from tests.support.recommend import SAMPLE_TITLES, model_document, publish
 
 # The app opens no connection when created: the catalog and model come from the fixture.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_local_app())
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_whole_api_app())
 
 
 @pytest.fixture

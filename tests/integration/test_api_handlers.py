@@ -9,18 +9,15 @@ import psycopg2
 import pytest
 
 from local.catalog_fixtures import create_catalog
-from local.handlers import (
-    BROWSE_FUNCTIONS,
-    HTTP_FUNCTIONS,
-    QUERY_FUNCTIONS,
-    events_of,
-    load_event,
-    load_function,
-)
+from local.handlers import events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.observability import logger
+from streamcat.api.registry import Kind, of_kind
 from tests.support.catalog import known_titles
+
+QUERY_FUNCTIONS = [f.name for f in of_kind(Kind.SEED_QUERY)]
+BROWSE_FUNCTIONS = [f.name for f in of_kind(Kind.BROWSE)]
 
 LONGEST_NETFLIX_2018 = {
     "id": "ns1",
@@ -86,7 +83,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
 def functions(database_url: str) -> Iterator[dict[str, ModuleType]]:
     create_catalog(database_url, known_titles(), version=9, load_id="known")
     db.reset_shared_connection()
-    yield {name: load_function(name) for name in HTTP_FUNCTIONS}
+    yield {name: load_function(name) for name in (*QUERY_FUNCTIONS, *BROWSE_FUNCTIONS, "docs")}
     db.reset_shared_connection()
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from local.catalog_fixtures import create_catalog, drop_catalog
 from streamcat import db
-from streamcat.api.app import create_local_app
+from streamcat.api.app import create_whole_api_app
 from tests.support.catalog import known_titles
 
 PROBLEM = "application/problem+json"
@@ -19,7 +19,7 @@ PROBLEM = "application/problem+json"
 def client(database_url: str) -> Iterator[TestClient]:
     create_catalog(database_url, known_titles(), version=5, load_id="known")
     db.reset_shared_connection()
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         yield client
 
 

@@ -14,10 +14,11 @@ import pytest
 from psycopg2 import sql
 
 from local.catalog_fixtures import create_catalog
-from local.handlers import HTTP_FUNCTIONS, events_of, load_event, load_function
+from local.handlers import events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from local.postgres import OwnServer
 from streamcat import db
+from streamcat.api.registry import Kind, of_kind
 from streamcat.queries.actor import platform_has_cast, top_actor
 from streamcat.queries.catalog_meta import catalog_version
 from streamcat.queries.contents import contents
@@ -95,7 +96,7 @@ def test_query_functions_and_handlers_send_no_session_state(
     user = psycopg2.extensions.parse_dsn(reader_url)["user"]
     answers = [db.run_read(call) for call in QUERY_CALLS]
     assert all(answer is not None for answer in answers)
-    for name in HTTP_FUNCTIONS:
+    for name in (f.name for f in of_kind(Kind.SEED_QUERY, Kind.BROWSE, Kind.DOCS)):
         function = load_function(name)
         for event_name in events_of(name):
             response = function.handler(load_event(event_name), LocalLambdaContext())

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from local.handlers import load_event
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
-from streamcat.api.app import create_app, create_local_app
+from streamcat.api.app import create_app, create_whole_api_app
 from streamcat.api.handler import is_not_ready, make_handler
 from streamcat.api.problems import CATALOG_NOT_LOADED, MODEL_NOT_LOADED, Problem
 from streamcat.settings import get_settings
@@ -80,12 +80,12 @@ def test_method_not_allowed_is_a_problem(client: TestClient) -> None:
 
 def test_docs_are_served_only_by_the_composed_app(client: TestClient) -> None:
     _problem(client.get("/openapi.json"), 404)
-    with TestClient(create_local_app()) as composed:
+    with TestClient(create_whole_api_app()) as composed:
         assert composed.get("/openapi.json").status_code == 200
 
 
 def test_validation_fails_before_any_database_access(unreachable_database: None) -> None:
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         body = _problem(client.get("/score-count?platform=netflix&scored=9&year=2018"), 422)
     assert body["parameter"] == "scored"
     assert body["errors"] == [
@@ -94,7 +94,7 @@ def test_validation_fails_before_any_database_access(unreachable_database: None)
 
 
 def test_an_unreachable_database_is_a_503_problem(unreachable_database: None) -> None:
-    with TestClient(create_local_app()) as client:
+    with TestClient(create_whole_api_app()) as client:
         response = client.get("/count-platform?platform=netflix")
         body = _problem(response, 503)
         assert body["title"] == "Database unavailable"

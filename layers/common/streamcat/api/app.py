@@ -1,4 +1,4 @@
-"""The FastAPI app factory: every function's app and the composed local app come from here, so
+"""The FastAPI app factory: every function's app and the whole-API app come from here, so
 every error anywhere is an RFC 9457 problem and nothing is ever an unformatted 500."""
 
 from http import HTTPStatus
@@ -54,35 +54,13 @@ def create_app(*routers: APIRouter, docs: bool = False) -> FastAPI:
     return app
 
 
-def create_local_app() -> FastAPI:
-    """Every route in one app with one OpenAPI document: the local server and the docs function.
-    Routers are imported here so a single-query function never loads the others."""
-    from streamcat.api.routers import (
-        actor,
-        contents,
-        count_platform,
-        health,
-        max_duration,
-        prod_per_country,
-        recommendations,
-        score_count,
-        title_detail,
-        titles,
-    )
+def create_whole_api_app() -> FastAPI:
+    """Every route in one app with one OpenAPI document: what the docs function serves, and the
+    local stack's API."""
+    from streamcat.api.registry import QUERY_ROUTERS
+    from streamcat.api.routers import health
 
-    return create_app(
-        health.router,
-        max_duration.router,
-        score_count.router,
-        count_platform.router,
-        actor.router,
-        prod_per_country.router,
-        contents.router,
-        recommendations.router,
-        titles.router,
-        title_detail.router,
-        docs=True,
-    )
+    return create_app(health.router, *(function.router() for function in QUERY_ROUTERS), docs=True)
 
 
 async def _not_modified(_: Request, exc: Exception) -> Response:
