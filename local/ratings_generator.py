@@ -86,7 +86,8 @@ class TrueItems:
 
 
 def read_catalog(titles_dir: Path) -> Catalog:
-    """The four raw titles files; ids per SPEC 3.1, genres as the lower-case `listed_in` parts."""
+    """The four raw titles files; ids as the ETL makes them (the platform's
+    letter plus `show_id`), genres as the lower-case `listed_in` parts."""
     ids: list[str] = []
     titles: list[str] = []
     genres: list[list[str]] = []

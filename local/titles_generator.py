@@ -1,12 +1,12 @@
 """Seeded title catalogs of the real files' shape, quirks included, for tests and the demo.
 
-The project does not ship the real Kaggle catalogs, so this writes four CSVs with the same
-names, header and row counts (at scale 1) and the same quirks in about the same proportions
-(see ../shared/data/README.md): durations shifted into `rating` (Hulu, Netflix), `Season`
-and `Seasons`, dates with a leading space, missing ratings, Hulu without cast, Amazon
-without most dates and countries, Amazon's placeholder rows (cast `1, 2, 3`), `0 min`,
-empty and repeated list parts, name suffixes (`Ph.D.`), zero-width spaces, multi-line
-descriptions, titles with commas, and titles shared across platforms. Same seed, same bytes.
+The project does not ship the real Kaggle catalogs, so this writes four CSVs with the same names,
+header and row counts (at scale 1) and the same quirks in about the same proportions (the cleaning
+rules in docs/etl.md name them): durations shifted into `rating` (Hulu, Netflix), `Season` and
+`Seasons`, dates with a leading space, missing ratings, Hulu without cast, Amazon without most dates
+and countries, Amazon's placeholder rows (cast `1, 2, 3`), `0 min`, empty and repeated list parts,
+name suffixes (`Ph.D.`), zero-width spaces, multi-line descriptions, titles with commas, and titles
+shared across platforms. Same seed, same bytes.
 """
 
 import argparse

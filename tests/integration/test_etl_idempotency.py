@@ -1,5 +1,5 @@
-"""SPEC 3.10: redelivered, duplicated, late and out-of-order notifications change nothing;
-keys arrive form-encoded."""
+"""docs/etl.md, idempotency: redelivered, duplicated, late and out-of-order notifications change
+nothing; keys arrive form-encoded."""
 
 import json
 from collections.abc import Iterator

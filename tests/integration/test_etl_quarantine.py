@@ -1,5 +1,5 @@
-"""SPEC 3.9: a bad file is rejected with a precise message, moved to quarantine/, and the
-previous catalog keeps serving; valid files of the same batch still load."""
+"""docs/etl.md, quarantine: a bad file is rejected with a precise message, moved to quarantine/, and
+the previous catalog keeps serving; valid files of the same batch still load."""
 
 import json
 

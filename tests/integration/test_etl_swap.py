@@ -1,5 +1,5 @@
-"""SPEC 3.9: a reader querying while loads run sees a whole old or a whole new catalog: before
-each swap, while the swap's transaction is open, and after it commits."""
+"""docs/etl.md, the atomic swap: a reader querying while loads run sees a whole old or a whole new
+catalog: before each swap, while the swap's transaction is open, and after it commits."""
 
 import threading
 import time

@@ -1,5 +1,5 @@
-"""SPEC 2, 3.8: ratings files are validated with the exact line, reduced to per-movie stats,
-and matched to the catalog (unmatched dropped and counted)."""
+"""docs/etl.md, ratings: ratings files are validated with the exact line, reduced to per-movie
+stats, and matched to the catalog (unmatched dropped and counted)."""
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -1,7 +1,12 @@
-"""README.md's benchmark figures are the committed bench/results.json's: `python -m bench.readme
---check` passes on the repository, and fails, with a diff, on a copy of the results with one
-number changed."""
+"""The figures of README.md and docs/*.md are the committed bench/results.json's: every
+figures block is rendered from the results unchanged, and a copy of the results with one number
+changed is detected, with a diff.
 
+The blocks (`<!-- figures:NAME -->` ... `<!-- /figures:NAME -->`) may sit in README.md or in any
+page of docs/; the tests read them wherever they are, joined in one text, in the order of
+`DOCUMENTS`."""
+
+import difflib
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +14,30 @@ from typing import Any
 
 import pytest
 
-from bench.readme import EN_DASH, README, RESULTS_JSON, diff, main, render
+from bench.readme import EN_DASH, REPO, RESULTS_JSON, diff, main, render
+
+BLOCK_NAMES = ("benchmarks", "recommendations")
+DOCUMENTS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
+"""Where figures blocks may live."""
+
+
+def _holders() -> list[Path]:
+    """The documents holding a benchmarks or recommendations block, in `DOCUMENTS`' order."""
+    return [
+        path
+        for path in DOCUMENTS
+        if any(f"<!-- figures:{name} -->" in path.read_text() for name in BLOCK_NAMES)
+    ]
+
+
+def _together() -> str:
+    """The documents holding the blocks, joined: every block rendered at once."""
+    return "\n".join(path.read_text() for path in _holders())
+
+
+def _markers(marker: str) -> list[Path]:
+    """Each document once per occurrence of `marker` in it."""
+    return [path for path in DOCUMENTS for _ in range(path.read_text().count(marker))]
 
 
 def _results() -> dict[str, Any]:
@@ -17,22 +45,24 @@ def _results() -> dict[str, Any]:
     return results
 
 
-def test_the_readme_figures_are_the_committed_results() -> None:
-    found = diff(README, RESULTS_JSON)
-    assert not found, f"README.md disagrees with bench/results.json: run `make readme`\n{found}"
+def test_the_documents_figures_are_the_committed_results() -> None:
+    current = _together()
+    rendered = render(current, _results())
+    lines = current.splitlines(keepends=True), rendered.splitlines(keepends=True)
+    found = "".join(difflib.unified_diff(*lines, "the docs", "from bench/results.json"))
+    assert not found, f"the docs disagree with bench/results.json: run `make readme`\n{found}"
 
 
-def test_the_readme_has_every_figures_block_once() -> None:
-    readme = README.read_text()
-    for name in ("benchmarks", "recommendations"):
-        assert readme.count(f"<!-- figures:{name} -->") == 1
-        assert readme.count(f"<!-- /figures:{name} -->") == 1
+def test_every_figures_block_is_in_one_document_once() -> None:
+    for name in BLOCK_NAMES:
+        opening = _markers(f"<!-- figures:{name} -->")
+        assert len(opening) == 1 and opening == _markers(f"<!-- /figures:{name} -->"), name
 
 
 @pytest.fixture
 def copies(tmp_path: Path) -> tuple[Path, Path]:
     readme, results = tmp_path / "README.md", tmp_path / "results.json"
-    shutil.copyfile(README, readme)
+    readme.write_text(_together())
     shutil.copyfile(RESULTS_JSON, results)
     return readme, results
 
@@ -67,7 +97,7 @@ def test_a_changed_recommendation_metric_is_detected(copies: tuple[Path, Path]) 
 
 
 def _budget_cell(results: dict[str, Any], row_start: str) -> str:
-    table = render(README.read_text(), results).split("<!-- figures:benchmarks -->", 1)[1]
+    table = render(_together(), results).split("<!-- figures:benchmarks -->", 1)[1]
     row = next(line for line in table.splitlines() if line.startswith(f"| {row_start}"))
     return row.rstrip(" |").rsplit(" | ", 1)[1]
 
@@ -97,9 +127,9 @@ def test_the_table_is_dated_by_the_run_that_measured_it() -> None:
     results = _results()
     results["generated_at"] = "2026-01-02T03:04:05+00:00"
     results.pop("merged_at", None)
-    assert "(`make bench`, 2026-01-02)" in render(README.read_text(), results)
+    assert "(`make bench`, 2026-01-02)" in render(_together(), results)
     results["merged_at"] = "2026-03-04T05:06:07+00:00"
-    assert "(`make bench`, 2026-03-04)" in render(README.read_text(), results)
+    assert "(`make bench`, 2026-03-04)" in render(_together(), results)
 
 
 def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
@@ -111,7 +141,7 @@ def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
 
 
 def test_the_prose_outside_the_blocks_is_kept() -> None:
-    readme = README.read_text()
+    readme = _together()
     before, rest = readme.split("<!-- figures:benchmarks -->\n", 1)
     _, after = rest.split("<!-- /figures:benchmarks -->", 1)
     rendered = render(readme, _results())
@@ -122,7 +152,7 @@ def test_a_method_the_results_lack_has_no_column() -> None:
     results = _results()
     for family in results["benches"]["evaluate"]["output"]["families"].values():
         del family["methods"]["seed_kmeans"]
-    readme = render(README.read_text(), results)
+    readme = render(_together(), results)
     block = readme.split("<!-- figures:recommendations -->")[1].split("<!-- /figures")[0]
     assert "seed KMeans" not in block and "popularity" in block
 
@@ -137,9 +167,9 @@ def test_an_etl_baseline_shows_up_once_in_the_results() -> None:
     results["comparisons"] = [
         c for c in results["comparisons"] if c["bench"] != "etl" or c["baseline_name"] != "duckdb"
     ]
-    without = _block(render(README.read_text(), results), "benchmarks")
+    without = _block(render(_together(), results), "benchmarks")
     assert "DuckDB" not in without and "the seed's pandas" in without
-    assert "DuckDB (`read_csv`" in _block(README.read_text(), "benchmarks")
+    assert "DuckDB (`read_csv`" in _block(_together(), "benchmarks")
 
 
 def test_a_new_method_gets_its_column_and_its_best_value_bold() -> None:
@@ -147,7 +177,7 @@ def test_a_new_method_gets_its_column_and_its_best_value_bold() -> None:
     methods = results["benches"]["evaluate"]["output"]["families"]["genre"]["methods"]
     del methods["item_knn"]
     methods["item_knn"] = {"hit_rate@5": 0.9}
-    recommendations = _block(render(README.read_text(), results), "recommendations")
+    recommendations = _block(render(_together(), results), "recommendations")
     assert "| item kNN |" in recommendations
     genre = recommendations.split("**latent generator**")[0]
     row = next(line for line in genre.splitlines() if line.startswith("| hit rate@5"))

@@ -1,6 +1,6 @@
-"""SPEC 3.1-3.7 on small inline rows and on a whole catalog (the real one where present, else
-the generated one of its quirks): each test breaks with its rule. The real files' own counts
-and rows are checked at the end, where those files are present."""
+"""docs/etl.md's cleaning rules on small inline rows and on a whole catalog (the real one where
+present, else the generated one of its quirks): each test breaks with its rule. The real files' own
+counts and rows are checked at the end, where those files are present."""
 
 import datetime
 from collections import Counter

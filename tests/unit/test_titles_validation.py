@@ -1,4 +1,5 @@
-"""SPEC 3.9: a bad titles file is rejected whole, naming where, what was expected and found."""
+"""docs/etl.md, quarantine: a bad titles file is rejected whole, naming where, what was expected and
+found."""
 
 import tracemalloc
 

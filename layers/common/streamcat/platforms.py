@@ -11,7 +11,7 @@ class Platform(StrEnum):
 
     @property
     def id_prefix(self) -> str:
-        """SPEC 3.1: a title's id is the platform's first letter plus its `show_id`."""
+        """A title's id is the platform's first letter plus its `show_id`."""
         return self.value[0]
 
     @property

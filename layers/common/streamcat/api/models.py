@@ -1,4 +1,4 @@
-"""The JSON answers of the query routes (SPEC sections 4 and 5)."""
+"""The JSON answers of the query routes (docs/api.md)."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""`GET /titles/{id}`: one title and where else to watch it (SPEC section 5)."""
+"""`GET /titles/{id}`: one title and where else to watch it (docs/api.md)."""
 
 from typing import Annotated
 
