@@ -1,13 +1,41 @@
-"""Loopback ports for servers started locally (PostgreSQL, moto, the stack's API).
+"""Loopback ports for servers started locally (PostgreSQL, moto, the stack's API), and the ports
+the local stack's own PostgreSQL and moto servers listen on (STREAMCAT_PG_PORT,
+STREAMCAT_S3_PORT; 0 takes any free port).
 
 A port is bound by whoever chooses it and handed to its server as a socket, so no other
 server can take it between the choice and the use. PostgreSQL cannot be handed a socket nor
 report a port it picked: it is given a port free a moment ago and started again on another
 when that one was taken meanwhile (`local.postgres`)."""
 
+import os
 import socket
 
 HOST = "127.0.0.1"
+POSTGRES_PORT_VARIABLE, DEFAULT_POSTGRES_PORT = "STREAMCAT_PG_PORT", 54329
+MOTO_PORT_VARIABLE, DEFAULT_MOTO_PORT = "STREAMCAT_S3_PORT", 4566
+
+
+def postgres_port() -> int:
+    """The port of the local stack's own PostgreSQL server."""
+    return _configured_port(POSTGRES_PORT_VARIABLE, DEFAULT_POSTGRES_PORT)
+
+
+def moto_port() -> int:
+    """The port of the local stack's moto server (S3, SQS, IAM, Secrets Manager)."""
+    return _configured_port(MOTO_PORT_VARIABLE, DEFAULT_MOTO_PORT)
+
+
+def _configured_port(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"{variable}={value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{variable}={value} is not a port number (0 to 65535)")
+    return port
 
 
 def bound_socket(port: int = 0) -> socket.socket:

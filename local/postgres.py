@@ -48,8 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from psycopg2 import sql
 
-from local.ports import unused_port
-from streamcat.settings import get_settings
+from local.ports import postgres_port, unused_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO_ROOT / ".local"
@@ -130,7 +129,7 @@ class OwnServer:
 
 
 def default_server() -> OwnServer:
-    return OwnServer(root=DEFAULT_ROOT, port=get_settings().local_pg_port)
+    return OwnServer(root=DEFAULT_ROOT, port=postgres_port())
 
 
 def ensure_server(server: OwnServer | None = None) -> str:

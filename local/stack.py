@@ -34,7 +34,7 @@ from local.functions import (
     function_spec,
 )
 from local.iam import client
-from local.ports import HOST, bound_port, bound_socket
+from local.ports import HOST, bound_port, bound_socket, moto_port
 from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
@@ -299,7 +299,7 @@ def _stop_own_postgres(server: postgres.OwnServer) -> None:
 
 def _start_moto(stack: ExitStack) -> str:
     started = time.perf_counter()
-    moto = s3.start_moto(get_settings().local_s3_port)
+    moto = s3.start_moto(moto_port())
     stack.callback(moto.stop)
     print(f"AWS: moto at {moto.endpoint} in {time.perf_counter() - started:.1f} s", flush=True)
     return moto.endpoint

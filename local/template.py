@@ -1,5 +1,6 @@
-"""template.yaml read as the local stack needs it: plain data, SAM expanded into CloudFormation,
-and intrinsic functions resolved against the local stand-ins of the stack's resources.
+"""template.yaml read as the local stack needs it: plain data with its Fn::ForEach loops expanded,
+SAM expanded into CloudFormation, and intrinsic functions resolved against the local stand-ins
+of the stack's resources.
 
 Whatever the local stack provisions (the bucket's name, the queues' attributes, each
 function's role and environment) comes from here, so the template stays the one source of
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from local.language_extensions import LanguageExtensionError, apply_language_extensions
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = REPO / "template.yaml"
@@ -51,8 +54,8 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
 _TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
-def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    """The template as plain data, short-form intrinsics included."""
+def read_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
+    """The template as written, as plain data, short-form intrinsics included."""
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506
     except (OSError, yaml.YAMLError) as error:
@@ -60,6 +63,15 @@ def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
+
+
+def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
+    """The template as SAM's transform receives it: after CloudFormation's
+    AWS::LanguageExtensions transform has expanded its loops."""
+    try:
+        return apply_language_extensions(read_template(path))
+    except LanguageExtensionError as error:
+        raise TemplateError(f"{path}: {error}") from error
 
 
 def expand_sam(template: Mapping[str, Any], region: str) -> dict[str, Any]:
@@ -154,7 +166,9 @@ class _Resolver:
         resolved = {key: self.value(item) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
-    def ref(self, name: str) -> Any:
+    def ref(self, name: Any) -> Any:
+        if isinstance(name, dict):  # a name spelled by an intrinsic function
+            name = str(self.value(name))
         stack = self._stack
         pseudo = {
             "AWS::Region": stack.region,
@@ -184,7 +198,7 @@ class _Resolver:
 
     def get_att(self, argument: Any) -> str:
         logical_id, name = argument if isinstance(argument, list) else argument.split(".", 1)
-        return self.attribute(str(logical_id), str(self.value(name)))
+        return self.attribute(str(self.value(logical_id)), str(self.value(name)))
 
     def sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument

@@ -18,7 +18,7 @@ from streamcat.recommend.artifact import (
     latest_key,
     model_key,
 )
-from streamcat.recommend.model import normalize_title
+from streamcat.title_text import normalize_title
 from streamcat_train.model import TrainedModel
 
 SERVED_NEIGHBOURS = 5

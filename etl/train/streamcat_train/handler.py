@@ -33,11 +33,6 @@ def interactions_uploads(event: dict[str, Any]) -> list[ObjectEvent]:
     return sorted(versions, key=versions.__getitem__)
 
 
-def interactions_keys(event: dict[str, Any]) -> list[str]:
-    """The keys of `interactions_uploads`, newest version last."""
-    return [upload.key for upload in interactions_uploads(event)]
-
-
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Only the newest version of a batch is trained: older ones would be skipped anyway."""

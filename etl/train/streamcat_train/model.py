@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from streamcat.title_text import normalize_title
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.collaborative import RatingsModel, confidence, ratings_factors
 from streamcat_train.content import ContentModel, content_embedding
@@ -101,7 +102,7 @@ def quality_prior(
 
 def families(titles: list[str]) -> npt.NDArray[np.int64]:
     """One number per distinct normalised title text: copies of a title share it."""
-    normalised = [" ".join(t.lower().split()) for t in titles]
+    normalised = [normalize_title(t) for t in titles]
     index: dict[str, int] = {}
     return np.array([index.setdefault(t, len(index)) for t in normalised], dtype=np.int64)
 

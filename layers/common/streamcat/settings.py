@@ -61,10 +61,6 @@ class Settings(BaseSettings):
     aws_sam_local: bool = False
     powertools_trace_disabled: bool = False
 
-    # The docker-free local stack (`local/`): ports of its own PostgreSQL and moto servers.
-    local_pg_port: int = Field(default=54329, validation_alias="STREAMCAT_PG_PORT")
-    local_s3_port: int = Field(default=4566, validation_alias="STREAMCAT_S3_PORT")
-
     @classmethod
     def settings_customise_sources(
         cls,

@@ -12,11 +12,7 @@ from functools import cached_property
 
 from streamcat.recommend.artifact import ModelDocument
 from streamcat.recommend.suggestions import TrigramIndex
-
-
-def normalize_title(text: str) -> str:
-    """Lower case, trimmed, inner whitespace collapsed: how the catalog stores titles."""
-    return " ".join(text.lower().split())
+from streamcat.title_text import normalize_title
 
 
 def _resolved_titles(titles: list[str], votes: list[int], ids: list[str]) -> dict[str, int]:
@@ -36,7 +32,9 @@ def _resolved_titles(titles: list[str], votes: list[int], ids: list[str]) -> dic
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class TitleEntry:
+    """One catalog entry of the model: the title asked about, or one recommended for it."""
+
     id: str
     title: str
     platform: str
@@ -65,12 +63,12 @@ class Recommender:
     def find_title(self, title: str) -> int | None:
         return self._by_title.get(normalize_title(title))
 
-    def entry(self, index: int) -> Recommendation:
-        return Recommendation(
+    def entry(self, index: int) -> TitleEntry:
+        return TitleEntry(
             self._ids[index], self._titles[index], self._platforms[index], self._scores[index]
         )
 
-    def recommend(self, index: int, count: int = 5) -> list[Recommendation]:
+    def recommend(self, index: int, count: int = 5) -> list[TitleEntry]:
         """The `count` most similar titles, best first (never the title or a copy of it)."""
         start = index * self._per_title
         return [

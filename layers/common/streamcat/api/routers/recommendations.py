@@ -5,17 +5,17 @@ A title on several platforms resolves to the entry with the most votes, then the
 and the answer's `id` says which one was used.
 """
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from streamcat.api.caching import cached_by
-from streamcat.api.params import TEXT_PATTERN, TitleId, no_control_characters
+from streamcat.api.params import TitleId, no_control_characters
 from streamcat.api.problems import MODEL_NOT_LOADED, Problem, problem_responses
 from streamcat.recommend.model import Recommender
 from streamcat.recommend.store import ModelUnavailable, get_store
+from streamcat.title_text import normalize_title
 
 RECOMMENDATIONS = 5
 SUGGESTIONS = 5
@@ -34,25 +34,26 @@ class RecommendationAnswer(BaseModel):
     recommendations: list[Recommendation] = Field(description="most similar first")
 
 
-def _collapsed(value: object) -> object:
-    """Lower case, runs of spaces as one: titles are stored so."""
-    return _SPACES.sub(" ", value.strip(" ").lower()) if isinstance(value, str) else value
+def _title_text(value: object) -> object:
+    """Normalised as the trainer normalised the model's titles; a control character (a tab is
+    not a space here) is refused first, before normalising would turn it into a space."""
+    return normalize_title(no_control_characters(value)) if isinstance(value, str) else value
 
 
-_SPACES = re.compile(" +")
+TITLE_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""What `_title_text` accepts, stated in the OpenAPI document: no control character, and
+something besides whitespace (whitespace alone normalises to nothing)."""
 
-
-# The patterns are stated for the OpenAPI document (a BeforeValidator hides Field's own).
+# The pattern is stated for the OpenAPI document (a BeforeValidator hides Field's own).
 TitleText = Annotated[
     str,
-    BeforeValidator(_collapsed),
+    BeforeValidator(_title_text),
     Field(
         min_length=1,
         max_length=300,
         description="a title, any case",
-        json_schema_extra={"pattern": TEXT_PATTERN},
+        json_schema_extra={"pattern": TITLE_PATTERN},
     ),
-    AfterValidator(no_control_characters),
 ]
 
 
