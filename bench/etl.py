@@ -1,4 +1,4 @@
-"""ETL benchmark (SPEC 6): raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet,
+"""ETL benchmark: raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet,
 ours against two baselines doing the same job, every pipeline measured whole in the same run.
 
     python -m bench.etl [--ratings N] [--runs 3] [--fraction F] [--pipelines ours,seed,duckdb]
@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import psycopg2
 from psycopg2 import sql
 
+from bench import budgets
+from bench.data import ratings_dir, titles_dir
 from bench.etl_baselines.outputs import (
     Digests,
     OutputsDifferError,
@@ -52,38 +54,17 @@ from bench.etl_baselines.outputs import (
     differences,
     parquet_digests,
 )
+from bench.files import OUT_DIR, REPO
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".local" / "benchdata"
-BUDGET_S, BUDGET_MB = 4.0, 1536
-TRAIN_BUDGET_S = 10.0
 PIPELINES = ("ours", "seed", "duckdb")
 TITLES_KEYS = "raw/titles/"
 RATINGS_KEYS = "raw/ratings/"
 ETL_SOURCES = REPO / "etl" / "load" / "streamcat_etl"
 COMMON_SOURCES = REPO / "layers" / "common" / "streamcat"
-
-
-def titles_dir() -> Path:
-    from local.titles_generator import generate_catalogs
-
-    out = CACHE / "titles-seed7"
-    if not (out / "netflix_titles.csv").exists():
-        generate_catalogs(out, seed=7)
-    return out
-
-
-def ratings_dir(n_ratings: int, titles: Path) -> Path:
-    from local.ratings_generator import generate_ratings
-
-    out = CACHE / f"ratings-{n_ratings}"
-    if not (out / "8.csv").exists():
-        generate_ratings(titles, out, n_ratings=n_ratings)
-    return out
 
 
 def fraction_dir(ratings: Path, fraction: float) -> Path:
@@ -358,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
     parser.add_argument("--no-train", action="store_true", help="skip training after ours")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "etl.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "etl.json")
     parser.add_argument("--child", choices=["seed", "duckdb", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -382,7 +363,7 @@ def child_result(args: argparse.Namespace) -> dict[str, Any]:
 def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
     began = time.perf_counter()
     titles = titles_dir()
-    ratings = fraction_dir(ratings_dir(args.ratings, titles), args.fraction)
+    ratings = fraction_dir(ratings_dir(args.ratings, 8), args.fraction)
     rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
     print(f"data ready in {time.perf_counter() - began:.1f} s ({ratings})", file=sys.stderr)
     inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
@@ -428,7 +409,11 @@ def measure(
         "ratings_rows": rows,
         "runs": args.runs,
         "cores": os.cpu_count(),
-        "budget": {"seconds": BUDGET_S, "peak_rss_mb": BUDGET_MB, "train_s": TRAIN_BUDGET_S},
+        "budget": {
+            "seconds": budgets.ETL_SECONDS,
+            "peak_rss_mb": budgets.ETL_PEAK_RSS_MB,
+            "train_s": budgets.TRAIN_SECONDS,
+        },
         "reference": pipelines[0],
     }
     try:

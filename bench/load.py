@@ -19,7 +19,6 @@ numbers bound what one local process serves, not what Lambda would.
 """
 
 import argparse
-import json
 import random
 import statistics
 import threading
@@ -34,7 +33,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.files import OUT_DIR, write_json
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
 REQUEST_TIMEOUT_S = 10.0
@@ -471,12 +471,11 @@ def main(argv: list[str] | None = None) -> None:
         default=READY_TIMEOUT_S,
         help="seconds to wait for routes answering 503 before measuring (they are kept)",
     )
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "load.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "load.json")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed, args.ready_timeout)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     print(table(report))
     print(f"wrote {args.out}")
 

@@ -8,7 +8,8 @@ For each query, through its Lambda handler with its `events/<function>.json`: p5
 paste the parameters into SQL with f-strings and run it on one shared psycopg2 cursor (substring
 `LIKE` for countries), called through Mangum with the seed's path-style event. The seed app is a
 measurement baseline only, never served. The browse routes (`titles`: `q` and two filters;
-`title_detail`) have no seed counterpart and a tighter warm p99 budget (SPEC section 6).
+`title_detail`) have no seed counterpart and a tighter warm p99 budget
+(bench.budgets).
 
 Needs DATABASE_URL. When the database holds no catalog, a generated one of the real size is loaded.
 """
@@ -25,10 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.budgets import QUERY_MS
+from bench.files import OUT_DIR, REPO, write_json
+
 QUERIES = ("max_duration", "score_count", "count_platform", "actor", "prod_per_country", "contents")
 BROWSE = ("titles", "title_detail")
-BUDGET_MS = {"warm_p50": 2.0, "warm_p99": 10.0, "cold": 300.0, "browse_warm_p99": 5.0}
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -249,7 +251,7 @@ def run(calls: int, cold_runs: int, only: list[str] | None = None) -> dict[str, 
         "catalog": catalog,
         "calls": calls,
         "cold_runs": cold_runs,
-        "budgets_ms": BUDGET_MS,
+        "budgets_ms": QUERY_MS,
         "queries": results,
     }
 
@@ -262,11 +264,11 @@ def table(report: dict[str, Any]) -> str:
     lines = [report["catalog"], head, "-" * len(head)]
     for name, impls in report["queries"].items():
         for impl, m in impls.items():
-            p99_budget = BUDGET_MS["browse_warm_p99" if name in BROWSE else "warm_p99"]
+            p99_budget = QUERY_MS["browse_warm_p99" if name in BROWSE else "warm_p99"]
             within = (
-                m["warm_p50_ms"] <= BUDGET_MS["warm_p50"]
+                m["warm_p50_ms"] <= QUERY_MS["warm_p50"]
                 and m["warm_p99_ms"] <= p99_budget
-                and m["cold_ms"] <= BUDGET_MS["cold"]
+                and m["cold_ms"] <= QUERY_MS["cold"]
             )
             lines.append(
                 f"{name:<17} {impl:<8} {m['warm_p50_ms']:>8.3f} {m['warm_p99_ms']:>8.3f} "
@@ -274,9 +276,9 @@ def table(report: dict[str, Any]) -> str:
                 f"{'ok' if within else 'OVER'}"
             )
     lines.append(
-        f"budgets: warm p50 <= {BUDGET_MS['warm_p50']} ms, p99 <= {BUDGET_MS['warm_p99']} ms "
-        f"({BUDGET_MS['browse_warm_p99']} ms for {', '.join(BROWSE)}), "
-        f"cold (import + first answer) <= {BUDGET_MS['cold']} ms"
+        f"budgets: warm p50 <= {QUERY_MS['warm_p50']} ms, p99 <= {QUERY_MS['warm_p99']} ms "
+        f"({QUERY_MS['browse_warm_p99']} ms for {', '.join(BROWSE)}), "
+        f"cold (import + first answer) <= {QUERY_MS['cold']} ms"
     )
     return "\n".join(lines)
 
@@ -291,14 +293,13 @@ def main(argv: list[str] | None = None) -> None:
         choices=[*QUERIES, *BROWSE],
         help="measure only this query (repeatable); default: all",
     )
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "queries.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "queries.json")
     args = parser.parse_args(argv)
     if args.calls < 1 or args.cold_runs < 1:
         parser.error("--calls and --cold-runs must be at least 1")
     report = run(args.calls, args.cold_runs, args.only)
     print(table(report))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     print(f"wrote {args.out}")
 
 

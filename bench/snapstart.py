@@ -35,16 +35,13 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.budgets import SNAPSTART_MS
+from bench.files import OUT_DIR, REPO, write_json
+
 BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
 HARNESS = REPO / "local" / "snapstart.py"
 # The event each function answers; the query functions' are events/<name>.json.
 EVENTS = {"docs": "docs_health.json"}
-# SPEC §6; the docs function (Swagger UI, the OpenAPI document, /health) is held to the queries'.
-BUDGET_MS = {
-    "query": {"cold init": 300.0, "restore": 30.0},
-    "recommendations": {"cold init": 500.0, "restore": 50.0},
-}
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 CONTAINER_TOKEN = "bench-container-token"  # noqa: S105 (a local stand-in, no secret)
 
@@ -200,7 +197,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                     "median_ms": statistics.median(timings),
                     "min_ms": min(timings),
                     "max_ms": max(timings),
-                    "budget_ms": BUDGET_MS[kind][label],
+                    "budget_ms": SNAPSTART_MS[kind][label],
                 }
             if http_function.kind is Kind.SEED_QUERY:  # only they have a seed's cold init
                 figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
@@ -213,13 +210,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.snapstart", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per figure")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "snapstart.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "snapstart.json")
     args = parser.parse_args(argv)
     if not (args.build_dir / "template.yaml").is_file():
         raise SystemExit(f"no SAM build at {args.build_dir}: build first (see the docstring)")
     report = measure(args.build_dir.resolve(), args.runs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     print(json.dumps(report["functions"], indent=2))
     print(f"wrote {args.out}")
 
