@@ -67,29 +67,19 @@ def etl(out: dict[str, Any]) -> list[Comparison]:
 def queries(out: dict[str, Any]) -> list[Comparison]:
     """The seed's six queries against the seed's app; the browse routes, which the seed did
     not have, against their budgets."""
-    budget, query = out["budgets_ms"], partial(Comparison, "queries", unit="ms")
-    found = []
+    budget, found = out["budgets_ms"], []
+
+    def query(what: str, value: float, baseline_name: str, baseline: float) -> None:
+        found.append(Comparison("queries", what, "ms", value, baseline_name, baseline))
+
     for name, impls in out["queries"].items():
         ours = impls["handler"]
         if "seed" not in impls:
-            p99, cold = ours["warm_p99_ms"], ours["cold_ms"]
-            found.append(
-                query(
-                    f"{name} p99",
-                    value=p99,
-                    baseline_name="budget",
-                    baseline=budget["browse_warm_p99"],
-                )
-            )
-            found.append(
-                query(f"{name} cold", value=cold, baseline_name="budget", baseline=budget["cold"])
-            )
+            query(f"{name} p99", ours["warm_p99_ms"], "budget", budget["browse_warm_p99"])
+            query(f"{name} cold", ours["cold_ms"], "budget", budget["cold"])
             continue
         for metric, label in (("warm_p50_ms", "p50"), ("warm_p99_ms", "p99"), ("cold_ms", "cold")):
-            seed = impls["seed"][metric]
-            found.append(
-                query(f"{name} {label}", value=ours[metric], baseline_name="seed", baseline=seed)
-            )
+            query(f"{name} {label}", ours[metric], "seed", impls["seed"][metric])
     return found
 
 
@@ -98,24 +88,11 @@ def load(out: dict[str, Any]) -> list[Comparison]:
     against none; throughput and p99 of each level against one client's."""
     levels, load = out["levels"], partial(Comparison, "load")
     first = levels[0]
-    baseline = f"{first['concurrency']} client(s)"
-    found = [
-        load(f"{level['concurrency']} clients errors", "", errors(level), "none", 0)
-        for level in levels
-    ]
+    baseline, first_rps = f"{first['concurrency']} client(s)", first["throughput_rps"]
+    found = [load(f"{n['concurrency']} clients errors", "", errors(n), "none", 0) for n in levels]
     for level in levels[1:]:
-        clients = level["concurrency"]
-        rps, p99 = level["throughput_rps"], level["p99_ms"]
-        found.append(
-            load(
-                f"{clients} clients req/s",
-                "req/s",
-                rps,
-                baseline,
-                first["throughput_rps"],
-                "higher",
-            )
-        )
+        clients, rps, p99 = level["concurrency"], level["throughput_rps"], level["p99_ms"]
+        found.append(load(f"{clients} clients req/s", "req/s", rps, baseline, first_rps, "higher"))
         found.append(load(f"{clients} clients p99", "ms", p99, baseline, first["p99_ms"]))
     return found
 
@@ -133,14 +110,14 @@ def recommendations(out: dict[str, Any]) -> list[Comparison]:
 
 
 EVALUATE_METRICS = ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
-EVALUATE_BASELINES = (
+EVALUATE_BASELINES = [
     "item_knn",
     "svd_only",
     "svd_boosted",
     "content_only",
     "popularity",
     "seed_kmeans",
-)
+]
 
 
 def evaluate(out: dict[str, Any]) -> list[Comparison]:
@@ -149,7 +126,6 @@ def evaluate(out: dict[str, Any]) -> list[Comparison]:
     `<metric> (<family> generator)` for the others."""
     default = out.get("default_family", "genre")
     families = out.get("families") or {default: {"methods": out["methods"]}}
-    evaluate = partial(Comparison, "evaluate", unit="", better="higher")
     found = []
     for family, results in families.items():
         methods = results["methods"]
@@ -160,21 +136,15 @@ def evaluate(out: dict[str, Any]) -> list[Comparison]:
                 if metric in ours and metric in methods.get(name, {}):
                     baseline = methods[name][metric]
                     found.append(
-                        evaluate(
-                            metric + suffix,
-                            value=ours[metric],
-                            baseline_name=name,
-                            baseline=baseline,
+                        Comparison(
+                            "evaluate", metric + suffix, "", ours[metric], name, baseline, "higher"
                         )
                     )
         if "coverage@10" in ours:
-            coverage = ours["coverage@10"]
+            coverage, least = ours["coverage@10"], budgets.MIN_COVERAGE
             found.append(
-                evaluate(
-                    "coverage@10" + suffix,
-                    value=coverage,
-                    baseline_name="budget",
-                    baseline=budgets.MIN_COVERAGE,
+                Comparison(
+                    "evaluate", "coverage@10" + suffix, "", coverage, "budget", least, "higher"
                 )
             )
     return found
@@ -182,15 +152,9 @@ def evaluate(out: dict[str, Any]) -> list[Comparison]:
 
 def package_sizes(out: dict[str, Any]) -> list[Comparison]:
     limit = out["limit_bytes"] / budgets.MB
+    sizes = partial(Comparison, "package_sizes", unit="MB", baseline_name=f"{limit:.0f} MB limit")
     return [
-        Comparison(
-            "package_sizes",
-            name,
-            "MB",
-            size["total_bytes"] / budgets.MB,
-            f"{limit:.0f} MB limit",
-            limit,
-        )
+        sizes(name, value=size["total_bytes"] / budgets.MB, baseline=limit)
         for name, size in out["functions"].items()
     ]
 
@@ -198,18 +162,13 @@ def package_sizes(out: dict[str, Any]) -> list[Comparison]:
 def snapstart(out: dict[str, Any]) -> list[Comparison]:
     """`<function> cold init` and `<function> restore`, each against its budget; a query
     function's cold init also against the seed's, measured in the same run."""
-    found, snapstart = [], partial(Comparison, "snapstart", unit="ms")
-    seed = "seed (dev venv, no tracing, no secret, no TLS)"
+    found, seed = [], "seed (dev venv, no tracing, no secret, no TLS)"
     for name, figures in out["functions"].items():
         for figure, measured in figures.items():
-            what, value = f"{name} {figure}", measured["median_ms"]
-            found.append(
-                snapstart(what, value=value, baseline_name="budget", baseline=measured["budget_ms"])
-            )
+            ms = partial(Comparison, "snapstart", f"{name} {figure}", "ms", measured["median_ms"])
+            found.append(ms("budget", measured["budget_ms"]))
             if "seed_ms" in measured:
-                found.append(
-                    snapstart(what, value=value, baseline_name=seed, baseline=measured["seed_ms"])
-                )
+                found.append(ms(seed, measured["seed_ms"]))
     return found
 
 
@@ -218,36 +177,31 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
     training peak memory against their budgets, training seconds against Lambda's 15 minutes.
     A peak no source measured has no row."""
     factors = sorted(out["factors"], key=lambda f: f["factor"])
-    first, scale = factors[0], partial(Comparison, "scale")
-    found = []
+    first, found = factors[0], []
     for f in factors:
-        label = f"{f['factor']}x"
+        x = f"{f['factor']}x"
+        scale = partial(Comparison, "scale")
         if f is not first:
             times = f["factor"] / first["factor"]
             linear = f"{times:g} {TIMES} {first['factor']}x"
+            found.append(scale(f"ETL seconds {x}", "s", f["etl_s"], linear, times * first["etl_s"]))
+        if (peak := f.get("etl_peak_rss_mb")) is not None:
             found.append(
-                scale(f"ETL seconds {label}", "s", f["etl_s"], linear, times * first["etl_s"])
+                scale(f"ETL peak RSS {x}", "MB", peak, "budget", budgets.SCALE_ETL_PEAK_RSS_MB)
             )
-        if f.get("etl_peak_rss_mb") is not None:
-            peak = f["etl_peak_rss_mb"]
-            found.append(
-                scale(f"ETL peak RSS {label}", "MB", peak, "budget", budgets.SCALE_ETL_PEAK_RSS_MB)
-            )
-        train_s = f["train_s"]
         found.append(
             scale(
-                f"training seconds {label}", "s", train_s, "Lambda 15 min", budgets.LAMBDA_TIMEOUT_S
+                f"training seconds {x}",
+                "s",
+                f["train_s"],
+                "Lambda 15 min",
+                budgets.LAMBDA_TIMEOUT_S,
             )
         )
-        if f.get("train_peak_rss_mb") is not None:
-            peak = f["train_peak_rss_mb"]
+        if (peak := f.get("train_peak_rss_mb")) is not None:
             found.append(
                 scale(
-                    f"training peak RSS {label}",
-                    "MB",
-                    peak,
-                    "Lambda 10 GB",
-                    budgets.LAMBDA_MEMORY_MB,
+                    f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", budgets.LAMBDA_MEMORY_MB
                 )
             )
     return found

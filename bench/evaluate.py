@@ -476,27 +476,6 @@ def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any
     }
 
 
-def print_table(report: dict[str, Any]) -> None:
-    print(
-        f"{report['ratings']:,} ratings, {report['titles']:,} titles, "
-        f"{report['queries']:,} queries; validation {report['validation_s']} s, "
-        f"test {report['test_s']} s"
-    )
-    print(f"served weights {report['weights']['served']}")
-    print(f"chosen weights {report['weights']['chosen']}")
-    for family, found in report["families"].items():
-        methods = found["methods"]
-        print(f"\n{family} generator ({found['queries']:,} queries), seconds {found['seconds']}")
-        print(f"{'metric':<24}" + "".join(f"{name:>14}" for name in methods))
-        for metric in next(iter(methods.values())):
-            cells = "".join(f"{_cell(methods[name][metric]):>14}" for name in methods)
-            print(f"{metric:<24}{cells}")
-
-
-def _cell(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
-
-
 PLOTTED = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
 
 
@@ -538,7 +517,6 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(args.ratings, *titles_source(args.titles))
     write_json(args.out, report)
     plot(report, args.out.with_suffix(".png"))
-    print_table(report)
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0
 

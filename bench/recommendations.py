@@ -125,22 +125,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--calls and --cold-runs must be at least 1")
     report = run(args.calls, args.cold_runs, args.titles)
     write_json(args.out, report)
-    ok_cold = report["cold_ms"] <= RECOMMENDATIONS_MS["cold"]
-    ok_warm = report["warm_p99_ms"] <= RECOMMENDATIONS_MS["warm_p99"]
-    print(
-        f"model {report['model_bytes'] / 1e6:.2f} MB gz; full-scale training "
-        f"{report['training']['train_s']} s ({report['training']['ratings']:,} ratings)"
-    )
-    print(
-        f"cold start (import + S3 model load + first answer): median {report['cold_ms']:.0f} ms, "
-        f"min {report['cold_min_ms']:.0f} ms, max {report['cold_max_ms']:.0f} ms, "
-        f"process {report['process_ms']:.0f} ms "
-        f"[budget {RECOMMENDATIONS_MS['cold']:.0f} ms: {'ok' if ok_cold else 'OVER'}]"
-    )
-    print(
-        f"warm: p50 {report['warm_p50_ms']:.3f} ms, p99 {report['warm_p99_ms']:.3f} ms "
-        f"[budget p99 {RECOMMENDATIONS_MS['warm_p99']:.0f} ms: {'ok' if ok_warm else 'OVER'}]"
-    )
     print(f"wrote {args.out}")
     return 0
 

@@ -4,22 +4,14 @@ production start-up work on.
     python -m bench.snapstart [--runs 5] [--build-dir .aws-sam/test-x86_64/build]
         [--out bench/out/snapstart.json]
 
-Each function runs from `sam build`'s output (its code and layers, and a stand-in for
-/var/runtime holding the AWS SDK and snapshot-restore-py), in a fresh interpreter that imports
-nothing else (`-I -S`), with what a real container does at start: X-Ray tracing on
-(`LAMBDA_TASK_ROOT` set, the daemon address on loopback), the database login read from Secrets
-Manager (a moto server) and a `verify-full` TLS connection to a PostgreSQL server of the run's
-own. Two figures per function, the median of `--runs` (local.snapstart):
-
-- cold init: from the interpreter's first line to the first answer (import + first answer);
-- restore: a fork of a process that ran the before-snapshot hooks (SnapStart's stand-in), from
-  the fork to the first answer, after-restore hooks included; its AWS credentials come from a
-  container credentials endpoint, as SnapStart gives them, not from the environment.
-
-The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
-Beside each query function's cold init, in the same run: the seed's app measured as the seed was
-(bench.queries: the development venv, no tracing, DATABASE_URL).
-Build first: `make build-host` (`make bench` does; the build test builds the same folder).
+Each function runs from `sam build`'s output (`make build-host`) in a fresh interpreter that
+imports nothing else, with what a real container does at start: X-Ray tracing on, the database
+login from Secrets Manager (moto) and a `verify-full` TLS connection to a PostgreSQL server of
+the run's own; recommendations serves the full-scale model. Per function, the median of `--runs`
+of the cold init (first line to first answer) and of the restore (a fork of a process that ran
+the before-snapshot hooks, to the first answer, its credentials from a container endpoint as
+SnapStart gives them). Beside each seed query's cold init, in the same run: the seed's app as
+the seed ran it (bench.queries: the development venv, no tracing, DATABASE_URL).
 """
 
 import argparse
@@ -135,17 +127,30 @@ def secret_environment(url: str, ca_cert: Path) -> dict[str, str]:
     }
 
 
-def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
-    """One fresh interpreter: the cold init or the restore, in milliseconds."""
+def run_harness(
+    mode: str,
+    paths: list[Path],
+    event: Path,
+    env: dict[str, str],
+    *options: str,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """local/snapstart.py on a built function (`paths`: its code, layers and runtime), in an
+    interpreter that imports nothing else, as Lambda's does: its report of the run."""
     command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", mode, "--event", str(event)]
-    for path in paths:
-        command += ["--path", str(path)]
+    command += [*options, *(arg for path in paths for arg in ("--path", str(path)))]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=paths[0], env=env, check=False
+        command, capture_output=True, text=True, cwd=paths[0], env=env, timeout=timeout
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-3000:]}")
-    report = json.loads(done.stdout.splitlines()[-1])
+        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
+    """One fresh interpreter: the cold init or the restore, in milliseconds."""
+    report = run_harness(mode, paths, event, env, timeout=120)
     answer = report if mode == "cold" else report["children"][0]
     if answer.get("status") != 200:
         raise RuntimeError(f"{mode} of {paths[0].name} answered {answer}")
