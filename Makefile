@@ -108,12 +108,13 @@ db-stop: setup
 	$(BIN)/python -m local.postgres stop
 
 ## Every benchmark but bench-scale, at full scale: bench/results.json, .md and .png, then
-## README.md's figures rendered from them.
+## the figures of README.md and docs/*.md rendered from them.
 bench: setup build build-host
 	$(BIN)/python -m bench.suite --merge
 	$(BIN)/python -m bench.readme
 
-## README.md's figure blocks from the committed bench/results.json; readme-check only compares.
+## The figure blocks of README.md and docs/*.md from the committed bench/results.json;
+## readme-check only compares.
 readme: setup
 	$(BIN)/python -m bench.readme
 
@@ -127,6 +128,7 @@ bench-etl: setup build-host
 ## bench/out/scale.json and .png, its rows merged into bench/results.*, docs/scaling.md's figures.
 bench-scale: setup
 	$(BIN)/python -m bench.suite --only scale --merge
+	$(BIN)/python -m bench.readme
 
 bench-queries: setup
 	$(BIN)/python -m bench.queries --calls 1000 --out bench/out/queries.json

@@ -1,29 +1,20 @@
-"""ETL benchmark (SPEC 6): raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet,
-ours against two baselines doing the same job, every pipeline measured whole in the same run.
+"""ETL benchmark: raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet, ours
+against two baselines doing the same job, every pipeline measured whole in the same run.
 
     python -m bench.etl [--ratings N] [--runs 3] [--fraction F] [--pipelines ours,seed,duckdb]
                         [--no-train] [--out bench/out/etl.json]
 
-Pipelines (each from the raw files in S3 to the catalog in PostgreSQL, with its indexes, and
-`curated/ratings/source=<n>/part-0.parquet` in S3):
-- `ours`: the ETL Lambda handler on one SQS batch announcing all 12 files (it also writes the
-  training input, its report and its ledger), run as Lambda runs it: from `sam build`'s package
-  (`make build-host`), in an interpreter that imports only the function's code, its layers and
-  the runtime's SDK (local/snapstart.py). Not from the development venv: pyarrow imports pandas
-  at its first compute call wherever pandas is importable, and the venv has it (for the seed)
-  while the function's package does not. Then training, in a process of its own.
-- `seed`: the seed project's way, pandas throughout (bench/etl_baselines/seed.py).
-- `duckdb`: DuckDB (bench/etl_baselines/duckdb.py).
+- `ours`: the ETL Lambda handler on one SQS batch announcing every file, from `sam build`'s
+  package (`make build-host`) in an interpreter that imports only the function's code, its
+  layers and the runtime's SDK (local/snapstart.py): the development venv has pandas, which
+  pyarrow would import. Then training, in a process of its own.
+- `seed` and `duckdb`: bench/etl_baselines.
 
-Every run of every pipeline is a fresh child process (its peak RSS is VmHWM, its own address
-space's: ru_maxrss would carry over this process's, moto and its objects included) on a fresh
-database and a fresh bucket holding the same raw files; runs are interleaved (ours,
-seed, duckdb, ours, ...). The seconds are those of the job itself, imports excluded (each
-child imports its code first). After each run the outputs are compared with the first run's
-(ours): every catalog table as sorted rows, every Parquet file as a multiset of rows and its
-schema; any difference stops the benchmark with an error. Nothing is extrapolated: with
-`--fraction F` every pipeline reads the same first F of each ratings file, and the JSON says so.
-moto runs in this process.
+Every run of every pipeline is a fresh child process (its peak RSS is its own VmHWM) on a fresh
+database and bucket holding the same raw files, runs interleaved; the seconds are the job's,
+imports excluded. Each run's outputs (catalog tables as sorted rows, each Parquet as a multiset
+of rows with its schema) must equal the first run's, or the benchmark stops. With `--fraction F`
+every pipeline reads the same first F of each ratings file, and the JSON says so.
 """
 
 import argparse
@@ -45,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import psycopg2
 from psycopg2 import sql
 
+from bench.data import ratings_dir, titles_dir
 from bench.etl_baselines.outputs import (
     Digests,
     OutputsDifferError,
@@ -52,38 +44,17 @@ from bench.etl_baselines.outputs import (
     differences,
     parquet_digests,
 )
+from bench.files import OUT_DIR, REPO, write_json
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".local" / "benchdata"
-BUDGET_S, BUDGET_MB = 4.0, 1536
-TRAIN_BUDGET_S = 10.0
 PIPELINES = ("ours", "seed", "duckdb")
 TITLES_KEYS = "raw/titles/"
 RATINGS_KEYS = "raw/ratings/"
 ETL_SOURCES = REPO / "etl" / "load" / "streamcat_etl"
 COMMON_SOURCES = REPO / "layers" / "common" / "streamcat"
-
-
-def titles_dir() -> Path:
-    from local.titles_generator import generate_catalogs
-
-    out = CACHE / "titles-seed7"
-    if not (out / "netflix_titles.csv").exists():
-        generate_catalogs(out, seed=7)
-    return out
-
-
-def ratings_dir(n_ratings: int, titles: Path) -> Path:
-    from local.ratings_generator import generate_ratings
-
-    out = CACHE / f"ratings-{n_ratings}"
-    if not (out / "8.csv").exists():
-        generate_ratings(titles, out, n_ratings=n_ratings)
-    return out
 
 
 def fraction_dir(ratings: Path, fraction: float) -> Path:
@@ -182,7 +153,7 @@ class BuiltEtl(NamedTuple):
 def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
     """Ours: the built ETL function invoked on an SQS batch announcing every raw file, in a
     process of its own."""
-    from bench.snapstart import HARNESS
+    from bench.snapstart import run_harness
     from local.notifications import Upload, sqs_event
 
     bucket = env["DATA_BUCKET"]
@@ -193,15 +164,7 @@ def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> di
     with tempfile.TemporaryDirectory(prefix="bench-etl-") as scratch:
         event = Path(scratch) / "event.json"
         event.write_text(json.dumps(sqs_event(bucket, *uploads)))
-        command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", "invoke"]
-        command += ["--handler", built.handler, "--event", str(event)]
-        command += [arg for path in built.paths for arg in ("--path", str(path))]
-        done = subprocess.run(
-            command, env=env, cwd=built.paths[0], capture_output=True, text=True, check=False
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"ours failed:\n{done.stderr[-4000:]}")
-    invoked: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        invoked = run_harness("invoke", built.paths, event, env, "--handler", built.handler)
     load_id = invoked["result"]["load_id"]
     report_object = s3.get_object(Bucket=bucket, Key=f"reports/loads/{load_id}.json")
     report = json.loads(report_object["Body"].read())
@@ -358,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
     parser.add_argument("--no-train", action="store_true", help="skip training after ours")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "etl.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "etl.json")
     parser.add_argument("--child", choices=["seed", "duckdb", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -382,7 +345,7 @@ def child_result(args: argparse.Namespace) -> dict[str, Any]:
 def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
     began = time.perf_counter()
     titles = titles_dir()
-    ratings = fraction_dir(ratings_dir(args.ratings, titles), args.fraction)
+    ratings = fraction_dir(ratings_dir(args.ratings, 8), args.fraction)
     rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
     print(f"data ready in {time.perf_counter() - began:.1f} s ({ratings})", file=sys.stderr)
     inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
@@ -401,6 +364,8 @@ def measure(
 ) -> int:
     import boto3
     from moto.server import ThreadedMotoServer
+
+    from bench import budgets
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -428,7 +393,11 @@ def measure(
         "ratings_rows": rows,
         "runs": args.runs,
         "cores": os.cpu_count(),
-        "budget": {"seconds": BUDGET_S, "peak_rss_mb": BUDGET_MB, "train_s": TRAIN_BUDGET_S},
+        "budget": {
+            "seconds": budgets.ETL_SECONDS,
+            "peak_rss_mb": budgets.ETL_PEAK_RSS_MB,
+            "train_s": budgets.TRAIN_SECONDS,
+        },
         "reference": pipelines[0],
     }
     try:
@@ -465,53 +434,9 @@ def measure(
         result["pipelines"] = {
             name: summarise(name, runs) for name, runs in measured.items() if runs
         }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
-    print_table(result)
+        write_json(args.out, result)
+    print(f"wrote {args.out}")
     return 0
-
-
-def print_table(result: dict[str, Any]) -> None:
-    def cell(figures: dict[str, Any], digits: int) -> str:
-        return (
-            f"{figures['median']:.{digits}f}"
-            f" [{figures['min']:.{digits}f}-{figures['max']:.{digits}f}]"
-        )
-
-    share = f", fraction {result['fraction']:g}" if result["fraction"] < 1 else ""
-    print(
-        f"{result['titles_rows']:,} titles + {result['ratings_rows']:,} ratings{share};"
-        f" median [min-max] of {result['runs']} runs; outputs equal: {result['outputs_equal']}"
-    )
-    print(f"{'pipeline':40} {'seconds':>20} {'peak MB':>20}")
-    labels = {
-        "ours": "ours (ETL Lambda handler)",
-        "seed": "seed (pandas, to_sql)",
-        "duckdb": "duckdb (DuckDB, COPY)",
-    }
-    pipelines = result["pipelines"]
-    for name, figures in pipelines.items():
-        print(
-            f"{labels[name]:40} {cell(figures['seconds'], 2):>20}"
-            f" {cell(figures['peak_rss_mb'], 0):>20}"
-        )
-    ours = pipelines.get("ours")
-    if ours:
-        print(f"ours' ETL process CPU (user + system) s: {cell(ours['cpu_s'], 2)}")
-        print(f"ours' init before it (imports, S3 client) s: {cell(ours['init_s'], 2)}")
-    if ours and "train_s" in ours:
-        print(
-            f"{'training (after ours)':40} {cell(ours['train_s'], 2):>20}"
-            f" {cell(ours['train_peak_rss_mb'], 0):>20}"
-        )
-    budget = result["budget"]
-    print(
-        f"budget: ETL {budget['seconds']:g} s and {budget['peak_rss_mb']} MB,"
-        f" training {budget['train_s']:g} s"
-    )
-    for name, figures in pipelines.items():
-        steps = ", ".join(f"{k} {v:.2f}" for k, v in figures["steps_s"].items())
-        print(f"{name} steps (median s): {steps}")
 
 
 if __name__ == "__main__":

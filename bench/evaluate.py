@@ -26,7 +26,6 @@ baselines of `bench.recommenders` (`item_knn`, `svd_only`, `content_only`, `popu
 import argparse
 import dataclasses
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bench.budgets import POPULAR
+from bench.files import OUT_DIR, REPO, write_json
 from bench.recommenders import (
     SHRINKAGES,
     content_only_lists,
@@ -53,7 +54,6 @@ from streamcat_train.catalog import CatalogTitles
 from streamcat_train.interactions import Ratings
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, signals
 
-REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".local" / "recommend"
 LIKED = 4.0
 LIST_LENGTH = 10
@@ -73,15 +73,11 @@ weight is relative to it). Wider grids at 2 and 4 million ratings found hit rate
 rising as content weighs less and gamma more, until the lists collapse onto popular titles
 (coverage falls), the quality prior never helping; a larger `trust` keeps the lists of
 rarely rated titles on content, which buys coverage where the queries seldom are."""
-MIN_COVERAGE = 0.2
-"""SPEC 6: coverage@10 of at least 20% of the titles."""
 VALIDATION_COVERAGE = 0.25
 """Weights whose validation coverage@10 is below this are not chosen: trained on the whole
 training part (a quarter more ratings) the same weights cover fewer titles (0.24 on validation
-became 0.19 on test at 2 million ratings), so `MIN_COVERAGE` needs a margin."""
-POPULAR = 100
-"""SPEC 6: the most rated titles must each get their own top 5; weights that give two of these
-the same list are not chosen."""
+became 0.19 on test at 2 million ratings), so the budget of 0.2 (`budgets.MIN_COVERAGE`) needs
+a margin."""
 
 Lists = npt.NDArray[np.int64]
 Metrics = dict[str, float]
@@ -307,7 +303,7 @@ class Selection:
     grid_scores: dict[str, list[Metrics]]
     shares: list[float]
     coverage: dict[int, dict[str, float]]
-    """coverage@10 per family of the grid points checked against `MIN_COVERAGE`."""
+    """coverage@10 per family of the grid points checked against `VALIDATION_COVERAGE`."""
     distinct: dict[int, dict[str, int]]
     """Distinct top-5 lists of the `POPULAR` most rated titles, per family, of the same."""
     shrinkage: dict[str, float]
@@ -480,27 +476,6 @@ def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any
     }
 
 
-def print_table(report: dict[str, Any]) -> None:
-    print(
-        f"{report['ratings']:,} ratings, {report['titles']:,} titles, "
-        f"{report['queries']:,} queries; validation {report['validation_s']} s, "
-        f"test {report['test_s']} s"
-    )
-    print(f"served weights {report['weights']['served']}")
-    print(f"chosen weights {report['weights']['chosen']}")
-    for family, found in report["families"].items():
-        methods = found["methods"]
-        print(f"\n{family} generator ({found['queries']:,} queries), seconds {found['seconds']}")
-        print(f"{'metric':<24}" + "".join(f"{name:>14}" for name in methods))
-        for metric in next(iter(methods.values())):
-            cells = "".join(f"{_cell(methods[name][metric]):>14}" for name in methods)
-            print(f"{metric:<24}{cells}")
-
-
-def _cell(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"
-
-
 PLOTTED = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
 
 
@@ -534,16 +509,14 @@ def plot(report: dict[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=11_000_000)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "evaluate.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "evaluate.json")
     parser.add_argument(
         "--titles", type=Path, help="folder of the four titles CSVs (default: generated ones)"
     )
     args = parser.parse_args(argv)
     report = evaluate(args.ratings, *titles_source(args.titles))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     plot(report, args.out.with_suffix(".png"))
-    print_table(report)
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0
 

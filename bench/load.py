@@ -4,22 +4,15 @@
 [--out bench/out/load.json]`
 
 The mix: each query through its query-string route and its seed alias route, recommendations,
-and a share of requests that must be 404s (unknown titles, unknown routes, Hulu's cast), with
-parameters drawn from the catalog the API serves (read from DATABASE_URL, else from the local
-stack's own PostgreSQL): for /max-duration and /actor, combinations that have an answer. Before
-measuring, each route is probed until it stops answering 503 (not ready: e.g. recommendations
-before any model is published), for at most `--ready-timeout` seconds; a route still not ready
-is reported and stays in the mix. Each concurrency level runs `--duration / len(levels)`
-seconds, every client a thread with its own keep-alive connection. Reported per level:
-throughput, p50/p90/p99/max latency, status counts per route, and errors in total and per
-route: every answer a route is not meant to give (anything but a 2xx or a 304, a 503 included;
-for the routes meant to 404, anything but a 404) and every connection error; no route is left
-out of the count. Loopback only: the client and server share this machine's cores, so the
-numbers bound what one local process serves, not what Lambda would.
+and requests that must be 404s, with parameters drawn from the catalog the API serves
+(DATABASE_URL, else the local stack's own PostgreSQL). Routes answering 503 (not ready) are
+waited for up to `--ready-timeout`, then kept in the mix. Each level runs `--duration /
+len(levels)` seconds, every client a thread with its own keep-alive connection. An error is
+every answer a route is not meant to give (`is_error`) and every connection error. Loopback
+only: client and server share this machine's cores.
 """
 
 import argparse
-import json
 import random
 import statistics
 import threading
@@ -34,7 +27,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.files import OUT_DIR, write_json
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
 REQUEST_TIMEOUT_S = 10.0
@@ -110,6 +104,8 @@ def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> Catalog
 
 
 Build = Callable[[random.Random, CatalogSample], str]
+Draw = Callable[[random.Random, CatalogSample], dict[str, Any]]
+"""A query's parameters drawn from the sample, in the order its seed alias path names them."""
 
 
 def _p(rng: random.Random, sample: CatalogSample) -> str:
@@ -124,14 +120,6 @@ def _q(path: str, **params: object) -> str:
     return f"{path}?{urlencode(params)}"
 
 
-def _seg(value: object) -> str:
-    return quote(str(value), safe="")
-
-
-_DURATION = ("year", "platform", "duration_type")
-_CAST = ("platform", "year")
-
-
 def _no_cast(rng: random.Random, sample: CatalogSample) -> str:
     """/actor for a platform and year with no cast: a castless platform's, else a pair no title
     has (the sample's most common pairs left out)."""
@@ -143,11 +131,7 @@ def _no_cast(rng: random.Random, sample: CatalogSample) -> str:
         if pair not in known:
             break
         pair = (_p(rng, sample), _y(rng, sample))
-    return _q("/actor", **dict(zip(_CAST, pair, strict=True)))
-
-
-def _score(rng: random.Random) -> float:
-    return rng.choice([1.0, 2.5, 3.0, 3.5, 4.0])
+    return _q("/actor", platform=pair[0], year=pair[1])
 
 
 @dataclass(frozen=True)
@@ -160,72 +144,77 @@ class Route:
     """A route meant to 404: its 404s are correct answers, anything else is an error."""
 
 
+def _query(
+    name: str, path: str, alias: str, draw: Draw, weights: tuple[int, int] = (10, 5)
+) -> dict[str, Route]:
+    """A query's two routes: by its query string, and by the seed's path (`alias`)."""
+    prefix = alias.split("/{")[0]
+
+    def by_alias(rng: random.Random, sample: CatalogSample) -> str:
+        values = draw(rng, sample).values()
+        return prefix + "".join("/" + quote(str(value), safe="") for value in values)
+
+    return {
+        name: Route(weights[0], path, lambda rng, sample: _q(path, **draw(rng, sample))),
+        f"{name}_alias": Route(weights[1], alias, by_alias),
+    }
+
+
+def _named(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(names, values, strict=True))
+
+
 ROUTES: dict[str, Route] = {
-    "max_duration": Route(
-        10,
+    **_query(
+        "max_duration",
         "/max-duration",
-        lambda r, s: _q(
-            "/max-duration", **dict(zip(_DURATION, r.choice(s.durations), strict=True))
-        ),
-    ),
-    "max_duration_alias": Route(
-        5,
         "/get_max_duration/{year}/{platform}/{duration_type}",
-        lambda r, s: "/get_max_duration/" + "/".join(map(_seg, r.choice(s.durations))),
+        lambda r, s: _named(("year", "platform", "duration_type"), r.choice(s.durations)),
     ),
-    "score_count": Route(
-        10,
+    **_query(
+        "score_count",
         "/score-count",
-        lambda r, s: _q("/score-count", platform=_p(r, s), scored=_score(r), year=_y(r, s)),
-    ),
-    "score_count_alias": Route(
-        5,
         "/get_score_count/{platform}/{scored}/{year}",
-        lambda r, s: f"/get_score_count/{_p(r, s)}/{_score(r)}/{_y(r, s)}",
+        lambda r, s: {
+            "platform": _p(r, s),
+            "scored": r.choice([1.0, 2.5, 3.0, 3.5, 4.0]),
+            "year": _y(r, s),
+        },
     ),
-    "count_platform": Route(
-        10, "/count-platform", lambda r, s: _q("/count-platform", platform=_p(r, s))
+    **_query(
+        "count_platform",
+        "/count-platform",
+        "/get_count_platform/{platform}",
+        lambda r, s: {"platform": _p(r, s)},
     ),
-    "count_platform_alias": Route(
-        5, "/get_count_platform/{platform}", lambda r, s: f"/get_count_platform/{_p(r, s)}"
-    ),
-    "actor": Route(
-        10, "/actor", lambda r, s: _q("/actor", **dict(zip(_CAST, r.choice(s.casts), strict=True)))
-    ),
-    "actor_alias": Route(
-        5,
+    **_query(
+        "actor",
+        "/actor",
         "/get_actor/{platform}/{year}",
-        lambda r, s: "/get_actor/" + "/".join(map(_seg, r.choice(s.casts))),
+        lambda r, s: _named(("platform", "year"), r.choice(s.casts)),
     ),
-    "prod_per_country": Route(
-        10,
+    **_query(
+        "prod_per_country",
         "/prod-per-country",
-        lambda r, s: _q(
-            "/prod-per-country",
-            tipo=r.choice(["movie", "tv show"]),
-            pais=r.choice(s.countries),
-            anio=_y(r, s),
-        ),
-    ),
-    "prod_per_country_alias": Route(
-        5,
         "/prod_per_county/{tipo}/{pais}/{anio}",
-        lambda r, s: (
-            f"/prod_per_county/{_seg(r.choice(['movie', 'tv show']))}/"
-            f"{_seg(r.choice(s.countries))}/{_y(r, s)}"
-        ),
+        lambda r, s: {
+            "tipo": r.choice(["movie", "tv show"]),
+            "pais": r.choice(s.countries),
+            "anio": _y(r, s),
+        },
     ),
-    "contents": Route(10, "/contents", lambda r, s: _q("/contents", rating=r.choice(s.ratings))),
-    "contents_alias": Route(
-        5, "/get_contents/{rating}", lambda r, s: f"/get_contents/{_seg(r.choice(s.ratings))}"
+    **_query(
+        "contents",
+        "/contents",
+        "/get_contents/{rating}",
+        lambda r, s: {"rating": r.choice(s.ratings)},
     ),
-    "recommendations": Route(
-        5, "/recommendations", lambda r, s: _q("/recommendations", title=r.choice(s.titles))
-    ),
-    "recommendations_alias": Route(
-        2,
+    **_query(
+        "recommendations",
+        "/recommendations",
         "/get_recommendation/{titulo}",
-        lambda r, s: f"/get_recommendation/{_seg(r.choice(s.titles))}",
+        lambda r, s: {"title": r.choice(s.titles)},
+        weights=(5, 2),
     ),
     "not_found_title": Route(
         2,
@@ -441,24 +430,6 @@ def run(
     }
 
 
-def table(report: dict[str, Any]) -> str:
-    lines = [
-        "| clients | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for level in report["levels"]:
-        lines.append(
-            f"| {level['concurrency']} | {level['requests']} | {level['throughput_rps']:.0f}"
-            f" | {level['p50_ms']:.2f} | {level['p90_ms']:.2f} | {level['p99_ms']:.2f}"
-            f" | {level['max_ms']:.1f} | {level['errors']} |"
-        )
-    for level in report["levels"]:
-        for route, statuses in level["errors_by_route"].items():
-            counts = ", ".join(f"{n} x {status}" for status, n in statuses.items())
-            lines.append(f"errors at {level['concurrency']} clients, {route}: {counts}")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
@@ -471,13 +442,11 @@ def main(argv: list[str] | None = None) -> None:
         default=READY_TIMEOUT_S,
         help="seconds to wait for routes answering 503 before measuring (they are kept)",
     )
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "load.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "load.json")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed, args.ready_timeout)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(table(report))
+    write_json(args.out, report)
     print(f"wrote {args.out}")
 
 

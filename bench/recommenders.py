@@ -24,7 +24,7 @@ from streamcat_train.catalog import CatalogTitles
 from streamcat_train.collaborative import RATING_SHIFT
 from streamcat_train.interactions import Ratings
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, families
-from streamcat_train.neighbours import top_columns
+from streamcat_train.neighbours import CHUNK, _block_top
 
 Lists = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.int64] | None
@@ -43,6 +43,18 @@ KNN_BLOCK = 256
 SVD_ONLY = BlendWeights(content=0.0, ratings=1.0, gamma=0.0, quality=0.0)
 SVD_BOOSTED = BlendWeights(content=0.0, ratings=1.0, gamma=DEFAULT_WEIGHTS.gamma, quality=0.0)
 CONTENT_ONLY = BlendWeights(content=1.0, ratings=0.0, quality=0.0)
+
+
+def top_columns(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int32]:
+    """Per row of a score matrix (-inf for excluded columns), the k best columns, best first,
+    by the chunk search the served model's neighbours use (streamcat_train.neighbours)."""
+    rows, n = scores.shape
+    if not 0 < k < n:
+        raise ValueError(f"k must be between 1 and {n - 1}, got {k}")
+    n_chunks = -(-n // CHUNK)
+    padded = np.full((rows, n_chunks * CHUNK), -np.inf, dtype=np.float32)
+    padded[:, :n] = scores
+    return _block_top(padded, k, n_chunks)
 
 
 def seed_kmeans_lists(catalog: CatalogTitles, k: int, seed: int = 0) -> Lists:

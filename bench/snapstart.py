@@ -4,22 +4,14 @@ production start-up work on.
     python -m bench.snapstart [--runs 5] [--build-dir .aws-sam/test-x86_64/build]
         [--out bench/out/snapstart.json]
 
-Each function runs from `sam build`'s output (its code and layers, and a stand-in for
-/var/runtime holding the AWS SDK and snapshot-restore-py), in a fresh interpreter that imports
-nothing else (`-I -S`), with what a real container does at start: X-Ray tracing on
-(`LAMBDA_TASK_ROOT` set, the daemon address on loopback), the database login read from Secrets
-Manager (a moto server) and a `verify-full` TLS connection to a PostgreSQL server of the run's
-own. Two figures per function, the median of `--runs` (local.snapstart):
-
-- cold init: from the interpreter's first line to the first answer (import + first answer);
-- restore: a fork of a process that ran the before-snapshot hooks (SnapStart's stand-in), from
-  the fork to the first answer, after-restore hooks included; its AWS credentials come from a
-  container credentials endpoint, as SnapStart gives them, not from the environment.
-
-The recommendations function serves the full-scale model (bench.recommendations), from moto S3.
-Beside each query function's cold init, in the same run: the seed's app measured as the seed was
-(bench.queries: the development venv, no tracing, DATABASE_URL).
-Build first: `make build-host` (`make bench` does; the build test builds the same folder).
+Each function runs from `sam build`'s output (`make build-host`) in a fresh interpreter that
+imports nothing else, with what a real container does at start: X-Ray tracing on, the database
+login from Secrets Manager (moto) and a `verify-full` TLS connection to a PostgreSQL server of
+the run's own; recommendations serves the full-scale model. Per function, the median of `--runs`
+of the cold init (first line to first answer) and of the restore (a fork of a process that ran
+the before-snapshot hooks, to the first answer, its credentials from a container endpoint as
+SnapStart gives them). Beside each seed query's cold init, in the same run: the seed's app as
+the seed ran it (bench.queries: the development venv, no tracing, DATABASE_URL).
 """
 
 import argparse
@@ -35,16 +27,13 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.budgets import SNAPSTART_MS
+from bench.files import OUT_DIR, REPO, write_json
+
 BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
 HARNESS = REPO / "local" / "snapstart.py"
 # The event each function answers; the query functions' are events/<name>.json.
 EVENTS = {"docs": "docs_health.json"}
-# SPEC §6; the docs function (Swagger UI, the OpenAPI document, /health) is held to the queries'.
-BUDGET_MS = {
-    "query": {"cold init": 300.0, "restore": 30.0},
-    "recommendations": {"cold init": 500.0, "restore": 50.0},
-}
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 CONTAINER_TOKEN = "bench-container-token"  # noqa: S105 (a local stand-in, no secret)
 
@@ -138,17 +127,30 @@ def secret_environment(url: str, ca_cert: Path) -> dict[str, str]:
     }
 
 
-def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
-    """One fresh interpreter: the cold init or the restore, in milliseconds."""
+def run_harness(
+    mode: str,
+    paths: list[Path],
+    event: Path,
+    env: dict[str, str],
+    *options: str,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """local/snapstart.py on a built function (`paths`: its code, layers and runtime), in an
+    interpreter that imports nothing else, as Lambda's does: its report of the run."""
     command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", mode, "--event", str(event)]
-    for path in paths:
-        command += ["--path", str(path)]
+    command += [*options, *(arg for path in paths for arg in ("--path", str(path)))]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=paths[0], env=env, check=False
+        command, capture_output=True, text=True, cwd=paths[0], env=env, timeout=timeout
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-3000:]}")
-    report = json.loads(done.stdout.splitlines()[-1])
+        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
+    """One fresh interpreter: the cold init or the restore, in milliseconds."""
+    report = run_harness(mode, paths, event, env, timeout=120)
     answer = report if mode == "cold" else report["children"][0]
     if answer.get("status") != 200:
         raise RuntimeError(f"{mode} of {paths[0].name} answered {answer}")
@@ -200,7 +202,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                     "median_ms": statistics.median(timings),
                     "min_ms": min(timings),
                     "max_ms": max(timings),
-                    "budget_ms": BUDGET_MS[kind][label],
+                    "budget_ms": SNAPSTART_MS[kind][label],
                 }
             if http_function.kind is Kind.SEED_QUERY:  # only they have a seed's cold init
                 figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
@@ -213,13 +215,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.snapstart", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per figure")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "snapstart.json")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "snapstart.json")
     args = parser.parse_args(argv)
     if not (args.build_dir / "template.yaml").is_file():
         raise SystemExit(f"no SAM build at {args.build_dir}: build first (see the docstring)")
     report = measure(args.build_dir.resolve(), args.runs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.out, report)
     print(json.dumps(report["functions"], indent=2))
     print(f"wrote {args.out}")
 

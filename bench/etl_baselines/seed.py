@@ -2,12 +2,14 @@
 file, the titles cleaned in pandas, `to_sql` for the catalog tables, `groupby` for the scores,
 `to_parquet` for each file's ratings.
 
-The cleaning reproduces ours (streamcat_etl.titles, titles_fields) on well-formed files:
-SPEC 3.1 to 3.7 plus what ours does beyond them: zero-width characters removed, inner runs of
-whitespace made one space, `0 min` stored as no duration, list parts without a letter
-(Amazon's placeholder cast `1, 2, 3`, director `1`) dropped, name suffixes (`Jr.`, `Ph.D.`)
-kept with the name before them, repeated list parts dropped. Like the seed, it validates
-nothing: a malformed file is loaded as it comes, or fails with pandas' error.
+The cleaning reproduces ours (streamcat_etl.titles, titles_fields) on well-formed files: ids
+prefixed by platform, an empty rating made `g`, a duration found in the rating moved to the
+duration, dates parsed, text lower-cased with zero-width characters removed, inner runs of
+whitespace made one space and trimmed, `seasons` made `season`, `0 min` stored as no duration,
+lists split on commas with parts without a letter (Amazon's placeholder cast `1, 2, 3`, director
+`1`) and repeats dropped, name suffixes (`Jr.`, `Ph.D.`) kept with the name before them. Like
+the seed, it validates nothing: a malformed file is loaded as it comes, or fails with pandas'
+error.
 
 `clean_titles` is shared with the DuckDB baseline.
 """
@@ -210,14 +212,13 @@ def _clean_platform(platform: Platform, path: Path) -> CleanCatalog:
 
 
 def _normalize(column: pd.Series) -> pd.Series:
-    """SPEC 3.4: zero-width characters out, lower case, runs of whitespace as one space,
-    trimmed."""
+    """Zero-width characters out, lower case, runs of whitespace as one space, trimmed."""
     column = column.str.replace("[\u200b\ufeff]", "", regex=True).str.lower()
     return column.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def _members(column: pd.Series, join_suffixes: bool) -> pd.DataFrame:
-    """SPEC 3.7: one row per (row of the file, member), in the file's order: split on commas,
+    """One row per (row of the file, member), in the file's order: split on commas,
     trimmed, parts without a letter dropped, suffixes joined to the name before, repeats
     dropped."""
     parts = column.str.split(",").explode().str.strip()

@@ -3,8 +3,8 @@ their schema; ours' medians against the budget and each baseline of the same run
 
 import pyarrow as pa
 
+from bench import comparisons
 from bench.etl_baselines.outputs import PARQUET_SCHEMA, differences, table_digest
-from bench.suite import etl_comparisons
 
 
 def ratings(*rows: tuple[int, float, int, str]) -> pa.Table:
@@ -55,7 +55,7 @@ def test_etl_comparisons_medians_against_budget_and_both_baselines() -> None:
         },
     }
 
-    found = {(c.what, c.baseline_name): (c.value, c.baseline) for c in etl_comparisons(out)}
+    found = {(c.what, c.baseline_name): (c.value, c.baseline) for c in comparisons.etl(out)}
 
     assert found == {
         ("ETL seconds", "budget"): (3.0, 4.0),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.snapstart import HARNESS, REPO
+from bench.files import REPO
+from bench.snapstart import HARNESS
 
 IMPORT_S, INVOCATION_S = 100.0, 7.0
 APP = f"""

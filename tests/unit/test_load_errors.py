@@ -1,8 +1,8 @@
 """The load test counts every answer a route is not meant to give as an error, and leaves no
 route out: a 503 (not ready) is an error like any other."""
 
+from bench import comparisons
 from bench.load import CONNECTION_ERROR, ROUTES, count_errors, is_error
-from bench.suite import load_comparisons
 
 
 def test_a_query_route_errs_on_anything_but_2xx_or_304() -> None:
@@ -52,7 +52,7 @@ def test_each_level_s_errors_are_a_comparison_against_none() -> None:
             _level(4, {"actor": {"200": 5, "503": 2}, "not_found_route": {"404": 1}}),
         ]
     }
-    errors = {c.what: c for c in load_comparisons(out) if c.what.endswith("errors")}
+    errors = {c.what: c for c in comparisons.load(out) if c.what.endswith("errors")}
     assert errors["1 clients errors"].value == 0 and errors["1 clients errors"].wins
     assert errors["4 clients errors"].value == 2 and not errors["4 clients errors"].wins
     assert errors["4 clients errors"].baseline == 0

@@ -1,12 +1,7 @@
-"""The figures of README.md and docs/*.md are the committed bench/results.json's: every
-figures block is rendered from the results unchanged, and a copy of the results with one number
-changed is detected, with a diff.
+"""The figures of README.md and docs/*.md are the committed bench/results.json's: `python -m
+bench.readme --check` passes on the repository, and fails, with a diff, on a copy of the results
+with one number changed; every block has its template and every template its block."""
 
-The blocks (`<!-- figures:NAME -->` ... `<!-- /figures:NAME -->`) may sit in README.md or in any
-page of docs/; the tests read them wherever they are, joined in one text, in the order of
-`DOCUMENTS`."""
-
-import difflib
 import json
 import shutil
 from pathlib import Path
@@ -14,30 +9,18 @@ from typing import Any
 
 import pytest
 
-from bench.readme import EN_DASH, REPO, RESULTS_JSON, diff, main, render
-
-BLOCK_NAMES = ("benchmarks", "recommendations")
-DOCUMENTS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
-"""Where figures blocks may live."""
-
-
-def _holders() -> list[Path]:
-    """The documents holding a benchmarks or recommendations block, in `DOCUMENTS`' order."""
-    return [
-        path
-        for path in DOCUMENTS
-        if any(f"<!-- figures:{name} -->" in path.read_text() for name in BLOCK_NAMES)
-    ]
+from bench.files import REPO, RESULTS_JSON
+from bench.readme import diff, documents, main
+from bench.render import EN_DASH, block_names, render
 
 
 def _together() -> str:
-    """The documents holding the blocks, joined: every block rendered at once."""
-    return "\n".join(path.read_text() for path in _holders())
+    """Every document holding figures blocks, joined: all of their blocks rendered at once."""
+    texts = (path.read_text() for path in documents())
+    return "\n".join(text for text in texts if "<!-- figures:" in text)
 
 
-def _markers(marker: str) -> list[Path]:
-    """Each document once per occurrence of `marker` in it."""
-    return [path for path in DOCUMENTS for _ in range(path.read_text().count(marker))]
+TEMPLATES = REPO / "bench" / "templates"
 
 
 def _results() -> dict[str, Any]:
@@ -45,18 +28,37 @@ def _results() -> dict[str, Any]:
     return results
 
 
-def test_the_documents_figures_are_the_committed_results() -> None:
-    current = _together()
-    rendered = render(current, _results())
-    lines = current.splitlines(keepends=True), rendered.splitlines(keepends=True)
-    found = "".join(difflib.unified_diff(*lines, "the docs", "from bench/results.json"))
-    assert not found, f"the docs disagree with bench/results.json: run `make readme`\n{found}"
+@pytest.mark.parametrize("document", documents(), ids=lambda path: path.name)
+def test_the_figures_are_the_committed_results(document: Path) -> None:
+    found = diff(document, RESULTS_JSON)
+    assert not found, (
+        f"{document.name} disagrees with bench/results.json: run `make readme`\n{found}"
+    )
 
 
-def test_every_figures_block_is_in_one_document_once() -> None:
-    for name in BLOCK_NAMES:
-        opening = _markers(f"<!-- figures:{name} -->")
-        assert len(opening) == 1 and opening == _markers(f"<!-- /figures:{name} -->"), name
+def test_every_block_once_and_every_template_used() -> None:
+    names = [name for document in documents() for name in block_names(document.read_text())]
+    assert len(names) == len(set(names)), names
+    assert sorted(names) == sorted(path.name.removesuffix(".md.j2") for path in TEMPLATES.iterdir())
+
+
+def test_every_block_of_a_document_is_rendered(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "intro\n<!-- figures:scaling -->\nOLD\n<!-- /figures:scaling -->\nmiddle\n"
+        "<!-- figures:recommendations -->\nOLD\n<!-- /figures:recommendations -->\noutro\n"
+    )
+    assert main(["--check", "--results", str(RESULTS_JSON), str(page)]) == 1
+    assert main(["--results", str(RESULTS_JSON), str(page)]) == 0
+    rendered = page.read_text()
+    assert "OLD" not in rendered and "| 10x | 110,000,000 |" in rendered
+    assert "**genre generator**" in rendered and rendered.endswith("-->\noutro\n")
+    assert main(["--check", "--results", str(RESULTS_JSON), str(page)]) == 0
+
+
+def test_a_block_without_a_template_fails() -> None:
+    with pytest.raises(Exception, match="no-such-block"):
+        render("<!-- figures:no-such-block -->\n<!-- /figures:no-such-block -->\n", _results())
 
 
 @pytest.fixture
@@ -80,13 +82,20 @@ def test_a_changed_etl_number_is_detected(
     copies: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme, results = copies
-    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+    assert main(["--check", "--results", str(results), str(readme)]) == 0
     committed = _results()["benches"]["etl"]["output"]["pipelines"]["ours"]["seconds"]["median"]
     _change(results, "etl", ["pipelines", "ours", "seconds", "median"], 12.34)
-    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 1
+    assert main(["--check", "--results", str(results), str(readme)]) == 1
     shown = capsys.readouterr().out
     assert "+| ETL" in shown and "**12.3 s**" in shown
     assert "-| ETL" in shown and f"**{committed:.1f} s**" in shown
+
+
+def test_a_field_the_results_lack_fails_naming_it() -> None:
+    results = _results()
+    del results["benches"]["queries"]["output"]["calls"]
+    with pytest.raises(Exception, match="calls"):
+        render(_together(), results)
 
 
 def test_a_changed_recommendation_metric_is_detected(copies: tuple[Path, Path]) -> None:
@@ -132,12 +141,22 @@ def test_the_table_is_dated_by_the_run_that_measured_it() -> None:
     assert "(`make bench`, 2026-03-04)" in render(_together(), results)
 
 
+def test_load_errors_are_listed_and_counted() -> None:
+    results = _results()
+    levels = results["benches"]["load"]["output"]["levels"]
+    levels[0]["by_route"]["actor"]["503"] = 3
+    levels[-1]["by_route"]["actor"]["503"] = 4
+    block = _block(render(_together(), results), "benchmarks")
+    assert "`actor` 7 \u00d7 503" in block
+    assert f"**errors: 3 of {levels[0]['requests']:,}," in block
+
+
 def test_rewriting_makes_the_check_pass(copies: tuple[Path, Path]) -> None:
     readme, results = copies
     _change(results, "snapstart", ["functions", "docs", "restore", "median_ms"], 99.0)
-    assert main(["--readme", str(readme), "--results", str(results)]) == 0
+    assert main(["--results", str(results), str(readme)]) == 0
     assert "docs 99.0 ms" in readme.read_text()
-    assert main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+    assert main(["--check", "--results", str(results), str(readme)]) == 0
 
 
 def test_the_prose_outside_the_blocks_is_kept() -> None:
@@ -152,13 +171,12 @@ def test_a_method_the_results_lack_has_no_column() -> None:
     results = _results()
     for family in results["benches"]["evaluate"]["output"]["families"].values():
         del family["methods"]["seed_kmeans"]
-    readme = render(_together(), results)
-    block = readme.split("<!-- figures:recommendations -->")[1].split("<!-- /figures")[0]
+    block = _block(render(_together(), results), "recommendations")
     assert "seed KMeans" not in block and "popularity" in block
 
 
-def _block(readme: str, name: str) -> str:
-    return readme.split(f"<!-- figures:{name} -->")[1].split(f"<!-- /figures:{name} -->")[0]
+def _block(document: str, name: str) -> str:
+    return document.split(f"<!-- figures:{name} -->")[1].split(f"<!-- /figures:{name} -->")[0]
 
 
 def test_an_etl_baseline_shows_up_once_in_the_results() -> None:

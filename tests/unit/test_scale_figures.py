@@ -1,6 +1,7 @@
-"""bench.scale's pure parts: the suite's comparisons from a scale output, what the harness reads
-from the load reports and the stack's log, the growth fit, and docs/scaling.md's figures, which
-must be the committed bench/results.json's (as README.md's are, see test_readme_figures.py)."""
+"""The scale bench's pure parts: the suite's comparisons from a scale output, what the harness
+reads from the load reports and the stack's log, the growth fit, and the scaling figures
+rendered from a scale output (docs/scaling.md's are the committed bench/results.json's, see
+test_readme_figures.py)."""
 
 import json
 import math
@@ -9,9 +10,15 @@ from typing import Any
 
 import pytest
 
-from bench import scale
-from bench.readme import RESULTS_JSON
-from bench.suite import DEFAULT_BENCHES, scale_comparisons
+from bench import comparisons, growth, scale
+from bench.container_peaks import ETL_FUNCTION, TRAIN_FUNCTION
+from bench.files import REPO
+from bench.readme import main
+from bench.render import render
+from bench.suite import BENCHES
+from local.stack import DataFiles
+
+DOCS = REPO / "docs" / "scaling.md"
 
 
 def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dict[str, Any]:
@@ -33,7 +40,7 @@ def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dic
 
 
 def _sample() -> dict[str, Any]:
-    return {
+    sample: dict[str, Any] = {
         "generated_at": "2026-11-29T18:00:00+00:00",
         "cores": 2,
         "base": 1_000_000,
@@ -44,10 +51,12 @@ def _sample() -> dict[str, Any]:
             _factor(10, 120.0, 60.0, None),
         ],
     }
+    sample["projections"] = growth.projections(sample)
+    return sample
 
 
 def _comparisons() -> dict[tuple[str, str], Any]:
-    return {(c.what, c.baseline_name): c for c in scale_comparisons(_sample())}
+    return {(c.what, c.baseline_name): c for c in comparisons.scale(_sample())}
 
 
 def test_etl_seconds_are_compared_with_linear_growth_from_1x() -> None:
@@ -71,8 +80,8 @@ def test_peaks_and_training_are_compared_with_their_budgets() -> None:
 
 
 def test_make_bench_leaves_the_scale_bench_out() -> None:
-    assert "scale" not in DEFAULT_BENCHES
-    assert "etl" in DEFAULT_BENCHES
+    assert "scale" not in BENCHES
+    assert "etl" in BENCHES
 
 
 def test_the_log_gives_invocations_and_the_training_figures() -> None:
@@ -88,8 +97,8 @@ def test_the_log_gives_invocations_and_the_training_figures() -> None:
             "{not json, model published",
         ]
     )
-    assert scale.invocations(log, scale.ETL_FUNCTION) == 2
-    assert scale.invocations(log, scale.TRAIN_FUNCTION) == 1
+    assert scale.invocations(log, ETL_FUNCTION) == 2
+    assert scale.invocations(log, TRAIN_FUNCTION) == 1
     assert [d["version"] for d in scale.logged(log, "model published")] == [1, 2]
 
 
@@ -128,17 +137,15 @@ def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
         + "\n"
     )
     found = scale.summarize(
-        data=scale.ScaleData(titles=[], ratings=ratings),
+        data=DataFiles(titles=[], ratings=ratings),
         reports=[
             _report("a", 1, [("raw/ratings/1.csv", 10)], 300.0),
             _report("b", 2, [("raw/ratings/2.csv", 5)], 350.0),
         ],
         log=log,
-        etl_s=4.0,
-        train_s=2.0,
-        upload_s=0.1,
+        seconds={"upload_s": 0.1, "etl_s": 4.0, "train_s": 2.0},
         final_version=2,
-        harness_peaks={scale.ETL_FUNCTION: 999.0, scale.TRAIN_FUNCTION: None},
+        harness_peaks={ETL_FUNCTION: 999.0, TRAIN_FUNCTION: None},
     )
     assert (found["ratings"], found["files"], found["invocations"]["etl"]) == (17, 2, 2)
     assert (found["ratings_kept"], found["ratings_dropped_unmatched"]) == (15, 2)
@@ -154,63 +161,56 @@ def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
 
 def test_summarize_falls_back_to_the_harness_and_says_so() -> None:
     found = scale.summarize(
-        data=scale.ScaleData(titles=[], ratings=[]),
+        data=DataFiles(titles=[], ratings=[]),
         reports=[_report("a", 1, [], None)],
         log="",
-        etl_s=1.0,
-        train_s=1.0,
-        upload_s=0.1,
+        seconds={"upload_s": 0.1, "etl_s": 1.0, "train_s": 1.0},
         final_version=1,
-        harness_peaks={scale.ETL_FUNCTION: 321.0, scale.TRAIN_FUNCTION: None},
+        harness_peaks={ETL_FUNCTION: 321.0, TRAIN_FUNCTION: None},
     )
     assert found["etl_peak_rss_mb"] == 321.0 and "harness" in found["etl_peak_source"]
     assert found["train_peak_rss_mb"] is None and found["train_peak_source"] == "not measured"
 
 
 def test_the_growth_fit_recovers_a_power_law_and_where_it_meets_a_limit() -> None:
-    fit = scale.growth([(1e6, 2.0), (1e7, 2.0 * 10**1.5), (1e8, 2.0 * 100**1.5)])
+    fit = growth.growth([(1e6, 2.0), (1e7, 2.0 * 10**1.5), (1e8, 2.0 * 100**1.5)])
     assert fit is not None
     assert fit[1] == pytest.approx(1.5)
-    assert scale.project(fit, 1e9) == pytest.approx(2.0 * 1000**1.5)
-    reached = scale.crossing(fit, 2.0 * 1000**1.5)
+    assert growth.project(fit, 1e9) == pytest.approx(2.0 * 1000**1.5)
+    reached = growth.crossing(fit, 2.0 * 1000**1.5)
     assert reached is not None and math.isclose(reached, 1e9, rel_tol=1e-9)
-    single = scale.growth([(1e6, 5.0)])
+    single = growth.growth([(1e6, 5.0)])
     assert single is not None and single[1] == 1.0
-    assert scale.growth([]) is None
-    assert scale.crossing((0.0, 0.0), 10.0) is None
+    assert growth.growth([]) is None
+    assert growth.crossing((0.0, 0.0), 10.0) is None
+
+
+def _results(output: dict[str, Any] | None) -> dict[str, Any]:
+    scale_bench = {"status": "ok", "output": output} if output else {"status": "failed"}
+    return {"benches": {"scale": scale_bench}, "comparisons": []}
 
 
 def test_the_figures_block_renders_between_its_markers_only() -> None:
     document = "intro\n<!-- figures:scaling -->\nOLD BLOCK\n<!-- /figures:scaling -->\noutro\n"
-    rendered = scale.render_docs(document, _sample())
+    rendered = render(document, _results(_sample()))
     assert rendered.startswith("intro\n<!-- figures:scaling -->\n")
     assert rendered.endswith("<!-- /figures:scaling -->\noutro\n")
     assert "OLD BLOCK" not in rendered
     assert "| 10x | 10,000,000 | 80 |" in rendered
     assert "120.0" in rendered and "100.0" in rendered  # ETL seconds and the linear line
     assert "training arrays" in rendered
-    assert scale.render_docs(document, None).count(scale.NOT_MEASURED) == 1
-    with pytest.raises(ValueError, match="figures:scaling"):
-        scale.render_docs("no markers", _sample())
-
-
-def test_the_docs_figures_are_the_committed_results() -> None:
-    found = scale.docs_diff(scale.DOCS, RESULTS_JSON)
-    assert not found, (
-        "docs/scaling.md disagrees with bench/results.json: run "
-        f"`python -m bench.scale --docs-from bench/results.json`\n{found}"
-    )
+    assert "Lambda 15 min: " in rendered and "Lambda 10,240 MB: " in rendered
+    assert render(document, _results(None)).count("*Not measured yet") == 1
 
 
 def test_a_changed_scale_figure_is_detected(tmp_path: Path) -> None:
     docs, results = tmp_path / "scaling.md", tmp_path / "results.json"
-    docs.write_text(scale.DOCS.read_text())
-    output = _sample()
-    sample = {"benches": {"scale": {"status": "ok", "output": output}}}
+    docs.write_text(DOCS.read_text())
+    sample = _results(_sample())
     results.write_text(json.dumps(sample))
-    assert scale.main(["--docs", str(docs), "--docs-from", str(results)]) == 0
-    assert scale.main(["--docs", str(docs), "--docs-from", str(results), "--check"]) == 0
-    output["factors"][2]["etl_s"] = 456.0
+    assert main(["--results", str(results), str(docs)]) == 0
+    assert main(["--check", "--results", str(results), str(docs)]) == 0
+    sample["benches"]["scale"]["output"]["factors"][2]["etl_s"] = 456.0
     results.write_text(json.dumps(sample))
-    assert "456.0" in scale.docs_diff(docs, results)
-    assert scale.main(["--docs", str(docs), "--docs-from", str(results), "--check"]) == 1
+    assert main(["--check", "--results", str(results), str(docs)]) == 1
+    assert "| 10x | 10,000,000 | 80 | 248 | 456.0 |" in render(docs.read_text(), sample)

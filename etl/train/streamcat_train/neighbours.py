@@ -66,18 +66,6 @@ def _exclude_family(
             scores[row, members] = -np.inf
 
 
-def top_columns(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int32]:
-    """Per row of a score matrix (-inf for excluded columns), the k best columns, best first,
-    by the same chunk search as `top_neighbours`."""
-    rows, n = scores.shape
-    if not 0 < k < n:
-        raise ValueError(f"k must be between 1 and {n - 1}, got {k}")
-    n_chunks = -(-n // CHUNK)
-    padded = np.full((rows, n_chunks * CHUNK), -np.inf, dtype=np.float32)
-    padded[:, :n] = scores
-    return _block_top(padded, k, n_chunks)
-
-
 def _block_top(scores: npt.NDArray[np.float32], k: int, n_chunks: int) -> npt.NDArray[np.int32]:
     rows = len(scores)
     chunk_max = scores.reshape(rows, n_chunks, CHUNK).max(axis=2)
