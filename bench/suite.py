@@ -36,6 +36,8 @@ from typing import Any
 
 import httpx
 
+from bench import relevance
+
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "bench" / "out"
 """Where each bench writes its own JSON; a trial run at small sizes should pass another
@@ -238,6 +240,7 @@ BENCHES: dict[str, tuple[str, Runner]] = {
     "package_sizes": ("local.package_sizes", run_package_sizes),
     "snapstart": ("bench.snapstart", run_snapstart),
     "scale": ("bench.scale", run_scale),
+    "relevance": ("bench.relevance", relevance.suite_run),
 }
 ONLY_WHEN_NAMED = frozenset({"scale"})
 """Benches a plain `python -m bench.suite` (`make bench`) leaves out: they take hours."""
@@ -538,6 +541,7 @@ COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "package_sizes": package_sizes_comparisons,
     "snapstart": snapstart_comparisons,
     "scale": scale_comparisons,
+    "relevance": relevance.suite_comparisons,
 }
 
 
