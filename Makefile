@@ -13,7 +13,7 @@ IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
 .PHONY: setup lock upgrade browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
-	bench readme readme-check bench-etl bench-queries bench-recommendations bench-scale evaluate load-test clean \
+	bench readme readme-check bench-etl bench-queries bench-recommendations bench-relevance bench-scale evaluate load-test clean \
 	venv-not-313
 
 ifneq ($(VENV_IS_313),yes)
@@ -132,6 +132,11 @@ bench-scale: setup
 
 bench-queries: setup
 	$(BIN)/python -m bench.queries --calls 1000 --out bench/out/queries.json
+
+## Search relevance on the real catalogs (bench/relevance.py --titles, STREAMCAT_REAL_TITLES):
+## MRR@10 and NDCG@5 of ours and of PostgreSQL's rankers, bench/out/relevance.json.
+bench-relevance: setup
+	$(BIN)/python -m bench.relevance --out bench/out/relevance.json
 
 bench-recommendations: setup
 	$(BIN)/python -m bench.recommendations --out bench/out/recommendations.json

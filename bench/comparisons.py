@@ -207,6 +207,25 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
     return found
 
 
+def relevance(out: dict[str, Any]) -> list[Comparison]:
+    """Our MRR@10 against the target, and both metrics against every baseline ranker."""
+    from bench.relevance import DEPTH, GRADED_DEPTH, RANKERS
+
+    rankers, metrics = out["rankers"], (f"mrr@{DEPTH}", f"ndcg@{GRADED_DEPTH}")
+    ours = rankers["streamcat"]
+    found = [
+        Comparison(
+            "relevance", metrics[0], "", ours[metrics[0]], "target", out["target_mrr"], "higher"
+        )
+    ]
+    for name in RANKERS[1:]:
+        found += [
+            Comparison("relevance", metric, "", ours[metric], name, rankers[name][metric], "higher")
+            for metric in metrics
+        ]
+    return found
+
+
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "etl": etl,
     "queries": queries,
@@ -216,4 +235,5 @@ COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     "package_sizes": package_sizes,
     "snapstart": snapstart,
     "scale": scale,
+    "relevance": relevance,
 }

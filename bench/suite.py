@@ -1,7 +1,7 @@
 """Every benchmark in one run: each as a subprocess, their JSON collected, compared, charted.
 
 `python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
-[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart,scale] [--merge]
+[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart,relevance,scale] [--merge]
 [--out-dir DIR] [--results F]`
 
 Writes `bench/results.json` (every bench's output and the comparisons), `bench/results.md`
@@ -54,6 +54,7 @@ def bench_args(name: str, args: argparse.Namespace) -> list[str]:
         "snapstart": ["--runs", str(args.cold_runs)],
         "scale": ["--base", str(args.ratings)],
         "load": ["--duration", str(args.load_duration)],
+        "relevance": [],
     }[name] + ["--out", str(args.out_dir / f"{name}.json")]
 
 
@@ -100,7 +101,10 @@ def package_sizes() -> dict[str, Any]:
     }
 
 
-BENCHES = ("etl", "queries", "load", "recommendations", "evaluate", "package_sizes", "snapstart")
+BENCHES = (
+    *("etl", "queries", "load", "recommendations", "evaluate", "package_sizes", "snapstart"),
+    "relevance",
+)
 ALL_BENCHES = (*BENCHES, "scale")
 """`make bench` runs `BENCHES`; the scale bench, hours long, only when named."""
 

@@ -5,14 +5,20 @@ from the same snapshot, so a page never mixes two catalogs and the caller can re
 another version. Pages are keyset pages: each sort orders by two keys and the id, and the next
 page starts strictly after the last row's (key0, key1, id), whatever was loaded in between.
 
-`q` is compared in its search form (`search_text`, as the titles' `search_title`) and its
-words, computed once by the statement (CTE `query`) and used as parameters of the index
-conditions, so neither is re-planned nor re-computed per row. Sort keys
-(nulls always last): relevance is (tier, -word similarity): 0 the exact title, 1 every word of
-`q`, 2 a close spelling: `q` similar to a part of the title by trigrams (`<%`, at pg_trgm's
-default threshold, never changed by a `SET`), the closest first. Whole-title similarity (`%`)
-is left out: for a short `q` it rechecks a thousand candidates and doubles the p99. Score and
-date_added are (is-null flag, value); the others (value, 0).
+`q` is compared in its known-item form (`search_key`: the search form without a leading
+article, as the titles' `search_key`), that form's words, and its spellings: each word no title
+holds replaced by the title words similar to it by trigrams (`%`), so `sarbina` finds `sabrina`
+where the whole-title trigrams are too far apart. All are computed once by the statement (CTE
+`query`) and used as parameters of the index conditions, so none is re-planned nor re-computed
+per row. Sort keys (nulls always last): relevance is (rank, -votes), so among equals what
+people watch comes first. The rank, one integer so a cursor keeps two keys and the id: 0 for an
+exact title (its key is `q`'s); 1 + its extra words for a title holding every word of `q`
+(`narcos` before `narcos: mexico`); from 1000 a close spelling, `q` as typed similar to a part
+of the title by trigrams (`<%`) or the title holding its spellings (pg_trgm's default
+thresholds, never changed by a `SET`): 100 per hundredth of trigram distance, plus the title's
+words, so `irishmn` finds `the irishman` before its longer namesakes. Whole-title similarity
+(`%`) is left out: for a short `q` it rechecks a thousand candidates and doubles the p99. Score
+and date_added are (is-null flag, value); the others (value, 0).
 """
 
 import datetime
@@ -77,15 +83,21 @@ class Page(NamedTuple):
     """The keys of the page's last row when another page follows, else None."""
 
 
-_TEXT = "(SELECT text FROM query)"
+_KEY = "(SELECT key FROM query)"
 _WORDS = "t.search_words @@ (SELECT words FROM query)"
+_TEXT = "(SELECT text FROM query)"
 _SIMILAR = f"{_TEXT} <%% t.search_title"
-_TIER = f"CASE WHEN t.search_title = {_TEXT} THEN 0 WHEN {_WORDS} THEN 1 ELSE 2 END"
-_CLOSENESS = f"-word_similarity({_TEXT}, t.search_title)"
+_TITLE_WORDS = "cardinality(string_to_array(t.search_key, ' '))"
+_RANK = (
+    f"CASE WHEN t.search_key = {_KEY} THEN 0"
+    f" WHEN {_WORDS} THEN 1 + least(greatest({_TITLE_WORDS} - (SELECT size FROM query), 0), 998)"
+    " ELSE 1000 + 100 * round(100 * (1 - word_similarity("
+    f"{_TEXT}, t.search_title)))::integer + least({_TITLE_WORDS}, 99) END"
+)
 
 # Per sort: the SQL of key0 and key1 for ascending and descending order, and their SQL types.
 _KEYS: dict[Sort, tuple[str, str, str, str, str]] = {
-    Sort.RELEVANCE: (_TIER, _TIER, _CLOSENESS, "integer", "real"),
+    Sort.RELEVANCE: (_RANK, _RANK, "-t.votes", "integer", "integer"),
     Sort.TITLE: ("t.title", "t.title", "0", "text", "integer"),
     Sort.RELEASE_YEAR: ("t.release_year", "t.release_year", "0", "integer", "integer"),
     Sort.VOTES: ("t.votes", "t.votes", "0", "integer", "integer"),
@@ -108,7 +120,7 @@ _KEYS: dict[Sort, tuple[str, str, str, str, str]] = {
 # Filter name -> condition on catalog.titles `t`; only the given filters are in the statement,
 # so each plan is made for the filters at hand.
 _CONDITIONS: dict[str, str] = {
-    "q": f"({_WORDS} OR {_SIMILAR})",
+    "q": f"(t.search_words @@ (SELECT spellings FROM query) OR {_SIMILAR})",
     "platforms": "t.platform = ANY(%(platforms)s)",
     "type": "t.type = %(type)s",
     "year_from": "t.release_year >= %(year_from)s",
@@ -124,8 +136,16 @@ _CONDITIONS: dict[str, str] = {
 
 _PAGE = """
 WITH query AS MATERIALIZED (
-    SELECT text, plainto_tsquery('simple', text) AS words
-    FROM (SELECT catalog.search_text(%(q)s) AS text) AS q
+    SELECT text, key, plainto_tsquery('simple', key) AS words,
+           cardinality(string_to_array(key, ' ')) AS size,
+           (SELECT catalog.all_of(
+                CASE WHEN EXISTS (SELECT FROM catalog.title_words AS v WHERE v.word = w)
+                     THEN plainto_tsquery('simple', w)
+                     ELSE coalesce((SELECT catalog.any_of(plainto_tsquery('simple', v.word))
+                                    FROM catalog.title_words AS v WHERE v.word %% w),
+                                   plainto_tsquery('simple', w)) END)
+            FROM unnest(string_to_array(key, ' ')) AS w) AS spellings
+    FROM (SELECT catalog.search_text(%(q)s) AS text, catalog.search_key(%(q)s) AS key) AS q
 ),
 matches AS MATERIALIZED (
     SELECT t.id, t.title, t.platform, t.type, t.release_year, t.score, t.votes,

@@ -28,6 +28,14 @@ CREATE FUNCTION search_text(raw text) RETURNS text
         raw
     );
 
+-- The known-item form of a title: its search form without a leading article of the catalogs'
+-- languages (English, Spanish, French, German), so `The Crown`, `crown` and `the crown` are one
+-- title to GET /titles. A title that is only an article keeps it, so it is never empty. One
+-- definition for the stored column and the query's own key.
+CREATE FUNCTION search_key(raw text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN regexp_replace(search_text(raw), '^(the|a|an|el|la|los|las|le|les|der|die|das) ', '');
+
 -- The directors of a title as a list (the column keeps the file's `a, b` text): GET /titles
 -- filters on an exact member, as the other lists are filtered.
 CREATE FUNCTION directors(raw text) RETURNS text[]
@@ -53,8 +61,10 @@ CREATE TABLE titles (
     score         double precision,              -- mean rating; NULL when nobody rated it
     votes         integer NOT NULL DEFAULT 0,    -- both set from rating_stats by the load
     -- Computed by PostgreSQL from `title`, so titles carried over from an older catalog get them
-    -- too: the search form, and its words (no stemming, no stop words) for GET /titles.
+    -- too: the search form, its known-item form and its words (no stemming, no stop words) for
+    -- GET /titles.
     search_title  text NOT NULL GENERATED ALWAYS AS (search_text(title)) STORED,
+    search_key    text NOT NULL GENERATED ALWAYS AS (search_key(title)) STORED,
     search_words  tsvector NOT NULL
         GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text(title))) STORED
 )
@@ -98,6 +108,17 @@ CREATE TABLE rating_stats (
     votes         integer NOT NULL,
     PRIMARY KEY (source, movie_id)
 );
+
+-- Every word of the titles once (filled with the indexes, from the titles' words): GET /titles
+-- looks up the close spellings of a query word no title holds here, among a few thousand
+-- short words, then finds the titles by those words' index.
+CREATE TABLE title_words (
+    word          text PRIMARY KEY
+);
+
+-- Query words as one tsquery: each word by any of its spellings, all words required.
+CREATE AGGREGATE any_of(tsquery) (SFUNC = tsquery_or, STYPE = tsquery);
+CREATE AGGREGATE all_of(tsquery) (SFUNC = tsquery_and, STYPE = tsquery);
 
 -- Which version of the catalog this is; `version` grows by one at every swap.
 CREATE TABLE meta (

@@ -32,7 +32,7 @@ _DEFAULT_ORDER = {Sort.TITLE: Order.ASC}
 
 # The Python types of each sort's two keys, checked before a cursor's keys reach SQL.
 _KEY_TYPES: dict[Sort, tuple[type, type]] = {
-    Sort.RELEVANCE: (int, float),
+    Sort.RELEVANCE: (int, int),
     Sort.TITLE: (str, int),
     Sort.RELEASE_YEAR: (int, int),
     Sort.VOTES: (int, int),
