@@ -110,41 +110,44 @@ def recommendations(out: dict[str, Any]) -> list[Comparison]:
 
 
 EVALUATE_METRICS = ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
-EVALUATE_BASELINES = [
+EVALUATE_BASELINES = (
     "item_knn",
     "svd_only",
     "svd_boosted",
     "content_only",
     "popularity",
     "seed_kmeans",
-]
+)
 
 
 def evaluate(out: dict[str, Any]) -> list[Comparison]:
     """The served model (`streamcat`) against every baseline on each ranking metric, and its
     coverage@10 against its budget, per generator family: `<metric>` for the default family,
     `<metric> (<family> generator)` for the others."""
-    default = out.get("default_family", "genre")
-    families = out.get("families") or {default: {"methods": out["methods"]}}
-    found = []
-    for family, results in families.items():
+    default, found = out["default_family"], []
+    for family, results in out["families"].items():
         methods = results["methods"]
-        ours = methods["streamcat"]
-        suffix = "" if family == default else f" ({family} generator)"
+        ours, suffix = methods["streamcat"], "" if family == default else f" ({family} generator)"
+        higher = partial(Comparison, "evaluate", unit="", better="higher")
         for metric in EVALUATE_METRICS:
             for name in EVALUATE_BASELINES:
                 if metric in ours and metric in methods.get(name, {}):
                     baseline = methods[name][metric]
                     found.append(
-                        Comparison(
-                            "evaluate", metric + suffix, "", ours[metric], name, baseline, "higher"
+                        higher(
+                            metric + suffix,
+                            value=ours[metric],
+                            baseline_name=name,
+                            baseline=baseline,
                         )
                     )
         if "coverage@10" in ours:
-            coverage, least = ours["coverage@10"], budgets.MIN_COVERAGE
             found.append(
-                Comparison(
-                    "evaluate", "coverage@10" + suffix, "", coverage, "budget", least, "higher"
+                higher(
+                    "coverage@10" + suffix,
+                    value=ours["coverage@10"],
+                    baseline_name="budget",
+                    baseline=budgets.MIN_COVERAGE,
                 )
             )
     return found
@@ -177,10 +180,9 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
     training peak memory against their budgets, training seconds against Lambda's 15 minutes.
     A peak no source measured has no row."""
     factors = sorted(out["factors"], key=lambda f: f["factor"])
-    first, found = factors[0], []
+    first, found, scale = factors[0], [], partial(Comparison, "scale")
     for f in factors:
         x = f"{f['factor']}x"
-        scale = partial(Comparison, "scale")
         if f is not first:
             times = f["factor"] / first["factor"]
             linear = f"{times:g} {TIMES} {first['factor']}x"
@@ -227,13 +229,16 @@ def relevance(out: dict[str, Any]) -> list[Comparison]:
 
 
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
-    "etl": etl,
-    "queries": queries,
-    "load": load,
-    "recommendations": recommendations,
-    "evaluate": evaluate,
-    "package_sizes": package_sizes,
-    "snapstart": snapstart,
-    "scale": scale,
-    "relevance": relevance,
+    f.__name__: f
+    for f in (
+        etl,
+        queries,
+        load,
+        recommendations,
+        evaluate,
+        package_sizes,
+        snapstart,
+        scale,
+        relevance,
+    )
 }

@@ -6,22 +6,20 @@ from pathlib import Path
 from bench.files import DATA_CACHE
 
 
-def titles_dir(root: Path = DATA_CACHE) -> Path:
+def titles_dir() -> Path:
     from local.stack import generate_once
     from local.titles_generator import generate_catalogs
 
-    folder = root / "titles"
-    generate_once(folder, "titles", generate_catalogs)
-    return folder
+    generate_once(DATA_CACHE / "titles", "titles", generate_catalogs)
+    return DATA_CACHE / "titles"
 
 
-def ratings_dir(n_ratings: int, n_files: int, root: Path = DATA_CACHE) -> Path:
+def ratings_dir(n_ratings: int, n_files: int) -> Path:
     """`n_ratings` ratings over `titles_dir` in `n_files` CSVs named 1.csv, 2.csv, ..."""
     from local.ratings_generator import generate_ratings
     from local.stack import generate_once
 
-    titles = titles_dir(root)
-    folder = root / f"ratings-{n_ratings}-in-{n_files}"
+    titles, folder = titles_dir(), DATA_CACHE / f"ratings-{n_ratings}-in-{n_files}"
     generate_once(
         folder,
         f"{n_ratings:,} ratings in {n_files} files",

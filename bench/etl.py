@@ -1,9 +1,6 @@
 """ETL benchmark: raw CSVs in (moto) S3 to the loaded catalog and the ratings Parquet, ours
 against two baselines doing the same job, every pipeline measured whole in the same run.
 
-    python -m bench.etl [--ratings N] [--runs 3] [--fraction F] [--pipelines ours,seed,duckdb]
-                        [--no-train] [--out bench/out/etl.json]
-
 - `ours`: the ETL Lambda handler on one SQS batch announcing every file, from `sam build`'s
   package (`make build-host`) in an interpreter that imports only the function's code, its
   layers and the runtime's SDK (local/snapstart.py): the development venv has pandas, which
@@ -13,17 +10,13 @@ against two baselines doing the same job, every pipeline measured whole in the s
 Every run of every pipeline is a fresh child process (its peak RSS is its own VmHWM) on a fresh
 database and bucket holding the same raw files, runs interleaved; the seconds are the job's,
 imports excluded. Each run's outputs (catalog tables as sorted rows, each Parquet as a multiset
-of rows with its schema) must equal the first run's, or the benchmark stops. With `--fraction F`
-every pipeline reads the same first F of each ratings file, and the JSON says so.
+of rows with its schema) must equal the first run's, or the benchmark stops.
 """
 
-import argparse
 import importlib
 import json
 import logging
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg2
@@ -44,7 +38,8 @@ from bench.etl_baselines.outputs import (
     differences,
     parquet_digests,
 )
-from bench.files import OUT_DIR, REPO, write_json
+from bench.files import REPO, write_json
+from bench.harness import arguments, run_json, spread, summed
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -57,23 +52,6 @@ ETL_SOURCES = REPO / "etl" / "load" / "streamcat_etl"
 COMMON_SOURCES = REPO / "layers" / "common" / "streamcat"
 
 
-def fraction_dir(ratings: Path, fraction: float) -> Path:
-    """The first `fraction` of each ratings file's rows (whole lines, header kept)."""
-    if fraction >= 1:
-        return ratings
-    out = ratings.with_name(f"{ratings.name}-fraction{fraction:g}")
-    if (out / "8.csv").exists():
-        return out
-    out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(ratings.glob("*.csv")):
-        rows = count_rows(path)
-        keep = int(rows * fraction)
-        with path.open("rb") as source, (out / path.name).open("wb") as target:
-            for _ in range(keep + 1):
-                target.write(source.readline())
-    return out
-
-
 def count_rows(path: Path) -> int:
     """Data lines of a CSV (the header not counted)."""
     lines = 0
@@ -84,18 +62,9 @@ def count_rows(path: Path) -> int:
 
 
 def admin_url() -> str:
-    if configured := os.environ.get("DATABASE_URL"):
-        return configured
     from local.postgres import ensure_server
 
-    own: str = ensure_server()
-    return own
-
-
-def peak_mb() -> float:
-    from streamcat.memory import peak_rss_mb
-
-    return peak_rss_mb()
+    return os.environ.get("DATABASE_URL") or ensure_server()
 
 
 # --- in the child processes -------------------------------------------------------------------
@@ -104,6 +73,7 @@ def peak_mb() -> float:
 def child_train(key: str) -> dict[str, Any]:
     from local.lambda_context import LocalLambdaContext
     from local.notifications import Upload, s3_record
+    from streamcat.memory import peak_rss_mb
     from streamcat.settings import get_settings
     from streamcat_train.handler import lambda_handler
 
@@ -111,7 +81,7 @@ def child_train(key: str) -> dict[str, Any]:
     record = s3_record(Upload(key, "", "01"), get_settings().data_bucket)
     context: Any = LocalLambdaContext("train")  # duck-types the runtime's context
     lambda_handler({"Records": [record]}, context)
-    return {"train_s": time.perf_counter() - began, "train_peak_rss_mb": peak_mb()}
+    return {"train_s": time.perf_counter() - began, "train_peak_rss_mb": peak_rss_mb()}
 
 
 def child_baseline(name: str) -> dict[str, Any]:
@@ -119,6 +89,7 @@ def child_baseline(name: str) -> dict[str, Any]:
     ours' are."""
     started = time.perf_counter()
     module = importlib.import_module(f"bench.etl_baselines.{name}")
+    from streamcat.memory import peak_rss_mb
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
 
@@ -136,9 +107,8 @@ def child_baseline(name: str) -> dict[str, Any]:
     return {
         "import_s": imported - started,
         "seconds": seconds,
-        "peak_rss_mb": peak_mb(),
-        **result,
-    }
+        "peak_rss_mb": peak_rss_mb(),
+    } | result
 
 
 # --- in the benchmark process -----------------------------------------------------------------
@@ -175,19 +145,11 @@ def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> di
         "peak_rss_mb": invoked["peak_rss_mb"],
         "catalog_version": invoked["result"]["catalog_version"],
         "steps_s": report["timings_s"],
-        "file_work_s": _file_work(report["files"]),
+        # The ratings files' own work (done by workers beside the steps), summed per part.
+        "file_work_s": summed((file.get("seconds", {}) for file in report["files"]), 4),
         "totals": report["totals"],
         "interactions_key": report["interactions_key"],
     }
-
-
-def _file_work(files: list[dict[str, Any]]) -> dict[str, float]:
-    """The ratings files' own work (done by the workers beside the steps), summed per part."""
-    total: dict[str, float] = {}
-    for file in files:
-        for part, seconds in file.get("seconds", {}).items():
-            total[part] = round(total.get(part, 0.0) + seconds, 4)
-    return total
 
 
 def built_etl(runtime: Path) -> BuiltEtl:
@@ -216,23 +178,17 @@ def _differing(package: Path, built: Path) -> Path | None:
     return None
 
 
-def run_child(mode: str, env: dict[str, str], extra: list[str] | None = None) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.etl", "--child", mode, *(extra or [])]
-    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{mode} failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def run_child(mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    return run_json([sys.executable, "-m", "bench.etl", "--child", mode, *extra], mode, env=env)
 
 
-def run_ours(built: BuiltEtl, env: dict[str, str], s3: "S3Client", train: bool) -> dict[str, Any]:
-    """Our ETL, then (unless `train` is off) training on its output in a process of its own."""
+def run_ours(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
+    """Our ETL, then training on its output in a process of its own."""
     ours = invoke_built_etl(built, env, s3)
-    if train:
-        try:
-            ours |= run_child("train", env, ["--key", ours["interactions_key"]])
-        except (RuntimeError, KeyError, TypeError) as error:
-            ours["train_error"] = str(error)[-500:]
+    try:
+        ours |= run_child("train", env, ours["interactions_key"])
+    except RuntimeError as error:
+        ours["train_error"] = str(error)[-500:]
     return ours
 
 
@@ -279,89 +235,40 @@ def outputs(env: dict[str, str], s3: "S3Client") -> Digests:
     }
 
 
-def spread(values: list[float]) -> dict[str, Any]:
-    return {
-        "median": statistics.median(values),
-        "min": min(values),
-        "max": max(values),
-        "runs": values,
-    }
-
-
 def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "seconds": spread([r["seconds"] for r in runs]),
-        "peak_rss_mb": spread([r["peak_rss_mb"] for r in runs]),
-        "steps_s": {
-            step: statistics.median(r["steps_s"].get(step, 0.0) for r in runs)
-            for step in runs[0]["steps_s"]
-        },
-        "runs": runs,
-    }
+    def over(key: str, found: list[dict[str, Any]] = runs) -> dict[str, Any]:
+        values = [r[key] for r in found]
+        return spread(values, "median", "min", "max") | {"runs": values}
+
+    steps = {step: median(r["steps_s"].get(step, 0.0) for r in runs) for step in runs[0]["steps_s"]}
+    found: dict[str, Any] = {"seconds": over("seconds"), "peak_rss_mb": over("peak_rss_mb")}
+    found |= {"steps_s": steps, "runs": runs}
     if name == "ours":  # the ETL process's CPU; the moto server's and PostgreSQL's not in it
-        found["cpu_s"] = spread([r["cpu_s"] for r in runs])
+        found["cpu_s"] = over("cpu_s")
         # Lambda's init before the invocation (imports, the S3 client), not in `seconds`.
-        found["init_s"] = spread([r["import_s"] for r in runs])
-    trained = [r for r in runs if "train_s" in r]
-    if name == "ours" and trained:
-        found["train_s"] = spread([r["train_s"] for r in trained])
-        found["train_peak_rss_mb"] = spread([r["train_peak_rss_mb"] for r in trained])
+        found["init_s"] = over("import_s")
+        if trained := [r for r in runs if "train_s" in r]:
+            found["train_s"] = over("train_s", trained)
+            found["train_peak_rss_mb"] = over("train_peak_rss_mb", trained)
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ratings", type=int, default=11_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--fraction",
-        type=float,
-        default=1.0,
-        help="every pipeline reads this first share of each ratings file (default: all)",
-    )
-    parser.add_argument("--pipelines", default=",".join(PIPELINES))
-    parser.add_argument("--no-train", action="store_true", help="skip training after ours")
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "etl.json")
-    parser.add_argument("--child", choices=["seed", "duckdb", "train"], help=argparse.SUPPRESS)
-    parser.add_argument("--key", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child_result(args)))
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:  # one run of a pipeline or of training (`run_child`)
+        mode, *key = argv[1:]
+        print(json.dumps(child_train(*key) if mode == "train" else child_baseline(mode)))
         return 0
-    pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
-    if unknown := set(pipelines) - set(PIPELINES):
-        parser.error(f"unknown pipelines: {', '.join(sorted(unknown))}")
-    if args.runs < 1 or not 0 < args.fraction <= 1:
-        parser.error("--runs must be positive and --fraction in (0, 1]")
-    return run_benchmark(args, pipelines)
-
-
-def child_result(args: argparse.Namespace) -> dict[str, Any]:
-    if args.child == "train":
-        return child_train(args.key)
-    return child_baseline(args.child)
-
-
-def run_benchmark(args: argparse.Namespace, pipelines: list[str]) -> int:
-    began = time.perf_counter()
-    titles = titles_dir()
-    ratings = fraction_dir(ratings_dir(args.ratings, 8), args.fraction)
+    args = arguments("etl", __doc__, argv, ratings=11_000_000, runs=3)
+    titles, ratings = titles_dir(), ratings_dir(args.ratings, 8)
     rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
-    print(f"data ready in {time.perf_counter() - began:.1f} s ({ratings})", file=sys.stderr)
     inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
     inputs += [(p, RATINGS_KEYS + p.name) for p in sorted(ratings.glob("*.csv"))]
     with tempfile.TemporaryDirectory(prefix="bench-etl-runtime-") as runtime:
-        built = built_etl(Path(runtime)) if "ours" in pipelines else None
-        return measure(args, pipelines, inputs, rows, built)
+        return measure(args, inputs, rows, built_etl(Path(runtime)))
 
 
-def measure(
-    args: argparse.Namespace,
-    pipelines: list[str],
-    inputs: list[tuple[Path, str]],
-    rows: int,
-    built: BuiltEtl | None,
-) -> int:
+def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: BuiltEtl) -> int:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -385,11 +292,11 @@ def measure(
     }
     os.environ.update({k: v for k, v in base_env.items() if k.startswith("AWS_")})
     s3 = boto3.client("s3")
-    measured: dict[str, list[dict[str, Any]]] = {name: [] for name in pipelines}
+    measured: dict[str, list[dict[str, Any]]] = {name: [] for name in PIPELINES}
     reference: Digests | None = None
     result: dict[str, Any] = {
         "ratings": args.ratings,
-        "fraction": args.fraction,
+        "fraction": 1.0,
         "ratings_rows": rows,
         "runs": args.runs,
         "cores": os.cpu_count(),
@@ -398,23 +305,15 @@ def measure(
             "peak_rss_mb": budgets.ETL_PEAK_RSS_MB,
             "train_s": budgets.TRAIN_SECONDS,
         },
-        "reference": pipelines[0],
+        "reference": PIPELINES[0],
     }
     try:
         for run in range(args.runs):
-            for name in pipelines:
+            for name in PIPELINES:
                 with fresh_target(admin, s3, base_env, f"{name}-{run + 1}", inputs) as env:
-                    if built is not None and name == "ours":
-                        found = run_ours(built, env, s3, train=not args.no_train)
-                    else:
-                        found = run_child(name, env)
+                    found = run_ours(built, env, s3) if name == "ours" else run_child(name, env)
                     digests = outputs(env, s3)
                 measured[name].append(found)
-                print(
-                    f"run {run + 1} {name}: {found['seconds']:.2f} s,"
-                    f" {found['peak_rss_mb']:.0f} MB",
-                    file=sys.stderr,
-                )
                 if reference is None:
                     reference = digests
                 elif problems := differences(reference, digests):
@@ -422,7 +321,7 @@ def measure(
                     result["differences"] = {name: problems}
                     raise OutputsDifferError(
                         f"{name} (run {run + 1}) produced other outputs than"
-                        f" {pipelines[0]}:\n" + "\n".join(problems)
+                        f" {PIPELINES[0]}:\n" + "\n".join(problems)
                     )
         result["outputs_equal"] = True
         result["output_digests"] = reference
@@ -434,7 +333,7 @@ def measure(
         result["pipelines"] = {
             name: summarise(name, runs) for name, runs in measured.items() if runs
         }
-        write_json(args.out, result)
+        write_json(args.out, result)  # what differed, too, when the benchmark stops
     print(f"wrote {args.out}")
     return 0
 

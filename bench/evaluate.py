@@ -1,29 +1,16 @@
 """Offline evaluation of the recommender against strong baselines, on two generator families.
 
-Ratings come from the seeded generator (`local.ratings_generator`), in each of its families:
-`genre` (hidden tastes built mostly from genres, the default; cached under
-`.local/recommend/`) and `latent` (hidden tastes independent of genres, which only co-ratings
-reveal). For each family, a fifth of each user's ratings is held out as the test part. The
-blend's weights are chosen on a validation split carved from the training part alone (a fifth
-of each training user's ratings again): every point of `GRID` is trained on the rest and
-scored on it, and the weights whose worse family comes closest to that family's best are
-chosen. Every method is then trained on the whole training part (scores and votes recomputed
-from it) and scored on the test part.
-
-A query is a title a test user liked (rating >= 4) in training; a hit is one of that user's
-held-out liked titles in the list. Reported per family and method: hit rate and NDCG at 5 (what
-the API serves) and 10, coverage at 5 and 10 (share of titles in some list), genre coherence
-(mean genre Jaccard between a title and its top 5), true taste similarity (cosine of the
-generator's hidden factors, which no method sees) and the number of distinct top-5 lists (over
-all titles, and over the 100 most rated). Methods: `streamcat` (the served weights), the
-baselines of `bench.recommenders` (`item_knn`, `svd_only`, `content_only`, `popularity`,
-`seed_kmeans`) and, when the validation chose other weights than the served ones,
+Ratings come from the seeded generator (`local.ratings_generator`) in each of its families:
+`genre` (hidden tastes built mostly from genres, the default) and `latent` (tastes independent
+of genres, which only co-ratings reveal). Per family, a fifth of each user's ratings is the test
+part. The blend's weights are chosen on a validation split of the training part alone (`select`);
+every method is then trained on the whole training part (scores and votes recomputed from it)
+and scored on the test part. A query is a title a test user liked (rating >= 4) in training; a
+hit is one of that user's held-out liked titles in the list. Methods: `streamcat` (the served
+weights), the baselines of `bench.recommenders` and, when the validation chose other weights,
 `streamcat_chosen`.
-
-    python -m bench.evaluate [--ratings N] [--out bench/out/evaluate.json]
 """
 
-import argparse
 import dataclasses
 import hashlib
 import sys
@@ -35,18 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bench import recommenders as rec
 from bench.budgets import POPULAR
-from bench.files import OUT_DIR, REPO, write_json
-from bench.recommenders import (
-    SHRINKAGES,
-    content_only_lists,
-    item_knn_lists,
-    item_knn_lists_by_shrinkage,
-    popularity_lists,
-    seed_kmeans_lists,
-    svd_boosted_lists,
-    svd_only_lists,
-)
+from bench.files import REPO
+from bench.harness import arguments, write_out
 from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
@@ -68,16 +47,14 @@ GRID = [
     for gamma in (0.6, 0.75, 0.9)
     for trust in (0.5, 2.0, 8.0)
 ]
-"""The blend weights tried on the validation split (the co-rating weight stays 1: the content
-weight is relative to it). Wider grids at 2 and 4 million ratings found hit rate and NDCG
-rising as content weighs less and gamma more, until the lists collapse onto popular titles
-(coverage falls), the quality prior never helping; a larger `trust` keeps the lists of
-rarely rated titles on content, which buys coverage where the queries seldom are."""
+"""The blend weights tried on the validation split (the co-rating weight stays 1). Wider grids
+at 2 and 4 million ratings found hit rate and NDCG rising as content weighs less and gamma more
+until the lists collapse onto popular titles, the quality prior never helping; a larger `trust`
+keeps rarely rated titles' lists on content, which buys coverage."""
 VALIDATION_COVERAGE = 0.25
-"""Weights whose validation coverage@10 is below this are not chosen: trained on the whole
-training part (a quarter more ratings) the same weights cover fewer titles (0.24 on validation
-became 0.19 on test at 2 million ratings), so the budget of 0.2 (`budgets.MIN_COVERAGE`) needs
-a margin."""
+"""Not chosen below this validation coverage@10: trained on a quarter more ratings the same
+weights cover fewer titles (0.24 became 0.19 at 2 million ratings), so the budget of 0.2
+(`budgets.MIN_COVERAGE`) needs a margin."""
 
 Lists = npt.NDArray[np.int64]
 Metrics = dict[str, float]
@@ -169,9 +146,7 @@ def scores(lists: Lists, queries: Queries) -> Metrics:
     found: Metrics = {}
     for k in CUTOFFS:
         found |= ranking_quality(lists, queries, k)
-    for k in CUTOFFS:
-        found[f"coverage@{k}"] = coverage_at(lists, k)
-    return found
+    return found | {f"coverage@{k}": coverage_at(lists, k) for k in CUTOFFS}
 
 
 def titles_source(given: Path | None) -> tuple[Path, Path]:
@@ -209,18 +184,11 @@ def family_ratings(
         item = to_catalog[made.item]
         known = item >= 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            path,
-            user=made.user[known],
-            item=item[known],
-            rating2=(made.rating[known] * 2).astype(np.uint8),
-        )
+        rating2 = (made.rating[known] * 2).astype(np.uint8)
+        np.savez(path, user=made.user[known], item=item[known], rating2=rating2)
     with np.load(path) as data:
-        return Ratings(
-            data["user"].astype(np.int64),
-            data["item"].astype(np.int64),
-            (data["rating2"] / 2).astype(np.float32),
-        )
+        user, item = data["user"].astype(np.int64), data["item"].astype(np.int64)
+        return Ratings(user, item, (data["rating2"] / 2).astype(np.float32))
 
 
 def load_families(
@@ -310,23 +278,18 @@ class Selection:
     shrinkage_scores: dict[str, dict[float, Metrics]]
 
     def report(self) -> dict[str, Any]:
+        def checked(i: int, family: str) -> dict[str, Any]:
+            if i not in self.coverage:
+                return {}
+            found = self.coverage[i][family], self.distinct[i][family]
+            return dict(zip(("coverage@10", "distinct_lists_top100"), found, strict=True))
+
         return {
             "grid": [
                 {
                     "weights": dataclasses.asdict(weights),
                     "worse_family_share_of_best": round(self.shares[i], 4),
-                    "families": {
-                        family: self.grid_scores[family][i]
-                        | (
-                            {
-                                "coverage@10": self.coverage[i][family],
-                                "distinct_lists_top100": self.distinct[i][family],
-                            }
-                            if i in self.coverage
-                            else {}
-                        )
-                        for family in self.grid_scores
-                    },
+                    "families": {f: s[i] | checked(i, f) for f, s in self.grid_scores.items()},
                 }
                 for i, weights in enumerate(self.grid)
             ],
@@ -354,7 +317,9 @@ def select(splits: list[Split], grid: list[BlendWeights] = GRID) -> Selection:
             v.scores(blend(v.parts, weights, LIST_LENGTH, v.rows).astype(np.int64))
             for weights in grid
         ]
-        knn = item_knn_lists_by_shrinkage(v.fit, v.catalog.titles, LIST_LENGTH, SHRINKAGES, v.rows)
+        knn = rec.item_knn_lists_by_shrinkage(
+            v.fit, v.catalog.titles, LIST_LENGTH, rec.SHRINKAGES, v.rows
+        )
         shrinkage_scores[v.family] = {s: v.scores(lists) for s, lists in knn.items()}
     shares = [
         min(values) for values in zip(*map(_share_of_best, grid_scores.values()), strict=True)
@@ -392,24 +357,20 @@ Recommender = Callable[[Signals, CatalogTitles, Ratings], Lists]
 def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
     """Every method evaluated, by name: each turns the training signals, the rescored catalog
     and the training ratings into per-title lists of `LIST_LENGTH`."""
-    found: dict[str, Recommender] = {
-        "streamcat": lambda parts, _c, _r: blend(parts, DEFAULT_WEIGHTS, LIST_LENGTH).astype(
-            np.int64
-        ),
-    }
+
+    def blended(weights: BlendWeights) -> Recommender:
+        return lambda parts, _c, _r: blend(parts, weights, LIST_LENGTH).astype(np.int64)
+
+    found = {"streamcat": blended(DEFAULT_WEIGHTS)}
     if chosen != DEFAULT_WEIGHTS:
-        found["streamcat_chosen"] = lambda parts, _c, _r: blend(parts, chosen, LIST_LENGTH).astype(
-            np.int64
-        )
+        found["streamcat_chosen"] = blended(chosen)
     return found | {
-        "item_knn": lambda _p, catalog, ratings: item_knn_lists(
-            ratings, catalog.titles, LIST_LENGTH, shrinkage
-        ),
-        "svd_only": lambda parts, _c, _r: svd_only_lists(parts, LIST_LENGTH),
-        "svd_boosted": lambda parts, _c, _r: svd_boosted_lists(parts, LIST_LENGTH),
-        "content_only": lambda parts, _c, _r: content_only_lists(parts, LIST_LENGTH),
-        "popularity": lambda _p, catalog, _r: popularity_lists(catalog, LIST_LENGTH),
-        "seed_kmeans": lambda _p, catalog, _r: seed_kmeans_lists(catalog, LIST_LENGTH),
+        "item_knn": lambda _p, c, r: rec.item_knn_lists(r, c.titles, LIST_LENGTH, shrinkage),
+        "svd_only": lambda parts, _c, _r: rec.svd_only_lists(parts, LIST_LENGTH),
+        "svd_boosted": lambda parts, _c, _r: rec.svd_boosted_lists(parts, LIST_LENGTH),
+        "content_only": lambda parts, _c, _r: rec.content_only_lists(parts, LIST_LENGTH),
+        "popularity": lambda _p, catalog, _r: rec.popularity_lists(catalog, LIST_LENGTH),
+        "seed_kmeans": lambda _p, catalog, _r: rec.seed_kmeans_lists(catalog, LIST_LENGTH),
     }
 
 
@@ -507,18 +468,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ratings", type=int, default=11_000_000)
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "evaluate.json")
-    parser.add_argument(
-        "--titles", type=Path, help="folder of the four titles CSVs (default: generated ones)"
-    )
-    args = parser.parse_args(argv)
+    args = arguments("evaluate", __doc__, argv, ratings=11_000_000, titles=None)
     report = evaluate(args.ratings, *titles_source(args.titles))
-    write_json(args.out, report)
     plot(report, args.out.with_suffix(".png"))
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
-    return 0
+    return write_out(args.out, report)
 
 
 if __name__ == "__main__":

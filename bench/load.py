@@ -1,33 +1,29 @@
 """Load test of the running local API: a realistic mix of every route at rising concurrency.
 
-`python -m bench.load [--base-url http://127.0.0.1:8000] [--duration 20] [--levels 1,4,16,32]
-[--out bench/out/load.json]`
-
 The mix: each query through its query-string route and its seed alias route, recommendations,
 and requests that must be 404s, with parameters drawn from the catalog the API serves
 (DATABASE_URL, else the local stack's own PostgreSQL). Routes answering 503 (not ready) are
-waited for up to `--ready-timeout`, then kept in the mix. Each level runs `--duration /
+waited for up to `READY_TIMEOUT_S`, then kept in the mix. Each level runs `--duration /
 len(levels)` seconds, every client a thread with its own keep-alive connection. An error is
 every answer a route is not meant to give (`is_error`) and every connection error. Loopback
 only: client and server share this machine's cores.
 """
 
-import argparse
 import random
 import statistics
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from bench.files import OUT_DIR, write_json
+from bench.harness import arguments, percentile, write_out
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
@@ -52,6 +48,23 @@ class CatalogSample:
     """Platforms whose catalog lists no cast (Hulu's): /actor's 404s."""
 
 
+SAMPLES = {
+    "platforms": "SELECT DISTINCT platform FROM catalog.titles ORDER BY 1",
+    "years": "SELECT release_year FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC",
+    "countries": "SELECT country FROM catalog.title_countries GROUP BY 1 ORDER BY count(*) DESC",
+    "ratings": "SELECT rating FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC",
+    "titles": "SELECT title FROM catalog.titles ORDER BY random()",
+    "durations": "SELECT release_year, platform, duration_type FROM catalog.titles"
+    " WHERE duration_int IS NOT NULL AND duration_type IS NOT NULL"
+    " GROUP BY 1, 2, 3 ORDER BY count(*) DESC",
+    "casts": "SELECT platform, release_year FROM catalog.title_cast"
+    " GROUP BY 1, 2 ORDER BY count(*) DESC",
+    "castless": "SELECT DISTINCT platform FROM catalog.titles t WHERE NOT EXISTS"
+    " (SELECT 1 FROM catalog.title_cast c WHERE c.platform = t.platform) ORDER BY 1",
+}
+"""Each field of `CatalogSample`: a row a value, or a tuple when it has more columns."""
+
+
 def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> CatalogSample:
     import psycopg2
 
@@ -59,46 +72,11 @@ def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> Catalog
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", (seed / 1000,))
-
-            def column(query: str) -> list[Any]:
-                cursor.execute(query, (size,))
-                return [row[0] for row in cursor.fetchall()]
-
-            def rows(query: str) -> list[Any]:
-                cursor.execute(query, (size,))
-                return [tuple(row) for row in cursor.fetchall()]
-
-            return CatalogSample(
-                platforms=column(
-                    "SELECT DISTINCT platform FROM catalog.titles ORDER BY 1 LIMIT %s"
-                ),
-                years=column(
-                    "SELECT release_year FROM catalog.titles GROUP BY 1"
-                    " ORDER BY count(*) DESC LIMIT %s"
-                ),
-                countries=column(
-                    "SELECT country FROM catalog.title_countries GROUP BY 1"
-                    " ORDER BY count(*) DESC LIMIT %s"
-                ),
-                ratings=column(
-                    "SELECT rating FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC LIMIT %s"
-                ),
-                titles=column("SELECT title FROM catalog.titles ORDER BY random() LIMIT %s"),
-                durations=rows(
-                    "SELECT release_year, platform, duration_type FROM catalog.titles"
-                    " WHERE duration_int IS NOT NULL AND duration_type IS NOT NULL"
-                    " GROUP BY 1, 2, 3 ORDER BY count(*) DESC LIMIT %s"
-                ),
-                casts=rows(
-                    "SELECT platform, release_year FROM catalog.title_cast"
-                    " GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT %s"
-                ),
-                castless=column(
-                    "SELECT DISTINCT platform FROM catalog.titles t WHERE NOT EXISTS"
-                    " (SELECT 1 FROM catalog.title_cast c WHERE c.platform = t.platform)"
-                    " ORDER BY 1 LIMIT %s"
-                ),
-            )
+            found: dict[str, Any] = {}
+            for name, query in SAMPLES.items():
+                cursor.execute(query + " LIMIT %s", (size,))
+                found[name] = [row[0] if len(row) == 1 else tuple(row) for row in cursor]
+            return CatalogSample(**found)
     finally:
         connection.close()
 
@@ -278,112 +256,79 @@ def wait_until_ready(
 
 @dataclass
 class Outcome:
+    """One client's answers: every latency, and the statuses per route."""
+
     latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
     by_route: dict[str, Counter[str]] = field(default_factory=dict)
-
-    def add(self, route: str, status: str, elapsed_ms: float) -> None:
-        self.latencies_ms.append(elapsed_ms)
-        self.statuses[status] += 1
-        self.by_route.setdefault(route, Counter())[status] += 1
-
-    def merge(self, other: "Outcome") -> None:
-        self.latencies_ms += other.latencies_ms
-        self.statuses.update(other.statuses)
-        for route, counts in other.by_route.items():
-            self.by_route.setdefault(route, Counter()).update(counts)
 
 
 def _client_loop(
-    base_url: str,
-    routes: dict[str, Route],
-    sample: CatalogSample,
-    seed: int,
-    deadline: float,
-    out: Outcome,
+    base_url: str, sample: CatalogSample, seed: int, deadline: float, out: Outcome
 ) -> None:
     rng = random.Random(seed)  # noqa: S311 - a reproducible request mix, not a secret
-    names = list(routes)
-    weights = [routes[name].weight for name in names]
+    names, weights = list(ROUTES), [route.weight for route in ROUTES.values()]
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
         while time.perf_counter() < deadline:
             route = rng.choices(names, weights)[0]
-            url = routes[route].build(rng, sample)
+            url = ROUTES[route].build(rng, sample)
             started = time.perf_counter()
             try:
                 status = str(client.get(url).status_code)
             except httpx.TransportError:
                 status = CONNECTION_ERROR
-            out.add(route, status, (time.perf_counter() - started) * 1000)
-
-
-def _percentile(sorted_ms: list[float], share: float) -> float:
-    if not sorted_ms:
-        return 0.0
-    return sorted_ms[min(len(sorted_ms) - 1, int(share * len(sorted_ms)))]
+            out.latencies_ms.append((time.perf_counter() - started) * 1000)
+            out.by_route.setdefault(route, Counter())[status] += 1
 
 
 def run_level(
-    base_url: str,
-    routes: dict[str, Route],
-    sample: CatalogSample,
-    concurrency: int,
-    seconds: float,
-    seed: int,
+    base_url: str, sample: CatalogSample, concurrency: int, seconds: float, seed: int
 ) -> dict[str, Any]:
     outcomes = [Outcome() for _ in range(concurrency)]
-    deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     threads = [
         threading.Thread(
-            target=_client_loop,
-            args=(base_url, routes, sample, seed * 1000 + i, deadline, outcomes[i]),
+            target=_client_loop, args=(base_url, sample, seed * 1000 + i, started + seconds, out)
         )
-        for i in range(concurrency)
+        for i, out in enumerate(outcomes)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    total = Outcome()
-    for outcome in outcomes:
-        total.merge(outcome)
-    latencies = sorted(total.latencies_ms)
-    by_route = {r: dict(sorted(c.items())) for r, c in sorted(total.by_route.items())}
-    errors_by_route = count_errors(by_route, routes)
+    latencies = sorted(ms for out in outcomes for ms in out.latencies_ms)
+    totals: dict[str, Counter[str]] = {}
+    for out in outcomes:
+        for route, counts in out.by_route.items():
+            totals.setdefault(route, Counter()).update(counts)
+    by_route = {r: dict(sorted(c.items())) for r, c in sorted(totals.items())}
+    errors_by_route = count_errors(by_route)
     errors = sum(sum(statuses.values()) for statuses in errors_by_route.values())
+    n = len(latencies)
     return {
         "concurrency": concurrency,
         "seconds": round(elapsed, 3),
-        "requests": len(latencies),
-        "throughput_rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(_percentile(latencies, 0.50), 3),
-        "p90_ms": round(_percentile(latencies, 0.90), 3),
-        "p99_ms": round(_percentile(latencies, 0.99), 3),
-        "max_ms": round(latencies[-1], 3) if latencies else 0.0,
-        "mean_ms": round(statistics.fmean(latencies), 3) if latencies else 0.0,
+        "requests": n,
+        "throughput_rps": round(n / elapsed, 1),
+        **{f"p{p}_ms": round(percentile(latencies, p / 100), 3) for p in (50, 90, 99)},
+        "max_ms": round(latencies[-1], 3) if n else 0.0,
+        "mean_ms": round(statistics.fmean(latencies), 3) if n else 0.0,
         "errors": errors,
-        "error_rate": round(errors / len(latencies), 5) if latencies else 0.0,
+        "error_rate": round(errors / n, 5) if n else 0.0,
         "errors_by_route": errors_by_route,
-        "statuses": dict(sorted(total.statuses.items())),
+        "statuses": dict(sorted(sum(totals.values(), Counter()).items())),
         "by_route": by_route,
     }
 
 
-def check_loopback(base_url: str) -> None:
-    host = urlsplit(base_url).hostname
-    if host not in LOOPBACK:
-        raise SystemExit(f"refusing to load {base_url}: only a loopback API may be load tested")
-
-
 def check_serving(base_url: str) -> None:
+    """Only a loopback API, one that answers /health."""
+    if urlsplit(base_url).hostname not in LOOPBACK:
+        raise SystemExit(f"refusing to load {base_url}: only a loopback API may be load tested")
     try:
         response = httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S)
     except httpx.TransportError as error:
-        raise SystemExit(
-            f"no API answers at {base_url} ({error}); start it with `make run`"
-        ) from error
+        raise SystemExit(f"no API answers at {base_url} ({error}); `make run` starts it") from error
     if response.status_code != 200:
         raise SystemExit(f"{base_url}/health answered {response.status_code}: {response.text}")
 
@@ -393,32 +338,20 @@ def catalog_database_url() -> str:
     from local.postgres import database_url, default_server, running_port
     from streamcat.settings import get_settings
 
-    configured: str | None = get_settings().database_url
-    if configured:
-        return configured
+    if configured := get_settings().database_url:
+        return str(configured)
     server = default_server()
-    port = running_port(server)
-    if port is None:
-        raise SystemExit(
-            "set DATABASE_URL to the database the API serves, or start `python -m local.stack`"
-        )
-    url: str = database_url(server.url(port))
-    return url
+    if (port := running_port(server)) is None:
+        raise SystemExit("set DATABASE_URL to the API's database, or start `python -m local.stack`")
+    return str(database_url(server.url(port)))
 
 
-def run(
-    base_url: str,
-    duration: float,
-    levels: list[int],
-    seed: int,
-    ready_timeout_s: float = READY_TIMEOUT_S,
-) -> dict[str, Any]:
-    check_loopback(base_url)
+def run(base_url: str, duration: float, levels: list[int], seed: int = 1) -> dict[str, Any]:
     check_serving(base_url)
     sample = sample_catalog(catalog_database_url())
-    not_ready = wait_until_ready(base_url, sample, ready_timeout_s)
+    not_ready = wait_until_ready(base_url, sample)
     seconds = duration / len(levels)
-    results = [run_level(base_url, ROUTES, sample, level, seconds, seed) for level in levels]
+    results = [run_level(base_url, sample, level, seconds, seed) for level in levels]
     return {
         "base_url": base_url,
         "duration_s": duration,
@@ -430,25 +363,13 @@ def run(
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds, all levels")
-    parser.add_argument("--levels", default="1,4,16,32", help="concurrent clients per level")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=READY_TIMEOUT_S,
-        help="seconds to wait for routes answering 503 before measuring (they are kept)",
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(
+        "load", __doc__, argv, base_url="http://127.0.0.1:8000", duration=20.0, levels="1,4,16,32"
     )
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "load.json")
-    args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
-    report = run(args.base_url.rstrip("/"), args.duration, levels, args.seed, args.ready_timeout)
-    write_json(args.out, report)
-    print(f"wrote {args.out}")
+    return write_out(args.out, run(args.base_url.rstrip("/"), args.duration, levels))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

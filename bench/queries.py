@@ -1,7 +1,5 @@
 """Query Lambdas against a loaded catalog: warm handler latency and cold start, beside the seed.
 
-`python -m bench.queries [--calls 1000] [--cold-runs 5] [--only NAME ...] [--out FILE]`
-
 For each query, through its Lambda handler with its `events/<function>.json`: p50/p99 over
 `--calls` warm calls, and cold start (a fresh interpreter: import + first answer, median of
 `--cold-runs`). Beside it, in the same run, the seed's approach: one FastAPI app whose endpoints
@@ -14,22 +12,16 @@ measurement baseline only, never served. The browse routes (`titles`: `q` and tw
 Needs DATABASE_URL. When the database holds no catalog, a generated one of the real size is loaded.
 """
 
-import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bench.files import OUT_DIR, REPO, write_json
-
-if TYPE_CHECKING:
-    from streamcat.api.registry import HttpFunction
+from bench.harness import arguments, percentile, run_json, spread, write_out
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -129,24 +121,12 @@ def cold_start_ms(which: str, name: str, event_path: Path, runs: int) -> dict[st
     inside, whole = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-c", _COLD_PROBE, which, name, str(event_path)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=120,
-            check=False,
-        )
+        command = [sys.executable, "-c", _COLD_PROBE, which, name, str(event_path)]
+        report = run_json(command, f"cold start of {which} {name}", timeout=120)
         whole.append((time.perf_counter() - started) * 1000)
-        if result.returncode != 0:
-            raise RuntimeError(f"cold start of {which} {name} failed:\n{result.stderr}")
-        inside.append(json.loads(result.stdout.splitlines()[-1])["cold_ms"])
-    return {
-        "cold_ms": statistics.median(inside),
-        "cold_min_ms": min(inside),
-        "cold_max_ms": max(inside),
-        "process_ms": statistics.median(whole),
-    }
+        inside.append(report["cold_ms"])
+    found = spread(inside, "cold_ms", "cold_min_ms", "cold_max_ms")
+    return found | {"process_ms": statistics.median(whole)}
 
 
 @contextmanager
@@ -181,8 +161,8 @@ def warm_ms(handler: Handler, event: dict[str, Any], calls: int) -> dict[str, fl
             assert response["statusCode"] == 200, response
     timings.sort()
     return {
-        "warm_p50_ms": timings[len(timings) // 2],
-        "warm_p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+        "warm_p50_ms": percentile(timings, 0.5),
+        "warm_p99_ms": percentile(timings, 0.99),
         "warm_mean_ms": statistics.fmean(timings),
     }
 
@@ -191,40 +171,33 @@ def ensure_catalog(database_url: str) -> str:
     """What catalog the run measures; loads a generated one when none is there."""
     import psycopg2
 
+    from local.catalog_fixtures import create_catalog, generated_titles
+
     connection = psycopg2.connect(database_url)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT to_regclass('catalog.meta') IS NOT NULL")
-            row = cursor.fetchone()
-            if row and row[0]:
+            if (cursor.fetchone() or [False])[0]:
                 cursor.execute(
                     "SELECT (SELECT max(version) FROM catalog.meta),"
                     " (SELECT count(*) FROM catalog.titles)"
                 )
-                loaded = cursor.fetchone()
-                if loaded and loaded[0] is not None:
-                    return f"loaded catalog v{loaded[0]}, {loaded[1]} titles"
+                version, count = cursor.fetchone() or (None, 0)
+                if version is not None:
+                    return f"loaded catalog v{version}, {count} titles"
     finally:
         connection.close()
-    from local.catalog_fixtures import create_catalog, generated_titles
-
-    titles_list = generated_titles()
-    create_catalog(database_url, titles_list, load_id="bench-generated")
-    return f"generated catalog, {len(titles_list)} titles (none was loaded)"
+    titles = generated_titles()
+    create_catalog(database_url, titles, load_id="bench-generated")
+    return f"generated catalog, {len(titles)} titles (none was loaded)"
 
 
-def query_functions() -> list["HttpFunction"]:
-    """The seed's six queries, then the browse routes. Imported here, not at the top: the
-    seed's cold start imports this module, and must pay for the seed's imports only."""
-    from streamcat.api.registry import Kind, of_kind
-
-    return list(of_kind(Kind.SEED_QUERY, Kind.BROWSE))
-
-
-def run(calls: int, cold_runs: int, only: list[str] | None = None) -> dict[str, Any]:
+def run(calls: int, cold_runs: int) -> dict[str, Any]:
+    # Imported here, not at the top: the seed's cold start imports this module, and must pay
+    # for the seed's imports only.
     from bench.budgets import QUERY_MS
     from local.handlers import EVENTS_DIR, load_event, load_function
-    from streamcat.api.registry import Kind
+    from streamcat.api.registry import Kind, of_kind
     from streamcat.settings import get_settings
 
     database_url = get_settings().database_url
@@ -233,10 +206,8 @@ def run(calls: int, cold_runs: int, only: list[str] | None = None) -> dict[str, 
     catalog = ensure_catalog(database_url)
     seed = seed_handler()
     results: dict[str, Any] = {}
-    for function in query_functions():
+    for function in of_kind(Kind.SEED_QUERY, Kind.BROWSE):  # the seed's six, then browse
         name = function.name
-        if only and name not in only:
-            continue
         sides = {"handler": (load_function(name).handler, name)}
         if function.kind is Kind.SEED_QUERY:  # the seed's app beside it, on its route
             sides["seed"] = (seed, f"{name}_alias")
@@ -256,24 +227,10 @@ def run(calls: int, cold_runs: int, only: list[str] | None = None) -> dict[str, 
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__)
-    parser.add_argument("--calls", type=int, default=1000, help="warm calls per query")
-    parser.add_argument("--cold-runs", type=int, default=5, help="fresh interpreters per query")
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=[function.name for function in query_functions()],
-        help="measure only this query (repeatable); default: all",
-    )
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "queries.json")
-    args = parser.parse_args(argv)
-    if args.calls < 1 or args.cold_runs < 1:
-        parser.error("--calls and --cold-runs must be at least 1")
-    report = run(args.calls, args.cold_runs, args.only)
-    write_json(args.out, report)
-    print(f"wrote {args.out}")
+def main(argv: list[str] | None = None) -> int:
+    args = arguments("queries", __doc__, argv, calls=1000, cold_runs=5)
+    return write_out(args.out, run(args.calls, args.cold_runs))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,12 +2,8 @@
 S3, first answer) and warm latency, with a full-scale model (22,998 titles, trained on 11 million
 generated ratings; trained once and cached under `.local/recommend/`, the training time is
 reported too).
-
-    python -m bench.recommendations [--calls 2000] [--cold-runs 5]
-        [--out bench/out/recommendations.json]
 """
 
-import argparse
 import datetime
 import json
 import sys
@@ -19,16 +15,17 @@ from typing import Any
 from bench import queries
 from bench.budgets import RECOMMENDATIONS_MS
 from bench.evaluate import titles_source
-from bench.files import OUT_DIR, REPO, write_json
+from bench.files import REPO
+from bench.harness import arguments, write_out
 
 EVENT = REPO / "events" / "recommendations.json"
 TITLE_ID = "ns1"
 """Asked by id: every catalog, real or generated, has a first Netflix title."""
 
 
-def full_model(titles: Path | None) -> tuple[bytes, dict[str, Any]]:
+def full_model() -> tuple[bytes, dict[str, Any]]:
     """The encoded full-scale model and how long training took (cached after the first run)."""
-    titles_dir, cache_dir = titles_source(titles)
+    titles_dir, cache_dir = titles_source(None)
     model_cache = cache_dir / "model_full.json.gz"
     training_cache = cache_dir / "model_full.training.json"
     if model_cache.exists() and training_cache.exists():
@@ -79,17 +76,11 @@ def bench_event() -> dict[str, Any]:
     return event
 
 
-def warm_ms(calls: int) -> dict[str, float]:
+def run(calls: int, cold_runs: int) -> dict[str, Any]:
     from local.handlers import load_function
-
-    handler = load_function("recommendations").handler
-    return queries.warm_ms(handler, bench_event(), calls)
-
-
-def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any]:
     from local.s3 import apply_environment, local_environment, start_moto
 
-    body, training = full_model(titles)
+    body, training = full_model()
     server = start_moto()
     try:
         apply_environment(local_environment(server.endpoint, "streamcat-bench", "us-east-1"))
@@ -98,7 +89,7 @@ def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any
             event_path = Path(scratch) / "event.json"
             event_path.write_text(json.dumps(bench_event()))
             cold = queries.cold_start_ms("handler", "recommendations", event_path, cold_runs)
-        warm = warm_ms(calls)
+        warm = queries.warm_ms(load_function("recommendations").handler, bench_event(), calls)
     finally:
         server.stop()
     return {
@@ -113,20 +104,8 @@ def run(calls: int, cold_runs: int, titles: Path | None = None) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--cold-runs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "recommendations.json")
-    parser.add_argument(
-        "--titles", type=Path, help="folder of the four titles CSVs (default: generated ones)"
-    )
-    args = parser.parse_args(argv)
-    if args.calls < 1 or args.cold_runs < 1:
-        parser.error("--calls and --cold-runs must be at least 1")
-    report = run(args.calls, args.cold_runs, args.titles)
-    write_json(args.out, report)
-    print(f"wrote {args.out}")
-    return 0
+    args = arguments("recommendations", __doc__, argv, calls=2000, cold_runs=5)
+    return write_out(args.out, run(args.calls, args.cold_runs))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
 from streamcat_train.catalog import CatalogTitles
-from streamcat_train.collaborative import RATING_SHIFT
 from streamcat_train.interactions import Ratings
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, families
 from streamcat_train.neighbours import CHUNK, _block_top
@@ -33,10 +32,6 @@ SHRINKAGE = 100.0
 """Item-kNN: a pair co-rated by n users keeps n / (n + SHRINKAGE) of its cosine (the
 evaluation picks its own on the validation split, from `SHRINKAGES`)."""
 SHRINKAGES = (100.0, 400.0, 1600.0, 6400.0, 25600.0)
-KNN_VALUES = "binary"
-"""Item-kNN on who rated what (the classic implicit-feedback item-kNN): one sparse product per
-block. "shifted" (the ratings as the SVD sees them) needs a second product for the co-rating
-counts, doubling the time, and scored within 0.005 hit rate@5 of it at 2 million ratings."""
 KNN_BLOCK = 256
 """Item-kNN: titles whose similarity rows are computed at once (256 x titles floats)."""
 
@@ -109,12 +104,11 @@ def item_knn_lists(
     k: int,
     shrinkage: float = SHRINKAGE,
     rows: Rows = None,
-    values: str = KNN_VALUES,
 ) -> Lists:
     """Item-item cosine of the columns of the user x title matrix, times n_ij / (n_ij +
     shrinkage) with n_ij the number of users who rated both, top k per title (see
     `item_knn_lists_by_shrinkage`)."""
-    return item_knn_lists_by_shrinkage(ratings, titles, k, [shrinkage], rows, values)[shrinkage]
+    return item_knn_lists_by_shrinkage(ratings, titles, k, [shrinkage], rows)[shrinkage]
 
 
 def item_knn_lists_by_shrinkage(
@@ -123,42 +117,30 @@ def item_knn_lists_by_shrinkage(
     k: int,
     shrinkages: Sequence[float],
     rows: Rows = None,
-    values: str = KNN_VALUES,
     block: int = KNN_BLOCK,
 ) -> dict[float, Lists]:
-    """Item-kNN lists for each shrinkage, from one pass over the co-ratings. The matrix holds
-    the rating shifted as the SVD's (`values="shifted"`: r - `RATING_SHIFT`) or 1 per rating
-    (`"binary"`: who rated what). Rows of the similarity are computed a block of titles at a
-    time (sparse products, then dense `block` x titles arrays), so memory stays at a few blocks
-    whatever the number of titles. Ties (titles nobody co-rated) go to the most rated."""
+    """Item-kNN lists for each shrinkage, from one pass over who rated what (the classic
+    implicit-feedback item-kNN: the cosine's product also counts the co-ratings; the shifted
+    ratings, as the SVD sees them, need a second product and scored within 0.005 hit rate@5 at
+    2 million ratings). Similarity rows are computed a block of titles at a time, so memory
+    stays at a few blocks whatever the number of titles. Ties go to the most rated."""
     n = len(titles)
     family = families(titles)
     user = np.unique(ratings.user, return_inverse=True)[1]
     shape = (int(user.max()) + 1, n)
     ones = np.ones(len(user), dtype=np.float32)
-    rated = sp.csr_matrix((ones, (user, ratings.item)), shape=shape)
-    if values == "binary":
-        by_user = rated
-    elif values == "shifted":
-        shifted = (ratings.rating - np.float32(RATING_SHIFT)).astype(np.float32)
-        by_user = sp.csr_matrix((shifted, (user, ratings.item)), shape=shape)
-    else:
-        raise ValueError(f"values must be 'binary' or 'shifted', got {values!r}")
-    by_title, rated_by_title = by_user.T.tocsr(), rated.T.tocsr()
+    by_user = sp.csr_matrix((ones, (user, ratings.item)), shape=shape)
+    by_title = by_user.T.tocsr()
     norms = np.sqrt(np.asarray(by_user.multiply(by_user).sum(axis=0)).ravel()).astype(np.float32)
     inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    votes = np.asarray(rated.sum(axis=0)).ravel()
+    votes = np.asarray(by_user.sum(axis=0)).ravel()
     tie_break = (votes / (votes.max() + 1.0) * 1e-6).astype(np.float32)
     index = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     lists = {s: np.empty((len(index), k), dtype=np.int64) for s in shrinkages}
     for start in range(0, len(index), block):
         titles_block = index[start : start + block]
         cosine = (by_title[titles_block] @ by_user).toarray()
-        together = (
-            cosine.copy()
-            if values == "binary"
-            else (rated_by_title[titles_block] @ rated).toarray()
-        )
+        together = cosine.copy()  # binary values: the product counts the co-ratings
         cosine *= inverse[titles_block, None]
         cosine *= inverse[None, :]
         excluded = family[titles_block][:, None] == family[None, :]

@@ -1,20 +1,15 @@
 """How the data path grows with the data: ETL and training, end to end, at 1x, 3x and 10x.
 
-`python -m bench.scale [--base 11000000] [--factors 1,3,10] [--files-per-base 8]
-[--out bench/out/scale.json]`
-
 For each factor k: k * base ratings in k * files-per-base files, a fresh local stack
 (`python -m local.stack --no-upload`: an empty database, a new moto S3, every function with its
 role), the titles then the ratings uploaded to `raw/` as the deployer uploads them, and two
 clocks from the first upload: ETL time, until every ratings file is loaded per the load reports
 (`reports/loads/<load id>.json`), then training time, until `models/recommender/latest.json`
-names the final catalog version. Peak memory is what the functions report, else the containers'
-high-water mark (bench.container_peaks); the output says which.
-
-Writes the JSON (`--out`, with its projections, bench.growth) and a chart beside it (`.png`).
+names the final catalog version. Peak memory is what the functions report (the load reports,
+the training's log line). Writes the JSON (`--out`, with its projections, bench.growth) and a
+chart beside it (`.png`).
 """
 
-import argparse
 import json
 import os
 import re
@@ -27,13 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.container_peaks import ETL_FUNCTION, TRAIN_FUNCTION, ContainerPeaks
 from bench.data import ratings_dir, ratings_files, titles_dir
-from bench.files import DATA_CACHE, OUT_DIR, REPO, write_json
+from bench.files import REPO
 from bench.growth import projections, series
+from bench.harness import arguments, summed, write_out
 from bench.local_stack import Stack, database_env, local_stack
 from local.stack import DataFiles
 
+ETL_FUNCTION, TRAIN_FUNCTION = "EtlFunction", "TrainFunction"
 STACK_START_TIMEOUT_S = 300.0
 PHASE_TIMEOUT_S = 4 * 3600.0
 POLL_S = 0.5
@@ -45,12 +41,11 @@ FILE_FIELDS = ("key", "kind", "status", *ROW_COUNTS, "seconds")
 """What the output keeps of each file of a load report."""
 
 
-def scale_data(n_ratings: int, n_files: int, root: Path) -> DataFiles:
+def scale_data(n_ratings: int, n_files: int) -> DataFiles:
     """The catalog (shared by every factor: it does not grow) and the factor's ratings."""
     from streamcat.platforms import TITLES_FILES
 
-    titles = titles_dir(root)
-    ratings = ratings_files(ratings_dir(n_ratings, n_files, root))
+    titles, ratings = titles_dir(), ratings_files(ratings_dir(n_ratings, n_files))
     return DataFiles([titles / name for name in TITLES_FILES.values()], ratings)
 
 
@@ -120,20 +115,18 @@ def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
             raise RuntimeError(f"ratings files rejected: {sorted(rejected)}")
         return ratings_keys <= watch.files("loaded")
 
-    with ContainerPeaks(stack.process.pid).sampling(POLL_S) as peaks:
-        started = time.perf_counter()
-        upload(s3, bucket, uploads)
-        upload_s = time.perf_counter() - started
-        etl_s = until(all_loaded, "the ETL")
-        final = max(int(r.get("catalog_version") or 0) for r in watch.reports.values())
-        end_s = until(lambda: watch.published_version() >= final, "the training")
+    started = time.perf_counter()
+    upload(s3, bucket, uploads)
+    upload_s = time.perf_counter() - started
+    etl_s = until(all_loaded, "the ETL")
+    final = max(int(r.get("catalog_version") or 0) for r in watch.reports.values())
+    end_s = until(lambda: watch.published_version() >= final, "the training")
     return summarize(
         data=data,
         reports=sorted(watch.reports.values(), key=lambda r: str(r.get("started_at"))),
         log=stack.log_text(),
         seconds={"upload_s": upload_s, "etl_s": etl_s, "train_s": end_s - etl_s},
         final_version=final,
-        harness_peaks={f: peaks.peak(f) for f in (ETL_FUNCTION, TRAIN_FUNCTION)},
     )
 
 
@@ -185,14 +178,6 @@ def _load(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _summed(parts: list[Mapping[str, Any]]) -> dict[str, float]:
-    total: dict[str, float] = {}
-    for part in parts:
-        for step, seconds in part.items():
-            total[step] = total.get(step, 0.0) + float(seconds)
-    return {k: round(v, 3) for k, v in sorted(total.items())}
-
-
 def summarize(
     *,
     data: DataFiles,
@@ -200,23 +185,15 @@ def summarize(
     log: str,
     seconds: Mapping[str, float],
     final_version: int,
-    harness_peaks: Mapping[str, float | None],
 ) -> dict[str, Any]:
     loads = [_load(report) for report in reports]
     peaks = [load["peak_rss_mb"] for load in loads if load["peak_rss_mb"] is not None]
     trainings = [t for t in logged(log, "model published") if t.get("version") == final_version]
     training = trainings[-1] if trainings else {}
     training = {k: v for k, v in training.items() if k not in ("level", "location", "service")}
-    etl_peak, etl_source = _peak_and_source(
-        max(peaks) if peaks else None, harness_peaks.get(ETL_FUNCTION), "load reports"
-    )
-    train_peak, train_source = _peak_and_source(
-        _peak(training.get("peak_rss_mb")), harness_peaks.get(TRAIN_FUNCTION), "training log"
-    )
-    read, dropped = (
-        _ratings_total(loads, "rows_read"),
-        _ratings_total(loads, "ratings_dropped_unmatched"),
-    )
+    etl_peak, train_peak = max(peaks, default=None), _peak(training.get("peak_rss_mb"))
+    totals = {name: _ratings_total(loads, name) for name in ROW_COUNTS}
+    read, dropped = totals["rows_read"], totals["ratings_dropped_unmatched"]
     notes = []
     if read and dropped > 0.01 * read:
         trained = training.get("ratings")
@@ -229,7 +206,7 @@ def summarize(
     etl_invocation_s = invocation_seconds(log, ETL_FUNCTION)
     return {
         "ratings": read,
-        "ratings_kept": _ratings_total(loads, "rows_kept"),
+        "ratings_kept": totals["rows_kept"],
         "ratings_dropped_unmatched": dropped,
         "files": len(data.ratings),
         "csv_bytes": sum(path.stat().st_size for path in data.ratings),
@@ -245,12 +222,12 @@ def summarize(
         "max_invocation_s": max(etl_invocation_s, default=0.0),
         "max_under_lock_s": max((load["under_lock_s"] for load in loads), default=0.0),
         "etl_peak_rss_mb": etl_peak,
-        "etl_peak_source": etl_source,
+        "etl_peak_source": _source(etl_peak, "load reports"),
         "train_peak_rss_mb": train_peak,
-        "train_peak_source": train_source,
-        "steps_s": _summed([r.get("timings_s") or {} for r in reports]),
-        "file_steps_s": _summed(
-            [f.get("seconds") or {} for r in reports for f in r.get("files", [])]
+        "train_peak_source": _source(train_peak, "training log"),
+        "steps_s": summed((r.get("timings_s") or {} for r in reports), 3),
+        "file_steps_s": summed(
+            (f.get("seconds") or {} for r in reports for f in r.get("files", [])), 3
         ),
         "loads": loads,
         "training": training,
@@ -269,37 +246,17 @@ def _ratings_total(loads: list[dict[str, Any]], field: str) -> int:
     return sum(latest.values())
 
 
-def _peak_and_source(
-    reported: float | None, harness: float | None, where: str
-) -> tuple[float | None, str]:
-    if reported is not None:
-        return reported, f"reported by the function ({where}: peak_rss_mb)"
-    if harness is not None:
-        return harness, "harness: VmHWM of the container processes (not reported by the function)"
-    return None, "not measured"
+def _source(peak: float | None, where: str) -> str:
+    return "not measured" if peak is None else f"reported by the function ({where}: peak_rss_mb)"
 
 
-def run_factor(
-    factor: int, base: int, files_per_base: int, env: Mapping[str, str], root: Path
-) -> dict[str, Any]:
-    data = scale_data(factor * base, factor * files_per_base, root)
+def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, str]) -> Any:
+    data = scale_data(factor * base, factor * files_per_base)
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch,
         local_stack(env, ["--no-upload"], Path(scratch), None, STACK_START_TIMEOUT_S) as stack,
     ):
-        print(f"{factor}x: local stack up; uploading {len(data.ratings)} files", flush=True)
-        found = measure(data, stack)
-    found["factor"] = factor
-    found["generated_ratings"] = factor * base
-    for note in found["notes"]:
-        print(f"{factor}x: NOTE: {note}", flush=True)
-    print(
-        f"{factor}x: {found['ratings']:,} ratings, ETL {found['etl_s']:.1f} s in"
-        f" {found['invocations']['etl']} invocations (peak {found['etl_peak_rss_mb']} MB),"
-        f" training {found['train_s']:.1f} s (peak {found['train_peak_rss_mb']} MB)",
-        flush=True,
-    )
-    return found
+        return measure(data, stack) | {"factor": factor, "generated_ratings": factor * base}
 
 
 def template_settings() -> dict[str, Any]:
@@ -363,20 +320,7 @@ def chart(out: Mapping[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
-    parser.add_argument("--base", type=int, default=11_000_000, help="ratings at 1x")
-    parser.add_argument(
-        "--factors",
-        type=lambda text: [int(k) for k in text.split(",")],
-        default=[1, 3, 10],
-        help="comma-separated multiples of --base (default 1,3,10)",
-    )
-    parser.add_argument("--files-per-base", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "scale.json", help="chart beside")
-    parser.add_argument("--data-root", type=Path, default=DATA_CACHE)
-    args = parser.parse_args(argv)
-    if args.base < 1 or args.files_per_base < 1 or not args.factors or min(args.factors) < 1:
-        parser.error("--base, --files-per-base and every factor must be positive")
+    args = arguments("scale", __doc__, argv, base=11_000_000, factors="1,3,10", files_per_base=8)
     env = database_env()
     out: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -385,15 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         "files_per_base": args.files_per_base,
         "template": template_settings(),
         "factors": [
-            run_factor(k, args.base, args.files_per_base, env, args.data_root)
-            for k in sorted(set(args.factors))
+            run_factor(k, args.base, args.files_per_base, env)
+            for k in sorted({int(k) for k in args.factors.split(",")})
         ],
     }
     out["projections"] = projections(out)
-    write_json(args.out, out)
     chart(out, args.out.with_suffix(".png"))
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}", flush=True)
-    return 0
+    return write_out(args.out, out)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,6 @@
 """SnapStart: every HTTP function's cold init and its restore, from the built package, with the
 production start-up work on.
 
-    python -m bench.snapstart [--runs 5] [--build-dir .aws-sam/test-x86_64/build]
-        [--out bench/out/snapstart.json]
-
 Each function runs from `sam build`'s output (`make build-host`) in a fresh interpreter that
 imports nothing else, with what a real container does at start: X-Ray tracing on, the database
 login from Secrets Manager (moto) and a `verify-full` TLS connection to a PostgreSQL server of
@@ -14,11 +11,8 @@ SnapStart gives them). Beside each seed query's cold init, in the same run: the 
 the seed ran it (bench.queries: the development venv, no tracing, DATABASE_URL).
 """
 
-import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.budgets import SNAPSTART_MS
-from bench.files import OUT_DIR, REPO, write_json
+from bench.files import REPO
+from bench.harness import arguments, run_json, spread, write_out
 
 BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
 HARNESS = REPO / "local" / "snapstart.py"
@@ -55,7 +50,7 @@ def production_like_backends(scratch: Path) -> Iterator[dict[str, str]]:
         # The seed's probe (bench.queries) reads DATABASE_URL, as the seed did.
         apply_environment({"DATABASE_URL": url})
         apply_environment(local_environment(moto.endpoint, "streamcat-bench", "us-east-1"))
-        publish(full_model(None)[0])
+        publish(full_model()[0])
         (scratch / "recommendations.json").write_text(json.dumps(bench_event()))
         yield {
             **local_environment(moto.endpoint, "streamcat-bench", "us-east-1"),
@@ -139,13 +134,7 @@ def run_harness(
     interpreter that imports nothing else, as Lambda's does: its report of the run."""
     command = [sys.executable, "-I", "-S", str(HARNESS), "--mode", mode, "--event", str(event)]
     command += [*options, *(arg for path in paths for arg in ("--path", str(path)))]
-    done = subprocess.run(
-        command, capture_output=True, text=True, cwd=paths[0], env=env, timeout=timeout
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{mode} of {paths[0].name} failed:\n{done.stderr[-4000:]}")
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+    return run_json(command, f"{mode} of {paths[0].name}", cwd=paths[0], env=env, timeout=timeout)
 
 
 def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> float:
@@ -157,17 +146,9 @@ def probe(mode: str, paths: list[Path], event: Path, env: dict[str, str]) -> flo
     return float(answer["cold_ms"] if mode == "cold" else answer["restore_ms"])
 
 
-def seed_cold_init_ms(name: str, runs: int) -> float:
-    """The same run's baseline: the seed's app, measured as the seed measured it (the
-    development venv, no tracing, DATABASE_URL, no secret, no TLS)."""
-    from bench.queries import cold_start_ms
-
-    event = REPO / "events" / f"{name}_alias.json"
-    return cold_start_ms("seed", name, event, runs)["cold_ms"]
-
-
 def measure(build_dir: Path, runs: int) -> dict[str, Any]:
     """Every HTTP function's two figures (median, min and max over `runs`)."""
+    from bench.queries import cold_start_ms
     from local.package_sizes import built_functions, runtime_stand_in
     from streamcat.api.registry import HTTP_FUNCTIONS, Kind
 
@@ -198,32 +179,23 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
                 timings = [
                     probe(mode, [*paths, runtime], event, environments[mode]) for _ in range(runs)
                 ]
-                figures[label] = {
-                    "median_ms": statistics.median(timings),
-                    "min_ms": min(timings),
-                    "max_ms": max(timings),
-                    "budget_ms": SNAPSTART_MS[kind][label],
-                }
-            if http_function.kind is Kind.SEED_QUERY:  # only they have a seed's cold init
-                figures["cold init"]["seed_ms"] = seed_cold_init_ms(name, runs)
+                figures[label] = spread(timings, "median_ms", "min_ms", "max_ms")
+                figures[label]["budget_ms"] = SNAPSTART_MS[kind][label]
+            if http_function.kind is Kind.SEED_QUERY:
+                # The same run's baseline: the seed's app, measured as the seed measured it (the
+                # development venv, no tracing, DATABASE_URL, no secret, no TLS).
+                seed_event = REPO / "events" / f"{name}_alias.json"
+                figures["cold init"]["seed_ms"] = cold_start_ms("seed", name, seed_event, runs)[
+                    "cold_ms"
+                ]
             results[name] = figures
-            print(name, json.dumps(figures), file=sys.stderr, flush=True)
     return {"runs": runs, "build_dir": str(build_dir), "functions": results}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.snapstart", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per figure")
-    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "snapstart.json")
-    args = parser.parse_args(argv)
-    if not (args.build_dir / "template.yaml").is_file():
-        raise SystemExit(f"no SAM build at {args.build_dir}: build first (see the docstring)")
-    report = measure(args.build_dir.resolve(), args.runs)
-    write_json(args.out, report)
-    print(json.dumps(report["functions"], indent=2))
-    print(f"wrote {args.out}")
+def main(argv: list[str] | None = None) -> int:
+    args = arguments("snapstart", __doc__, argv, runs=5)
+    return write_out(args.out, measure(BUILD_DIR, args.runs))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,9 +1,5 @@
 """Every benchmark in one run: each as a subprocess, their JSON collected, compared, charted.
 
-`python -m bench.suite [--ratings N] [--calls N] [--cold-runs N] [--load-duration S]
-[--only etl,queries,load,recommendations,evaluate,package_sizes,snapstart,relevance,scale] [--merge]
-[--out-dir DIR] [--results F]`
-
 Writes `bench/results.json` (every bench's output and the comparisons), `bench/results.md`
 and `bench/results.png`. With `--merge`, the benches run replace theirs in the existing results
 and the others are kept (`--only snapstart --merge` refreshes one bench's rows). A bench that
@@ -33,12 +29,14 @@ STACK_START_TIMEOUT_S = 1800.0
 
 
 def run_module(module: str, args: list[str], env: dict[str, str], timeout: float) -> None:
-    command = [sys.executable, "-m", module, *args]
-    print(f"$ {' '.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run(
-        command, cwd=REPO, env=env, timeout=timeout, capture_output=True, text=True
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=env,
+        timeout=timeout,
+        text=True,
+        stderr=subprocess.PIPE,
     )
-    sys.stderr.write(done.stdout[-4000:])
     if done.returncode != 0:
         raise RuntimeError(f"{module} exited {done.returncode}: {done.stderr.strip()[-1500:]}")
 
@@ -212,18 +210,13 @@ def merged(previous: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.suite", description=__doc__)
     parser.add_argument("--ratings", type=int, default=11_000_000)
-    parser.add_argument("--calls", type=int, default=1000, help="warm calls per handler")
+    parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--cold-runs", type=int, default=5)
-    parser.add_argument("--load-duration", type=float, default=20.0, help="seconds, all levels")
-    parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="each bench's own JSON")
-    parser.add_argument("--results", type=Path, default=RESULTS_JSON, help=".md, .png beside")
-    parser.add_argument("--merge", action="store_true", help="keep the other benches' results")
-    parser.add_argument(
-        "--only",
-        type=lambda text: text.split(","),
-        default=list(BENCHES),
-        help=f"comma-separated subset of {','.join(ALL_BENCHES)} (default: all but scale)",
-    )
+    parser.add_argument("--load-duration", type=float, default=20.0)
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    parser.add_argument("--results", type=Path, default=RESULTS_JSON)
+    parser.add_argument("--merge", action="store_true")
+    parser.add_argument("--only", type=lambda text: text.split(","), default=list(BENCHES))
     args = parser.parse_args(argv)
     if unknown := set(args.only) - set(ALL_BENCHES):
         parser.error(f"unknown benches {sorted(unknown)}; known: {', '.join(ALL_BENCHES)}")
@@ -232,12 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge and args.results.is_file():
         results = merged(read_json(args.results), results)
     comparisons = [Comparison.from_dict(c) for c in results["comparisons"]]
-    report = args.results.with_suffix(".md")
     write_json(args.results, results)
-    report.write_text(markdown(results, comparisons))
+    args.results.with_suffix(".md").write_text(markdown(results, comparisons))
     chart(comparisons, args.results.with_suffix(".png"))
-    print(report.read_text())
-    print(f"wrote {args.results}, {report} and {args.results.with_suffix('.png')}")
+    print(f"wrote {args.results} and its .md and .png")
     return 1 if any(b["status"] == "failed" for b in results["benches"].values()) else 0
 
 

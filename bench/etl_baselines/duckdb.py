@@ -25,8 +25,8 @@ from bench.etl_baselines.common import (
     finish_catalog,
     parquet_key,
 )
+from bench.etl_baselines.outputs import CATALOG_TABLES
 from bench.etl_baselines.seed import clean_titles
-from streamcat_etl.catalog_store import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -117,15 +117,9 @@ def _load_catalog(
     db: duckdb.DuckDBPyConnection, database_url: str, schema: str, workdir: Path
 ) -> None:
     """Each table written as CSV by DuckDB, COPYed into PostgreSQL in one transaction."""
-    tables = {
-        "titles": ("titles", TITLE_COLUMNS),
-        "title_cast": ("clean_cast", ("title_id", "platform", "release_year", "member")),
-        "title_countries": ("clean_countries", ("title_id", "type", "release_year", "country")),
-        "title_genres": ("clean_genres", ("title_id", "genre")),
-        "rating_stats": ("rating_stats", ("source", "movie_id", "rating_sum", "votes")),
-    }
+    sources = ("titles", "clean_cast", "clean_countries", "clean_genres", "rating_stats")
     files = {}
-    for table, (source, columns) in tables.items():
+    for source, (table, columns) in zip(sources, CATALOG_TABLES.items(), strict=True):
         path = workdir / f"{table}.csv"
         names = ", ".join(f'"{c}"' for c in columns)
         db.execute(f"COPY (SELECT {names} FROM {source}) TO '{path}' (FORMAT csv, HEADER false)")

@@ -43,20 +43,10 @@ LETTER = r"[^\W\d_]"
 """A letter in any script, as ours checks list parts and directors."""
 DURATION = r"(-?\d{1,9}) ?(min|seasons?)"
 NAME_SUFFIXES = frozenset({"jr.", "jr", "sr.", "sr", "ph.d.", "phd", "m.d.", "ii", "iii", "iv"})
-RAW_COLUMNS = (
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast",
-    "country",
-    "date_added",
-    "release_year",
-    "rating",
-    "duration",
-    "listed_in",
-    "description",
-)
+RAW_COLUMNS = [
+    *("show_id", "type", "title", "director", "cast", "country", "date_added", "release_year"),
+    *("rating", "duration", "listed_in", "description"),
+]
 
 
 @dataclass
@@ -170,7 +160,7 @@ def clean_titles(files: dict[Platform, Path]) -> CleanCatalog:
 
 def _clean_platform(platform: Platform, path: Path) -> CleanCatalog:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    frame = raw[list(RAW_COLUMNS)].apply(_normalize)
+    frame = raw[RAW_COLUMNS].apply(_normalize)
     rating, duration = frame["rating"], frame["duration"]
     shifted = rating.str.fullmatch(DURATION) & (duration == "")
     duration = duration.where(~shifted, rating)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bench import comparisons, growth, scale
-from bench.container_peaks import ETL_FUNCTION, TRAIN_FUNCTION
 from bench.files import REPO
 from bench.readme import main
 from bench.render import render
+from bench.scale import ETL_FUNCTION, TRAIN_FUNCTION
 from bench.suite import BENCHES
 from local.stack import DataFiles
 
@@ -35,7 +35,7 @@ def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dic
         "etl_peak_rss_mb": etl_peak,
         "etl_peak_source": "reported by the function (load reports: peak_rss_mb)",
         "train_peak_rss_mb": 400.0 * k,
-        "train_peak_source": "harness: VmHWM of the container processes",
+        "train_peak_source": "reported by the function (training log: peak_rss_mb)",
     }
 
 
@@ -145,7 +145,6 @@ def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
         log=log,
         seconds={"upload_s": 0.1, "etl_s": 4.0, "train_s": 2.0},
         final_version=2,
-        harness_peaks={ETL_FUNCTION: 999.0, TRAIN_FUNCTION: None},
     )
     assert (found["ratings"], found["files"], found["invocations"]["etl"]) == (17, 2, 2)
     assert (found["ratings_kept"], found["ratings_dropped_unmatched"]) == (15, 2)
@@ -159,16 +158,15 @@ def test_summarize_prefers_what_the_functions_report(tmp_path: Path) -> None:
     assert found["max_invocation_s"] == 3.5
 
 
-def test_summarize_falls_back_to_the_harness_and_says_so() -> None:
+def test_summarize_says_when_no_function_reported_a_peak() -> None:
     found = scale.summarize(
         data=DataFiles(titles=[], ratings=[]),
         reports=[_report("a", 1, [], None)],
         log="",
         seconds={"upload_s": 0.1, "etl_s": 1.0, "train_s": 1.0},
         final_version=1,
-        harness_peaks={ETL_FUNCTION: 321.0, TRAIN_FUNCTION: None},
     )
-    assert found["etl_peak_rss_mb"] == 321.0 and "harness" in found["etl_peak_source"]
+    assert found["etl_peak_rss_mb"] is None and found["etl_peak_source"] == "not measured"
     assert found["train_peak_rss_mb"] is None and found["train_peak_source"] == "not measured"
 
 
