@@ -93,10 +93,11 @@ build: setup
 
 ## The functions built for this machine (x86_64), as the build test imports them and the
 ## cold-init bench measures them (SAM's cache does not know LAMBDA_ARCH: a folder of its own).
+## LAMBDA_ARCH picks the makefile builds' wheels, the Architecture parameter the pip builds'.
 HOST_BUILD := .aws-sam/test-x86_64
 build-host: setup
 	PATH="$(abspath $(BIN)):$$PATH" LAMBDA_ARCH=x86_64 $(BIN)/sam build --build-dir $(HOST_BUILD)/build \
-		--cache-dir $(HOST_BUILD)/cache --cached --parallel
+		--cache-dir $(HOST_BUILD)/cache --cached --parallel --parameter-overrides Architecture=x86_64
 
 package-sizes: build
 	$(BIN)/python -m local.package_sizes

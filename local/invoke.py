@@ -8,8 +8,10 @@ stdout (the handler's own output goes to stderr).
 While `make run` serves, the function runs against that stack as the stack runs it: with its
 role's credentials (IAM enforced), the template's environment resolved to the stack's
 resources, and the stack's database and endpoint. Otherwise the template's environment is
-completed from env.json (`Parameters`, then the function's own entry) and the shell, as
-`sam local invoke --env-vars env.json` does.
+completed from env.json (`Parameters`, then the function's own entry) and the shell. Unlike
+`sam local invoke --env-vars`, which passes only the variables the function declares (and
+credentials only from its own session), every name in env.json is passed, and the shell wins
+over env.json: docs/sam-local-invoke.md lists the differences.
 
 Only the command line looks for `make run`'s state file by default (`--state` names another);
 `invoke()` uses a stack only when given its state file, so a caller (a test) never runs
@@ -80,7 +82,7 @@ def function_environment(
     shell: Mapping[str, str],
 ) -> dict[str, str]:
     """Against a running stack: the stack's resources, settings and the role's credentials.
-    Otherwise: template literals, then env.json, then the shell for the names declared."""
+    Otherwise: template literals, then env.json (any name), then the shell for those names."""
     if cloud is not None and spec.logical_id in cloud.functions:
         declared = declared_environment(spec, cloud.stack(dict(template)))
         credentials = cloud.functions[spec.logical_id].environment()

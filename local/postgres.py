@@ -57,8 +57,9 @@ START_TIMEOUT_S = 30.0
 _PID_FILE_GRACE_S = 1.0
 _PORT_ATTEMPTS = 5
 _NAMESPACE_UIDS = (1000, 65534)
-TLS_HOSTS = ("127.0.0.1", "localhost")
-"""The names the server certificate is valid for: the server listens on 127.0.0.1 only."""
+TLS_HOSTS = ("127.0.0.1", "localhost", "host.docker.internal")
+"""The names the server certificate is valid for: loopback, and the name a `sam local invoke`
+container reaches this machine by (docs/sam-local-invoke.md)."""
 _TLS_VALIDITY = datetime.timedelta(days=3650)
 STATEMENT_LOG_PREFIX = "%m [%p] user=%u db=%d app=%a session=%c "
 """`log_line_prefix` when statements are logged: every entry names its backend pid, user,
@@ -372,8 +373,11 @@ def write_tls_files(tls_dir: Path, hosts: tuple[str, ...] = TLS_HOSTS) -> None:
     `server-key.pem`, mode 0600 as postgres requires), unless the folder already holds them.
 
     Written to a scratch folder renamed into place: a crash never leaves half a set. The CA's
-    key is not kept: nothing else is ever signed with it."""
-    if all((tls_dir / name).is_file() for name in ("ca.pem", "server.pem", "server-key.pem")):
+    key is not kept: nothing else is ever signed with it. A set made for fewer names (by an
+    older version) is made again."""
+    if all(
+        (tls_dir / name).is_file() for name in ("ca.pem", "server.pem", "server-key.pem")
+    ) and set(hosts) <= _certificate_names(tls_dir / "server.pem"):
         return
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -430,6 +434,13 @@ def write_tls_files(tls_dir: Path, hosts: tuple[str, ...] = TLS_HOSTS) -> None:
     scratch.chmod(0o755)
     shutil.rmtree(tls_dir, ignore_errors=True)
     scratch.rename(tls_dir)
+
+
+def _certificate_names(path: Path) -> set[str]:
+    certificate = x509.load_pem_x509_certificate(path.read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    addresses = {str(address) for address in names.get_values_for_type(x509.IPAddress)}
+    return addresses | set(names.get_values_for_type(x509.DNSName))
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:

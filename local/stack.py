@@ -35,6 +35,7 @@ from local.functions import (
 )
 from local.iam import client
 from local.ports import HOST, bound_port, bound_socket, moto_port
+from local.sam_local import remove_sam_files, write_sam_files
 from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
@@ -460,6 +461,8 @@ def run(
         )
         cloud.save(state)
         stack.callback(state.unlink, missing_ok=True)
+        write_sam_files(cloud, template, state)
+        stack.callback(remove_sam_files, state)
         print(
             f"Provisioned from template.yaml with IAM enforced; outputs: {cloud.outputs}",
             flush=True,

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.recommend import subset_titles_dir
+from tests.support.sam_build import sam_build
 
 pytestmark = pytest.mark.slow
 
@@ -56,41 +56,6 @@ def test_every_handler_of_the_template_exists(function: str) -> None:
     spec = function_spec(TEMPLATE, function, REPO)
     module = spec.handler.rpartition(".")[0].replace(".", "/")
     assert (spec.code_dir / f"{module}.py").is_file(), f"{spec.code_dir}/{module}.py"
-
-
-def sam_build(arch: str) -> Path:
-    """`sam build` for `arch` into .aws-sam/test-<arch>/build. Kept between runs (.aws-sam/ is
-    git-ignored): SAM keeps its build.toml next to the build folder, so with both there unchanged
-    layers are copied from the cache, not rebuilt; SAM's cache does not know LAMBDA_ARCH, hence a
-    folder per architecture. The .venv's bin folder comes first on PATH: SAM's python_pip builds
-    (the HTTP functions) look for `python3.13` there, and the makefile builds take the first
-    python3.13 that runs."""
-    work_dir = REPO / ".aws-sam" / f"test-{arch}"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    build_dir = work_dir / "build"
-    venv_bin = Path(sys.executable).parent
-    sam = venv_bin / "sam"
-    started = time.monotonic()
-    result = subprocess.run(
-        [
-            *(str(sam), "build", "--template", str(TEMPLATE_PATH), "--build-dir", str(build_dir)),
-            *("--cache-dir", str(work_dir / "cache"), "--cached", "--parallel"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={
-            **os.environ,
-            "PATH": os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")]),
-            "LAMBDA_ARCH": arch,
-            "SAM_CLI_TELEMETRY": "0",
-        },
-        check=False,
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    (work_dir / "sam-build-seconds.txt").write_text(f"{time.monotonic() - started:.1f}")
-    return build_dir
 
 
 @pytest.fixture(scope="module")

@@ -341,18 +341,26 @@ def test_only_raw_uploads_trigger_the_etl_and_it_never_writes_under_raw() -> Non
 
 
 def test_runtime_is_python_3_13_on_arm64_everywhere() -> None:
-    """arm64 is about 20% cheaper per GB-second; python3.13 is supported to 2029."""
+    """arm64 is about 20% cheaper per GB-second; python3.13 is supported to 2029. The
+    Architecture parameter (arm64 by default) moves functions and layers together, so an x86_64
+    machine can build and run them natively with `sam local invoke`."""
+    architecture = TEMPLATE["Parameters"]["Architecture"]
+    assert (architecture["Default"], sorted(architecture["AllowedValues"])) == (
+        "arm64",
+        ["arm64", "x86_64"],
+    )
+    chosen = {"Ref": "Architecture"}
     globals_ = TEMPLATE["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.13"
-    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Architectures"] == [chosen]
     for name, resource in RESOURCES.items():
         properties = resource.get("Properties") or {}
         if resource["Type"] == "AWS::Serverless::Function":
             assert properties.get("Runtime", "python3.13") == "python3.13", name
-            assert properties.get("Architectures", ["arm64"]) == ["arm64"], name
+            assert properties.get("Architectures", [chosen]) == [chosen], name
         if resource["Type"] == "AWS::Serverless::LayerVersion":
             assert properties["CompatibleRuntimes"] == ["python3.13"], name
-            assert properties["CompatibleArchitectures"] == ["arm64"], name
+            assert properties["CompatibleArchitectures"] == [chosen], name
         build = (resource.get("Metadata") or {}).get("BuildArchitecture")
         assert build in (None, "arm64"), name
 

@@ -87,7 +87,7 @@ def test_serves_postgresql_16_over_tls_verified_by_its_own_ca(server: OwnServer)
     certificate = x509.load_pem_x509_certificate(server.server_cert_path.read_bytes())
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(map(str, names.get_values_for_type(x509.IPAddress))) == {"127.0.0.1"}
-    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "host.docker.internal"]
 
     for host in ("127.0.0.1", "localhost"):
         dsn = psycopg2.extensions.make_dsn(

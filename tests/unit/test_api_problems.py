@@ -102,6 +102,24 @@ def test_an_unreachable_database_is_a_503_problem(unreachable_database: None) ->
         assert _problem(client.get("/health"), 503)["title"] == "Database unavailable"
 
 
+def test_health_without_any_database_settings_is_a_503_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As `sam local invoke` runs the docs function with no database variables set."""
+    for name in ("DATABASE_URL", "DB_SECRET_ARN", "DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    db.reset_shared_connection()
+    try:
+        with TestClient(create_whole_api_app()) as client:
+            response = client.get("/health")
+    finally:
+        get_settings.cache_clear()
+    body = _problem(response, 503)
+    assert body["title"] == "Database unavailable"
+    assert response.headers["retry-after"] == "5"
+
+
 def test_lambda_handler_sends_a_503_problem_as_text(unreachable_database: None) -> None:
     from streamcat.api.routers import contents
 

@@ -11,9 +11,12 @@ property of the `streamcat_reader` role (`ALTER ROLE ... SET default_transaction
 streamcat_etl.reader_role), not a `SET` from here.
 """
 
+import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg2
 import psycopg2.extensions
@@ -24,6 +27,11 @@ from streamcat.settings import Settings, get_settings
 _connection: psycopg2.extensions.connection | None = None
 
 
+class DatabaseNotConfigured(psycopg2.OperationalError):
+    """Neither DATABASE_URL nor DB_SECRET_ARN with DB_HOST is set: to a caller, a database it
+    cannot reach (the API's documented 503), not a bug of the request (a 500)."""
+
+
 def dsn(settings: Settings) -> str:
     """The connection string: `DATABASE_URL` locally, exactly as given; in the cloud the login
     from Secrets Manager, over TLS that verifies the server (`sslmode=verify-full`, which checks
@@ -31,7 +39,9 @@ def dsn(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     if not (settings.db_secret_arn and settings.db_host):
-        raise RuntimeError("set DATABASE_URL, or DB_SECRET_ARN and DB_HOST, to reach PostgreSQL")
+        raise DatabaseNotConfigured(
+            "set DATABASE_URL, or DB_SECRET_ARN and DB_HOST, to reach PostgreSQL"
+        )
     # Read at every new connection, never cached: a rotated secret is taken by the next one.
     secret = json.loads(aws.get_secret_string(settings, settings.db_secret_arn))
     return psycopg2.extensions.make_dsn(
@@ -52,9 +62,18 @@ def ssl_root_cert(settings: Settings) -> str:
     to Amazon Root CA 1-4, and those roots are in certifi's bundle (the Mozilla CA list): with
     RDS Proxy the RDS CA bundle (rds-ca-*) is not needed, and is not even the right one. Set
     `DB_SSL_ROOT_CERT` to connect to the instance directly (the RDS bundle) or, locally, to a
-    server with its own CA (local.postgres)."""
-    if settings.db_ssl_root_cert:
-        return settings.db_ssl_root_cert
+    server with its own CA (local.postgres). A container (`sam local invoke`) sees none of the
+    host's files, so the variable may hold the PEM itself: it is written once to /tmp."""
+    value = settings.db_ssl_root_cert
+    if value and value.lstrip().startswith("-----BEGIN"):
+        path = (
+            Path(tempfile.gettempdir()) / f"db-ca-{hashlib.sha256(value.encode()).hexdigest()}.pem"
+        )
+        if not path.is_file():
+            path.write_text(value)
+        return str(path)
+    if value:
+        return value
     import certifi
 
     return certifi.where()
