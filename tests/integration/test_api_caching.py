@@ -122,16 +122,17 @@ def _with_if_none_match(event: dict[str, Any], tag: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("function", CATALOG_FUNCTIONS)
 def test_the_lambda_handler_answers_a_304_without_running_the_query(
-    catalog: None, own_server: OwnServer, function: str
+    catalog: None, own_server: OwnServer, database_url: str, function: str
 ) -> None:
     """The deployed path (API Gateway's v2 event, Mangum, the function's app): the tag is
     checked against the catalog's version alone, so a 304 sends PostgreSQL that one statement
     and never the route's query (the server's log of every statement shows what was sent)."""
     handler, event = load_function(function).handler, load_event(function)
-    start = log_end(own_server)
+    start = log_end(own_server, database_url)
     first = handler(event, LocalLambdaContext())
-    middle = log_end(own_server)
+    middle = log_end(own_server, database_url)
     again = handler(_with_if_none_match(event, first["headers"]["etag"]), LocalLambdaContext())
+    end = log_end(own_server, database_url)
     pid = db.shared_connection().get_backend_pid()
 
     assert first["statusCode"] == 200, first
@@ -140,4 +141,4 @@ def test_the_lambda_handler_answers_a_304_without_running_the_query(
     assert again["headers"]["etag"] == first["headers"]["etag"]
     answered = statements(own_server, pid, start, middle)
     assert answered[0] == VERSION_QUERY and len(answered) > 1, "the 200 ran the route's query"
-    assert statements(own_server, pid, middle) == [VERSION_QUERY]
+    assert statements(own_server, pid, middle, end) == [VERSION_QUERY]

@@ -29,7 +29,7 @@ from streamcat.queries.score_count import score_count
 from streamcat.settings import get_settings
 from streamcat_etl.reader_role import grant_readers
 from tests.support.catalog import known_titles
-from tests.support.statement_log import ENTRY
+from tests.support.statement_log import ENTRY, log_end
 
 READER_PASSWORD = "reader-pass"
 SESSION_STATE = re.compile(
@@ -82,9 +82,10 @@ def reader_url(
     admin.close()
 
 
-def _session_statements(server: OwnServer, pid: int, user: str) -> list[str]:
+def _session_statements(server: OwnServer, pid: int, user: str, dsn: str) -> list[str]:
     """Every logged message of the session of backend `pid` logged in as `user`."""
-    entries = list(ENTRY.finditer(server.log_path.read_text()))
+    logged = server.log_path.read_bytes()[: log_end(server, dsn)].decode(errors="replace")
+    entries = list(ENTRY.finditer(logged))
     sessions = {e["session"] for e in entries if int(e["pid"]) == pid and e["user"] == user}
     assert len(sessions) == 1, f"no single session of pid {pid} in {server.log_path}"
     return [e["message"].strip() for e in entries if e["session"] in sessions]
@@ -105,7 +106,7 @@ def test_query_functions_and_handlers_send_no_session_state(
     pid = connection.get_backend_pid()  # known to the client since login: no statement
     db.reset_shared_connection()
 
-    messages = _session_statements(own_server, pid, user)
+    messages = _session_statements(own_server, pid, user, reader_url)
     statements = [m for m in messages if m.startswith("LOG:  statement:")]
     assert len(statements) >= len(QUERY_CALLS)  # the log does hold this session's statements
     assert [m for m in messages if SESSION_STATE.search(m)] == []

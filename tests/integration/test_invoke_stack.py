@@ -29,6 +29,7 @@ from tests.support.local import (
     stack_environment,
 )
 from tests.support.samples import sample_ratings, sample_titles
+from tests.support.statement_log import log_end
 
 PROJECT = ("local", "layers", "etl", "functions", "tests", "events")
 PROJECT_FILES = ("template.yaml", "env.json", "pyproject.toml")
@@ -190,11 +191,11 @@ def test_the_invoke_tests_leave_a_running_stack_unchanged(
     ) as stack:
         before = _contents(stack, stack_database_url)
         assert before.catalog and before.reports, stack.log_tail()
-        log_end = own_server.log_path.stat().st_size
+        start = log_end(own_server, stack_database_url)
 
         done = _run_invoke_tests(repository)
 
-        assert _statements_on(own_server, stack_database_url, log_end) == []
+        assert _statements_on(own_server, stack_database_url, start) == []
         assert _contents(stack, stack_database_url) == before
         assert _local_files(repository) == [Path(".local/stack.json")]
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

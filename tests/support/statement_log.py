@@ -2,6 +2,10 @@
 entry prefixed by `STATEMENT_LOG_PREFIX`): what one session really sent, read back from it."""
 
 import re
+import time
+import uuid
+
+import psycopg2
 
 from local.postgres import OwnServer
 
@@ -14,9 +18,24 @@ ENTRY = re.compile(
 _STATEMENT = "LOG:  statement: "
 
 
-def log_end(server: OwnServer) -> int:
-    """Where the next entry will start: a mark to read the statements sent after it."""
-    return server.log_path.stat().st_size
+def log_end(server: OwnServer, dsn: str, timeout: float = 30.0) -> int:
+    """Where the next entry will start: a mark to read the statements sent after it.
+
+    PostgreSQL's logging collector writes behind the statements, so the log's size alone may
+    leave out a statement already run; a statement of our own, on a connection of its own, marks
+    the point and is waited for."""
+    marker = f"log-mark-{uuid.uuid4().hex}"
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT %s", (marker,))
+    connection.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = server.log_path.read_bytes()
+        at = text.find(marker.encode())
+        if at >= 0:
+            return text.index(b"\n", at) + 1
+        time.sleep(0.05)
+    raise AssertionError(f"{marker} never reached {server.log_path}")
 
 
 def statements(server: OwnServer, pid: int, start: int, end: int | None = None) -> list[str]:
