@@ -300,14 +300,14 @@ def measure(data: ScaleData, run: StackRun) -> dict[str, Any]:
     """Upload as the deployer and time the ETL, then the training, from the first upload."""
     from local.cloud import LocalCloud
     from local.iam import client
-    from streamcat.recommend.artifact import latest_key
+    from streamcat.s3_layout import S3Layout
     from streamcat.settings import get_settings
 
     settings = get_settings()
     cloud = LocalCloud.load(run.state)
     s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     bucket = cloud.outputs["DataBucketName"]
-    watch = Watch(s3, bucket, settings.reports_prefix, latest_key(settings.models_prefix))
+    watch = Watch(s3, bucket, settings.reports_prefix, S3Layout.of(settings).latest_model)
     with ContainerPeaks(run.process.pid).sampling() as peaks:
         return _measure(data, run, watch, peaks, s3, bucket)
 

@@ -26,7 +26,7 @@ from bench.etl_baselines.common import (
     parquet_key,
 )
 from bench.etl_baselines.seed import clean_titles
-from streamcat_etl.catalog_store import TITLE_COLUMNS
+from streamcat.catalog import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -40,12 +40,13 @@ def _in_thread(work: Callable[[], Any], errors: list[BaseException]) -> threadin
     return thread
 
 
-def _load_lock_waiters(etl: Etl) -> list[int]:
-    """The backends waiting in PostgreSQL for the load lock (an ungranted advisory lock)."""
+def _load_lock_backends(etl: Etl, granted: bool) -> list[int]:
+    """The backends holding (`granted`) or waiting in PostgreSQL for the load lock."""
     rows = etl.rows(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted = %s"
         " AND classid = %s AND objid = %s AND database = "
         "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        granted,
         LOCK_CLASSID,
         LOCK_OBJID,
     )
@@ -55,7 +56,7 @@ def _load_lock_waiters(etl: Etl) -> list[int]:
 def _await_a_lock_waiter(etl: Etl) -> list[int]:
     """The backends waiting for the load lock, once there is one; none after the timeout."""
     deadline = time.monotonic() + WAITER_TIMEOUT_S
-    while not (waiters := _load_lock_waiters(etl)) and time.monotonic() < deadline:
+    while not (waiters := _load_lock_backends(etl, granted=False)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return waiters
 
@@ -71,12 +72,12 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
     waiters: list[int] = []
     original = publish
 
-    def publish_once_the_other_load_waits(load: Any, sources: list[str]) -> None:
+    def publish_once_the_other_load_waits(*args: Any) -> str | None:
         if not publishing.is_set():
-            holder.append(load.connection.get_backend_pid())
+            holder.extend(_load_lock_backends(etl, granted=True))
             publishing.set()
             waiters.extend(_await_a_lock_waiter(etl))
-        original(load, sources)
+        return original(*args)
 
     monkeypatch.setattr(pipeline, "publish", publish_once_the_other_load_waits)
     ratings = etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2"), (3, 5.0, "ns1")))
@@ -90,7 +91,9 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
     second.join()
 
     assert not errors
-    assert len(waiters) == 1 and waiters != holder, "the second load never waited for the lock"
+    assert len(holder) == 1 and len(waiters) == 1 and waiters != holder, (
+        "the second load never waited for the lock"
+    )
     assert etl.rows("SELECT catalog_version FROM etl.loads ORDER BY finished_at") == [
         (1,),
         (2,),

@@ -13,10 +13,9 @@ from streamcat import db
 from streamcat.api.app import create_whole_api_app
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from streamcat_etl import handler, pipeline
-from streamcat_etl.load_state import Load
+from streamcat_etl import handler, pipeline, quarantine
 from tests.support.etl import Etl, ratings_csv, titles_csv
-from tests.support.faults import before, dead_s3
+from tests.support.faults import dead_s3
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 HULU = "raw/titles/hulu_titles.csv"
@@ -30,7 +29,7 @@ LIVE_AFTER_THE_OUTAGE = {
     "upload": OLD,
     "reject": OLD,
     "publish": NEW,
-    "_file_report": NEW,
+    "file_report": NEW,
 }
 """Which catalog serves once S3 went away at each step: the old one until the swap commits (the
 download, the staged uploads and the quarantine come before it), the new one whole after."""
@@ -74,8 +73,21 @@ def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
 
         patch.setattr(client, "put_object", unreachable)
         return fired
-    owner = Load if step == "reject" else pipeline
-    return before(patch, owner, step, lambda load, *_: setattr(load, "s3", dead_s3()))
+    owner = quarantine if step == "reject" else pipeline
+    return _with_dead_s3(patch, owner, step)
+
+
+def _with_dead_s3(patch: pytest.MonkeyPatch, owner: object, step: str) -> list[int]:
+    """`owner.step`, whose first argument is the load's S3 client, given one that reaches
+    nothing from its first call on."""
+    original, fired = getattr(owner, step), []
+
+    def unreachable(s3: Any, *args: Any) -> Any:
+        fired.append(1)
+        return original(dead_s3(), *args)
+
+    patch.setattr(owner, step, unreachable)
+    return fired
 
 
 @pytest.mark.parametrize("step", list(LIVE_AFTER_THE_OUTAGE))
@@ -100,7 +112,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert (etl.version(), etl.ids()) == (failed_version, live_ids)
     assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
     assert _netflix_movies(api) == len(live_ids)
-    if step != "_file_report":
+    if step != "file_report":
         assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
 
     retried = etl.load(*batch)

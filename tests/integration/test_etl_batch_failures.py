@@ -194,7 +194,7 @@ def test_a_failed_load_fails_every_message_and_the_redelivery_loads_the_good_one
         terminate_backend(etl.database_url, cursor.connection.get_backend_pid())
 
     with monkeypatch.context() as patch:
-        fired = after(patch, catalog_store, "swap", kill_session)
+        fired = after(patch, catalog_store, "make_staging_live", kill_session)
         with pytest.raises((psycopg2.OperationalError, psycopg2.InterfaceError)):
             etl.load(*batch)
     assert fired

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from streamcat.training_input import InteractionsError, version_of
 from streamcat_train.handler import interactions_keys
-from streamcat_train.interactions import InteractionsError, version_of
 
 
 def _s3(key: str, name: str = "ObjectCreated:Put") -> dict[str, Any]:

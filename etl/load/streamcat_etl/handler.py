@@ -20,7 +20,8 @@ from streamcat.s3_events import ObjectEvent, batch_item_failures, object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.pipeline import run_load
-from streamcat_etl.report import FAILED, LOADED, REJECTED, SKIPPED, LoadReport
+from streamcat_etl.plan import FAILED, LOADED, REJECTED, SKIPPED
+from streamcat_etl.report import LoadReport
 
 logger = Logger(service="streamcat-etl")
 metrics = Metrics(namespace="StreamCat", service="streamcat-etl")

@@ -1,4 +1,5 @@
-"""Idempotency (SPEC 3.10): which version of each raw object the live catalog holds.
+"""Idempotency: which version of each raw object the live catalog holds, so a redelivered
+notification or a re-uploaded file changes nothing.
 
 A notification is stale when its object (same ETag, and version when known) is already
 loaded, or when its sequencer is older than the loaded one for that key: S3 may deliver twice,
@@ -10,11 +11,9 @@ writing here cannot race.
 
 from importlib import resources
 
-import psycopg2.extensions
-
+from streamcat.db import Cursor
 from streamcat.s3_events import ObjectEvent, is_older
 
-Cursor = psycopg2.extensions.cursor
 SCHEMA = "etl"
 """Where sql/etl.sql puts the ledger and the load reports."""
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import botocore.exceptions
 
 from streamcat.s3_events import ObjectEvent
+from streamcat.storage import not_found
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -21,7 +22,6 @@ OBJECT_ERRORS = (
 )
 """Failures of one object's read: S3 answered an error for it (denied, version gone, throttled)
 or the transfer broke off."""
-_GONE = {"NoSuchKey", "404"}
 
 
 def identified(s3: "S3Client", event: ObjectEvent) -> ObjectEvent:
@@ -82,5 +82,4 @@ def _gone(error: botocore.exceptions.ClientError, event: ObjectEvent) -> bool:
     an earlier delivery in an unversioned bucket): skipped. A version the event names is
     immutable and a delete only hides it behind a marker, so its absence means announced data
     was destroyed before it loaded: a failure, to end in the dead-letter queue and be seen."""
-    code = error.response.get("Error", {}).get("Code")
-    return event.version_id is None and code in _GONE
+    return event.version_id is None and not_found(error)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 from streamcat.platforms import Platform
 from streamcat_etl import titles_fields as fields
 from streamcat_etl.titles_csv import TITLES_HEADER, read_records
-from streamcat_etl.validation import FieldError, Problem, ProblemLog, preview
+from streamcat_etl.validation import FieldError, Rejection, RejectionLog, preview
 
 
 class CleanTitle(NamedTuple):
@@ -83,7 +83,7 @@ MISSING_RATING = "g"
 
 def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
     """Raises `InvalidFile` naming every problem (the first 20 listed, all counted)."""
-    log = ProblemLog(source)
+    log = RejectionLog(source)
     fixes: collections.Counter[str] = collections.Counter()
     titles: list[CleanTitle] = []
     first_line_of: dict[str, int] = {}
@@ -96,7 +96,7 @@ def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
             continue
         if title.show_id in first_line_of:
             duplicate = f"{title.show_id!r}, already on line {first_line_of[title.show_id]}"
-            log.add(Problem(line, "show_id", "an id not used by another row", duplicate))
+            log.add(Rejection(line, "show_id", "an id not used by another row", duplicate))
             continue
         first_line_of[title.show_id] = line
         fixes.update(changed)
@@ -106,10 +106,10 @@ def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
 
 
 def _clean_row(
-    platform: Platform, line: int, raw: list[str], changed: set[str], log: ProblemLog
+    platform: Platform, line: int, raw: list[str], changed: set[str], log: RejectionLog
 ) -> CleanTitle | None:
     """One row, or None after logging each of its unusable fields."""
-    problems_before = log.total
+    rejections_before = log.total
     row = fields.normalize_row(raw, changed)
     show_id = _parsed(fields.show_id, row, raw, _SHOW_ID, line, changed, log)
     title_type = _parsed(fields.title_type, row, raw, _TYPE, line, changed, log)
@@ -118,7 +118,7 @@ def _clean_row(
     release_year = _parsed(fields.release_year, row, raw, _RELEASE_YEAR, line, changed, log)
     rating, duration = _rating_and_duration(line, row, raw, changed, log)
     if (
-        log.total > problems_before
+        log.total > rejections_before
         or show_id is None
         or title_type is None
         or name is None
@@ -152,18 +152,18 @@ def _parsed[T](
     index: int,
     line: int,
     changed: set[str],
-    log: ProblemLog,
+    log: RejectionLog,
 ) -> T | None:
     """Parse one normalized value; on failure log it with the value as the file holds it."""
     try:
         return parse(row[index], changed)
     except FieldError as exc:
-        log.add(Problem(line, TITLES_HEADER[index], exc.expected, preview(raw[index])))
+        log.add(Rejection(line, TITLES_HEADER[index], exc.expected, preview(raw[index])))
         return None
 
 
 def _rating_and_duration(
-    line: int, row: list[str], raw: list[str], changed: set[str], log: ProblemLog
+    line: int, row: list[str], raw: list[str], changed: set[str], log: RejectionLog
 ) -> tuple[str, tuple[int | None, str | None] | None]:
     """SPEC 3.2 and 3.6: the rating and the parsed duration (None if unusable)."""
     rating, duration_index = row[_RATING], _DURATION
@@ -174,7 +174,7 @@ def _rating_and_duration(
         if row[_DURATION]:
             found = f"{raw[_RATING]!r} while duration is {raw[_DURATION]!r}"
             expected = "an audience rating (a duration here only when duration is empty)"
-            log.add(Problem(line, "rating", expected, found))
+            log.add(Rejection(line, "rating", expected, found))
             return rating, None
         changed.add("shifted_duration")
         rating, duration_index = MISSING_RATING, _RATING

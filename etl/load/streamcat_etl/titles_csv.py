@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from streamcat_etl.validation import Problem, ProblemLog, preview, reject
+from streamcat_etl.validation import Rejection, RejectionLog, preview, reject
 
 TITLES_HEADER: tuple[str, ...] = (
     "show_id",
@@ -44,7 +44,7 @@ _EXPECTED_HEADER = "the header line " + ",".join(TITLES_HEADER)
 
 
 def read_records(
-    data: bytes, source: str, log: ProblemLog, fixes: Counter[str]
+    data: bytes, source: str, log: RejectionLog, fixes: Counter[str]
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line where the record starts, its 12 fields) for every non-blank record."""
     start = _check_bom(data, source, fixes)
@@ -130,7 +130,7 @@ def _bad_byte(data: bytes, offset: int) -> str:
 
 
 def _records(
-    text: str, source: str, log: ProblemLog, fixes: Counter[str]
+    text: str, source: str, log: RejectionLog, fixes: Counter[str]
 ) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     next(reader)
@@ -161,8 +161,8 @@ def _csv_error(message: str) -> tuple[str, str]:
     return "well-formed CSV quoting", message
 
 
-def _width_problem(line: int, fields: list[str], width: int) -> Problem:
+def _width_problem(line: int, fields: list[str], width: int) -> Rejection:
     found = f"{len(fields)} fields"
     if len(fields) > width:
         found += f" (extra: {preview(','.join(fields[width:]))})"
-    return Problem(line, None, f"{width} fields", found)
+    return Rejection(line, None, f"{width} fields", found)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from streamcat.s3_events import ObjectEvent, batch_item_failures, object_events
 from streamcat.settings import get_settings
-from streamcat_train.interactions import InteractionsError, version_of
+from streamcat.training_input import InteractionsError, version_of
 from streamcat_train.train import train_and_publish
 
 logger = Logger(service=get_settings().powertools_service_name)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from streamcat.training_input import Ratings
 from streamcat_train.catalog import CatalogTitles
 from streamcat_train.collaborative import RatingsModel, confidence, ratings_factors
 from streamcat_train.content import ContentModel, content_embedding
-from streamcat_train.interactions import Ratings
 from streamcat_train.neighbours import top_neighbours
 
 NEIGHBOURS = 10
