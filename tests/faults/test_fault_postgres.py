@@ -81,7 +81,7 @@ def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads
 
     assert _state(etl) == old
     assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
-    assert etl.keys("curated/") == []
+    assert etl.keys(etl.layout.curated) == []
     _assert_completed(etl, batch, version=2)
 
 
@@ -112,10 +112,10 @@ def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
             []
             if expected_version == 1
             else [
-                "curated/interactions/v2.json",
-                "curated/ratings/source=1/part-0.parquet",
-                "curated/training/source=1/part-0.npz",
+                etl.layout.training_manifest(2),
+                etl.layout.ratings_parquet(1),
+                etl.layout.training_part(1),
             ]
         )
-        assert etl.keys("curated/") == committed, "only artifacts of the committed catalog"
+        assert etl.keys(etl.layout.curated) == committed, "only artifacts of the committed catalog"
         _assert_completed(etl, batch, version=expected_version + 1)

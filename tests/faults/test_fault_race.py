@@ -144,9 +144,9 @@ def test_a_load_reads_its_ratings_while_another_holds_the_lock(etl: Etl, databas
     try:
         load = _in_thread(lambda: etl.load(ratings), errors)
         deadline = time.monotonic() + 30
-        while not etl.keys("staging/") and time.monotonic() < deadline:
+        while not etl.keys(etl.layout.staging) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert etl.keys("staging/"), "the ratings were not read while the lock was held"
+        assert etl.keys(etl.layout.staging), "the ratings were not read while the lock was held"
         assert etl.version() == 1
     finally:
         with holder.cursor() as cursor:
@@ -155,5 +155,5 @@ def test_a_load_reads_its_ratings_while_another_holds_the_lock(etl: Etl, databas
     load.join()
 
     assert not errors
-    assert etl.version() == 2 and etl.keys("staging/") == []
+    assert etl.version() == 2 and etl.keys(etl.layout.staging) == []
     assert etl.rows("SELECT id, votes FROM catalog.titles ORDER BY id") == [("ns1", 1), ("ns2", 1)]

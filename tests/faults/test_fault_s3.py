@@ -3,6 +3,7 @@ holds no artifact of an uncommitted catalog, the catalog is the old one or the n
 the API keeps answering, and the redelivery completes everything."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import botocore.exceptions
@@ -14,6 +15,7 @@ from streamcat.api.app import create_whole_api_app
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl import handler, pipeline, quarantine
+from streamcat_etl.plan import Bucket
 from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.faults import dead_s3
 
@@ -78,13 +80,13 @@ def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
 
 
 def _with_dead_s3(patch: pytest.MonkeyPatch, owner: object, step: str) -> list[int]:
-    """`owner.step`, whose first argument is the load's S3 client, given one that reaches
-    nothing from its first call on."""
+    """`owner.step`, whose first argument is the load's bucket, given a client that reaches
+    nothing, from its first call on."""
     original, fired = getattr(owner, step), []
 
-    def unreachable(s3: Any, *args: Any) -> Any:
+    def unreachable(bucket: Bucket, *args: Any) -> Any:
         fired.append(1)
-        return original(dead_s3(), *args)
+        return original(replace(bucket, s3=dead_s3()), *args)
 
     patch.setattr(owner, step, unreachable)
     return fired
@@ -95,7 +97,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     etl: Etl, api: TestClient, step: str
 ) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
-    curated_before = etl.keys("curated/")
+    curated_before = etl.keys(etl.layout.curated)
     batch = (
         etl.put(NETFLIX, titles_csv("s1", "s2", "s3")),
         etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 3.0, "ns3"))),
@@ -113,7 +115,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
     assert _netflix_movies(api) == len(live_ids)
     if step != "file_report":
-        assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
+        assert etl.keys(etl.layout.curated) == curated_before, "nothing published when S3 went away"
 
     retried = etl.load(*batch)
 
@@ -121,6 +123,6 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert etl.ids() == NEW_IDS and _netflix_movies(api) == 3
     assert [(r["userId"], r["movieId"]) for r in etl.parquet(1)] == [(1, "ns1"), (2, "ns3")]
     assert len(etl.interactions(failed_version + 1)["userId"]) == 2
-    assert "quarantine/" + HULU in etl.keys("quarantine/")
+    assert etl.layout.quarantined(HULU) in etl.keys(etl.layout.quarantine)
     assert etl.report(retried["load_id"])["catalog_version"] == failed_version + 1
     assert etl.load(*batch)["swapped"] is False, "once complete, a redelivery changes nothing"

@@ -1,15 +1,14 @@
 """One load: every new object of one event, merged into the catalog under the load lock.
 
-Each step is a module, returns what the next needs and is timed: triage (the plan: stale
-notifications skipped, titles cleaned, rejected files quarantined, a worker started per ratings
-file), stage (the complete new catalog in the staging schema), swap (the new version made
-live), publish (the ratings Parquet and the training manifest), then the report, assembled from
-their results and filed. Only the merge holds the lock, from stage on: when the lock is taken,
-an invocation waits for its workers before waiting for it, so parallel invocations read their
-files at the same time; when it is free, the titles are staged and indexed while the workers
-still read. A failed load publishes nothing and raises, so SQS redelivers the batch; a load that
-committed but failed to publish has filed no report, so the ledger lets the redelivery load it
-again.
+Each step is a module that returns what the next one needs, and is timed: triage (the plan),
+stage (the new catalog in the staging schema, with every object's outcome), swap (the new
+version live), publish (the ratings Parquet and the training manifest), then the report,
+assembled from their results and filed. Only the merge holds the lock, from stage on: when the
+lock is taken, an invocation waits for its workers before waiting for it, so parallel
+invocations read their files at the same time; when it is free, the titles are staged and
+indexed while the workers still read. A failed load publishes nothing and raises, so SQS
+redelivers the batch; a load that committed but failed to publish has filed no report, so the
+ledger lets the redelivery load it again.
 
 An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone:
 the rest of the batch loads without it and the caller reports its messages for a retry. S3 not
@@ -20,7 +19,6 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,10 +29,10 @@ from streamcat.s3_events import ObjectEvent
 from streamcat.s3_layout import S3Layout
 from streamcat.settings import Settings
 from streamcat_etl import catalog_store, ledger
-from streamcat_etl.plan import FAILED, Plan, Timings, changes_catalog_or_quarantine
+from streamcat_etl.plan import FAILED, LOADED, REJECTED, Bucket, Timings
 from streamcat_etl.publish import publish
 from streamcat_etl.report import LoadReport, file_report
-from streamcat_etl.stage import StagedCatalog, stage
+from streamcat_etl.stage import stage
 from streamcat_etl.swap import swap_in
 from streamcat_etl.triage import triage
 
@@ -51,14 +49,6 @@ def new_load_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
-@dataclass(frozen=True)
-class _Merged:
-    staged: StagedCatalog
-    previous_version: int | None
-    version: int | None
-    """The version swapped in; None when nothing was."""
-
-
 def run_load(
     events: list[ObjectEvent],
     connection: psycopg2.extensions.connection,
@@ -68,12 +58,11 @@ def run_load(
 ) -> tuple[LoadReport, list[ObjectEvent]]:
     """The load's report, and the objects that failed on their own (the caller has their SQS
     messages retried); a failure of the load as a whole raises."""
-    load_id = load_id or new_load_id()
-    started_at = datetime.now(UTC).isoformat()
-    layout, bucket, timings = S3Layout.of(settings), settings.data_bucket, Timings()
+    load_id, started_at = load_id or new_load_id(), datetime.now(UTC).isoformat()
+    bucket, timings = Bucket(s3, settings.data_bucket, S3Layout.of(settings)), Timings()
     with ThreadPoolExecutor(RATINGS_WORKERS, thread_name_prefix="ratings") as workers:
         with timings.timed("triage"), connection, connection.cursor() as cursor:
-            plan = triage(cursor, events, s3, bucket, layout, workers, load_id, timings)
+            plan = triage(cursor, events, bucket, workers, load_id, timings)
         with ExitStack() as held:
             with timings.timed("lock"):
                 lock_was_free = held.enter_context(catalog_store.load_lock(connection, wait=False))
@@ -82,48 +71,33 @@ def run_load(
                     plan.await_workers()
                 with timings.timed("lock"):
                     held.enter_context(catalog_store.load_lock(connection))
-            merged = _stage_and_swap(connection, plan, s3, layout, load_id, settings, timings)
+            with connection, connection.cursor() as cursor:
+                ledger.ensure_schema(cursor)
+                live = catalog_store.live_version(cursor)
+                with timings.timed("stage"):
+                    staged = stage(cursor, plan, bucket, timings)
+                version = None
+                if staged.loaded:
+                    with timings.timed("swap"):
+                        version = swap_in(cursor, staged, live, load_id, settings)
             manifest = None
-            if merged.version is not None:
+            if version is not None:
                 with timings.timed("publish"):
-                    manifest = publish(
-                        s3, bucket, layout, merged.staged, merged.version, load_id, timings
-                    )
+                    manifest = publish(bucket, staged, version, load_id, timings)
+            outcomes = staged.outcomes
             report = LoadReport(
-                load_id,
-                started_at,
-                merged.previous_version,
-                merged.version or merged.previous_version,
-                merged.version is not None,
-                merged.staged.titles,
-                manifest,
-                merged.staged.outcomes,
-                timings.seconds,
-                peak_rss_mb(),
+                load_id=load_id,
+                started_at=started_at,
+                previous_version=live,
+                catalog_version=version or live,
+                swapped=version is not None,
+                titles_in_catalog=staged.titles,
+                interactions_key=manifest,
+                files=outcomes,
+                timings_s=timings.seconds,
+                peak_rss_mb=peak_rss_mb(),
             )
-            if changes_catalog_or_quarantine(merged.staged.outcomes):
+            if any(o.status in (LOADED, REJECTED) for o in outcomes):  # else nothing changed
                 with timings.timed("file_report"):
-                    file_report(s3, bucket, layout, connection, report)
-    return report, [o.event for o in merged.staged.outcomes if o.status == FAILED]
-
-
-def _stage_and_swap(
-    connection: psycopg2.extensions.connection,
-    plan: Plan,
-    s3: "S3Client",
-    layout: S3Layout,
-    load_id: str,
-    settings: Settings,
-    timings: Timings,
-) -> _Merged:
-    """Under the load lock, in one transaction: the new catalog staged, then swapped in."""
-    with connection, connection.cursor() as cursor:
-        ledger.ensure_schema(cursor)
-        previous = catalog_store.live_version(cursor)
-        with timings.timed("stage"):
-            staged = stage(cursor, plan, s3, layout, timings)
-        if not staged.loaded:
-            return _Merged(staged, previous, None)
-        with timings.timed("swap"):
-            version = swap_in(cursor, staged, previous, load_id, settings)
-    return _Merged(staged, previous, version)
+                    file_report(bucket, connection, report)
+    return report, [o.event for o in outcomes if o.status == FAILED]

@@ -8,14 +8,12 @@ lifecycle rule. Returns the manifest's key."""
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from streamcat.s3_layout import S3Layout
 from streamcat.training_input import manifest_bytes
-from streamcat_etl.plan import Timings
+from streamcat_etl.plan import Bucket, Timings
 from streamcat_etl.raw_files import RatingsFile
 from streamcat_etl.stage import StagedCatalog
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 COPY_THREADS = 8
@@ -24,15 +22,10 @@ the client's 10 pooled connections."""
 
 
 def publish(
-    s3: "S3Client",
-    bucket: str,
-    layout: S3Layout,
-    staged: StagedCatalog,
-    version: int,
-    load_id: str,
-    timings: Timings,
+    bucket: Bucket, staged: StagedCatalog, version: int, load_id: str, timings: Timings
 ) -> str | None:
     """None when the catalog has nothing to train on (no ratings, or no titles)."""
+    s3, name, layout = bucket.s3, bucket.name, bucket.layout
     copies = [
         (source, key)
         for number, files in staged.ratings.items()
@@ -44,7 +37,7 @@ def publish(
     with timings.timed("publish_files"), ThreadPoolExecutor(COPY_THREADS) as pool:
         done = [
             pool.submit(
-                s3.copy_object, CopySource={"Bucket": bucket, "Key": source}, Bucket=bucket, Key=key
+                s3.copy_object, CopySource={"Bucket": name, "Key": source}, Bucket=name, Key=key
             )
             for source, key in copies
         ]
@@ -57,7 +50,7 @@ def publish(
         parts = [layout.training_part(n) for n in numbers]
         with timings.timed("publish_manifest"):
             s3.put_object(
-                Bucket=bucket,
+                Bucket=name,
                 Key=manifest,
                 Body=manifest_bytes(load_id, parts),
                 ContentType="application/json",
@@ -65,5 +58,5 @@ def publish(
     with timings.timed("clear_staging"):
         keys: list[ObjectIdentifierTypeDef] = [{"Key": source} for source, _ in copies]
         if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys})
     return manifest

@@ -10,9 +10,8 @@ import botocore.exceptions
 from aws_lambda_powertools import Logger
 
 from streamcat.s3_events import ObjectEvent
-from streamcat.s3_layout import S3Layout
 from streamcat.storage import not_found
-from streamcat_etl.plan import REJECTED, Outcome, skipped
+from streamcat_etl.plan import REJECTED, Bucket, Outcome, skipped
 from streamcat_etl.validation import InvalidFile
 
 if TYPE_CHECKING:
@@ -21,17 +20,11 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 
-def reject(
-    s3: "S3Client",
-    layout: S3Layout,
-    event: ObjectEvent,
-    etag: str,
-    error: InvalidFile,
-    kind: str,
-) -> Outcome:
+def reject(bucket: Bucket, event: ObjectEvent, etag: str, error: InvalidFile, kind: str) -> Outcome:
     """Quarantine the rejected object (`etag`: the one of the rejected bytes; the event's may
     be empty). The raw object is deleted only while it is still the rejected version, so a
     fixed re-upload is never lost."""
+    s3, layout = bucket.s3, bucket.layout
     target = layout.quarantined(event.key)
     document = error_document(event, etag, error)
     fresh = _quarantined_etag(s3, event.bucket, layout.rejection(event.key)) != etag

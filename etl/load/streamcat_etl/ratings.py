@@ -1,4 +1,4 @@
-"""One ratings file (SPEC 2, 3.8): read with pyarrow's CSV reader into typed columns, validated
+"""One ratings file: parsed with pyarrow's CSV reader into typed columns, validated
 whole, reduced to per-movie sums and counts, written as Parquet.
 
 Columnar throughout: a 1.4-million-row file never becomes Python objects. The typed read is

@@ -18,7 +18,7 @@ import pyarrow as pa
 from streamcat.s3_events import ObjectEvent
 from streamcat.training_input import part_bytes
 from streamcat_etl.objects import OBJECT_ERRORS, fetch
-from streamcat_etl.plan import RatingsOutcome, StagedRatings, Unloadable
+from streamcat_etl.plan import Bucket, StagedRatings, Unloadable
 from streamcat_etl.ratings import (
     EncodedMovies,
     encode_movies,
@@ -34,18 +34,17 @@ if TYPE_CHECKING:
 
 
 def stage_ratings_file(
-    s3: "S3Client",
+    bucket: Bucket,
     event: ObjectEvent,
-    bucket: str,
     outputs: tuple[str, str],
-    summed: "Future[RatingsOutcome]",
+    summed: "Future[StagedRatings | Unloadable]",
 ) -> dict[str, float]:
     """`summed` gets the file's result once its sums are known (or why it does not load); its
-    Parquet and training part are then uploaded to `outputs` in `bucket`, where they wait for
-    the catalog's commit. Returns the seconds each part of the work took."""
+    Parquet and training part are then uploaded to `outputs`, where they wait for the catalog's
+    commit. Returns the seconds each part of the work took."""
     clock = _Clock()
     try:
-        read = _read_and_sum(s3, event, outputs, clock)
+        read = _read_and_sum(bucket.s3, event, outputs, clock)
     except BaseException as error:
         summed.set_exception(error)
         raise
@@ -64,7 +63,7 @@ def stage_ratings_file(
     # Freed before the uploads: a worker holds one file's table at a time.
     del read, table, movies, halves
     for body, key in ((parquet, staged.parquet_key), (part, staged.training_key)):
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        bucket.s3.put_object(Bucket=bucket.name, Key=key, Body=body)
     clock.lap("upload")
     return clock.seconds
 

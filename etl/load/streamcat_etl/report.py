@@ -5,16 +5,12 @@ version it produced; filed in S3 and in the ledger's `etl.loads`."""
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg2.extensions
 from psycopg2.extras import Json
 
-from streamcat.s3_layout import S3Layout
-from streamcat_etl.plan import FAILED, LOADED, REJECTED, SKIPPED, Outcome
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from streamcat_etl.plan import FAILED, LOADED, REJECTED, SKIPPED, Bucket, Outcome
 
 
 @dataclass(frozen=True)
@@ -51,16 +47,12 @@ class LoadReport:
 
 
 def file_report(
-    s3: "S3Client",
-    bucket: str,
-    layout: S3Layout,
-    connection: psycopg2.extensions.connection,
-    report: LoadReport,
+    bucket: Bucket, connection: psycopg2.extensions.connection, report: LoadReport
 ) -> None:
     """In S3 for people, in `etl.loads` for the ledger: its objects count as loaded from here."""
-    s3.put_object(
-        Bucket=bucket,
-        Key=layout.load_report(report.load_id),
+    bucket.s3.put_object(
+        Bucket=bucket.name,
+        Key=bucket.layout.load_report(report.load_id),
         Body=json.dumps(report.to_dict(), indent=2, sort_keys=True).encode(),
         ContentType="application/json",
     )

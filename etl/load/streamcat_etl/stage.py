@@ -5,8 +5,7 @@ file's sums (from its worker) are copied in as they come; then the sums of every
 workers still upload the last files' Parquet, which the load waits for last. Returns the staged
 catalog, with the final outcome of every object."""
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,12 +14,13 @@ from streamcat.catalog import STAGING
 from streamcat.db import Cursor
 from streamcat.platforms import Platform
 from streamcat.s3_events import ObjectEvent
-from streamcat.s3_layout import S3Layout
 from streamcat_etl import catalog_store, ledger, quarantine
 from streamcat_etl.plan import (
     LOADED,
+    Bucket,
     Outcome,
     Plan,
+    Planned,
     RatingsJob,
     StagedRatings,
     Timings,
@@ -30,37 +30,31 @@ from streamcat_etl.plan import (
     skipped,
 )
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
 
 @dataclass(frozen=True)
 class StagedCatalog:
     outcomes: list[Outcome]
     """One per announced object, in order."""
-    loaded: list[tuple[ObjectEvent, str]]
-    """The objects the staged catalog holds, with the ETag of the bytes loaded; none when
-    nothing is left to load (and no staging schema is left behind)."""
-    ratings: dict[int, StagedRatings]
+    loaded: list[tuple[ObjectEvent, str]] = field(default_factory=list)
+    """The objects it holds, with the ETag of the bytes loaded; none when nothing was left to
+    load, and then no staging schema is left behind."""
+    ratings: dict[int, StagedRatings] = field(default_factory=dict)
     """This load's ratings files, by number, whose outputs wait to be published."""
-    sources: list[str]
-    """Every ratings file of the staged catalog, this load's and earlier ones'."""
+    sources: list[str] = field(default_factory=list)
+    """Every ratings file it holds, this load's and earlier ones'."""
     titles: int | None = None
-    """The staged catalog's titles."""
 
 
-def stage(
-    cursor: Cursor, plan: Plan, s3: "S3Client", layout: S3Layout, timings: Timings
-) -> StagedCatalog:
-    """`s3` and `layout`: where a ratings file that fails validation is quarantined."""
-    plan = _drop_loaded_meanwhile(cursor, plan)
+def stage(cursor: Cursor, plan: Plan, bucket: Bucket, timings: Timings) -> StagedCatalog:
+    """`bucket`: where a ratings file that fails validation is quarantined."""
+    plan = Plan([_still_new(cursor, planned) for planned in plan.objects])
     titles = plan.titles
     ratings = sorted(
         ((o.file.number, i, o) for i, o in enumerate(plan.objects) if isinstance(o, RatingsJob)),
         key=lambda found: found[0],
     )
     if not titles and not ratings:
-        return StagedCatalog(_settled(plan, {}), [], {}, [])
+        return StagedCatalog(_settled(plan, {}))
     ids = _stage_titles(cursor, titles, timings)
     outcomes = {i: o.outcome for i, o in enumerate(plan.objects) if isinstance(o, TitlesJob)}
     staged: dict[int, tuple[int, RatingsJob, StagedRatings]] = {}
@@ -68,17 +62,16 @@ def stage(
         for number, index, job in ratings:
             result = job.summed.result()
             if isinstance(result, Unloadable):
-                outcomes[index] = _not_loaded(s3, layout, job, result)
+                outcomes[index] = _not_loaded(bucket, job, result)
                 continue
             staged[number] = (index, job, result)
             catalog_store.copy_rating_stats(cursor, job.file.source, result.stats)
     if not titles and not staged:
         catalog_store.drop_staging(cursor)
-        return StagedCatalog(_settled(plan, outcomes), [], {}, [])
+        return StagedCatalog(_settled(plan, outcomes))
     with timings.timed("scores"):
-        catalog_store.keep_live_rating_stats(
-            cursor, [job.file.source for _, job, _ in staged.values()]
-        )
+        replaced = [job.file.source for _, job, _ in staged.values()]
+        catalog_store.keep_live_rating_stats(cursor, replaced)
         catalog_store.score_titles(cursor)
     with timings.timed("await_uploads"):
         plan.await_workers()
@@ -86,22 +79,24 @@ def stage(
         outcomes[index] = _loaded_ratings(job, result, ids)
     loaded = [(job.event, job.etag) for job in titles.values()]
     loaded += [(job.event, result.etag) for _, job, result in staged.values()]
-    sources = catalog_store.rating_sources(cursor, STAGING)
-    published = {number: result for number, (_, _, result) in staged.items()}
-    return StagedCatalog(_settled(plan, outcomes), loaded, published, sources, len(ids))
+    return StagedCatalog(
+        _settled(plan, outcomes),
+        loaded,
+        {number: result for number, (_, _, result) in staged.items()},
+        catalog_store.rating_sources(cursor, STAGING),
+        len(ids),
+    )
 
 
-def _drop_loaded_meanwhile(cursor: Cursor, plan: Plan) -> Plan:
+def _still_new(cursor: Cursor, planned: Planned) -> Planned:
     """Triage's ledger check ran before the lock: another invocation may have loaded the same
     object (or a newer one) since. Checked again here, under the lock."""
-    objects = list(plan.objects)
-    for index, job in enumerate(objects):
-        if isinstance(job, Outcome):
-            continue
-        reason = ledger.stale_reason(cursor, job.event)
-        if reason is not None:
-            objects[index] = skipped(job.event, _kind(job), reason)
-    return Plan(objects)
+    if isinstance(planned, Outcome):
+        return planned
+    reason = ledger.stale_reason(cursor, planned.event)
+    if reason is None:
+        return planned
+    return skipped(planned.event, "titles" if isinstance(planned, TitlesJob) else "ratings", reason)
 
 
 def _stage_titles(cursor: Cursor, titles: dict[Platform, TitlesJob], timings: Timings) -> pa.Array:
@@ -136,9 +131,9 @@ def _loaded_ratings(job: RatingsJob, staged: StagedRatings, ids: pa.Array) -> Ou
     )
 
 
-def _not_loaded(s3: "S3Client", layout: S3Layout, job: RatingsJob, why: Unloadable) -> Outcome:
+def _not_loaded(bucket: Bucket, job: RatingsJob, why: Unloadable) -> Outcome:
     if why.invalid is not None:
-        return quarantine.reject(s3, layout, job.event, why.etag, why.invalid, "ratings")
+        return quarantine.reject(bucket, job.event, why.etag, why.invalid, "ratings")
     if why.error is not None:
         return failed(job.event, "ratings", why.error)
     return skipped(job.event, "ratings", why.reason)
@@ -147,7 +142,3 @@ def _not_loaded(s3: "S3Client", layout: S3Layout, job: RatingsJob, why: Unloadab
 def _settled(plan: Plan, outcomes: dict[int, Outcome]) -> list[Outcome]:
     """Every object's outcome: a job's from `outcomes`, by its position."""
     return [o if isinstance(o, Outcome) else outcomes[i] for i, o in enumerate(plan.objects)]
-
-
-def _kind(job: TitlesJob | RatingsJob) -> str:
-    return "titles" if isinstance(job, TitlesJob) else "ratings"

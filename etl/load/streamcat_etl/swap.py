@@ -11,13 +11,10 @@ from streamcat_etl.stage import StagedCatalog
 
 
 def swap_in(
-    cursor: Cursor,
-    staged: StagedCatalog,
-    previous_version: int | None,
-    load_id: str,
-    settings: Settings,
+    cursor: Cursor, staged: StagedCatalog, live: int | None, load_id: str, settings: Settings
 ) -> int:
-    version = (previous_version or 0) + 1
+    """`live`: the live catalog's version (None before the first load)."""
+    version = (live or 0) + 1
     catalog_store.stamp_version(cursor, version, load_id)
     catalog_store.make_staging_live(cursor)
     grant_readers(cursor, settings, LIVE)

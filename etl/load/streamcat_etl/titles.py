@@ -1,19 +1,20 @@
-"""Clean one platform's raw titles CSV into catalog rows (SPEC 3.1 to 3.7, and 3.9's checks).
+"""Clean one platform's raw titles CSV into catalog rows, each id the platform's letter plus its
+show_id, every field checked.
 
 Pure Python (csv module) so the ETL Lambda needs no pandas. A file is accepted whole or
 rejected whole with `InvalidFile` listing every problem; `TitlesResult.fixes` counts, per
 fixing rule, the rows it changed, for the load's data-quality report:
 
-- `missing_rating_to_g`: empty rating becomes `g` (SPEC 3.2).
+- `missing_rating_to_g`: empty rating becomes `g`.
 - `shifted_duration`: duration empty and rating holding a duration (`74 min`, `1 Season`;
-  292 Hulu and 3 Netflix rows): moved to duration, rating becomes `g` (SPEC 3.6). A duration
+  292 Hulu and 3 Netflix rows): moved to duration, rating becomes `g`. A duration
   in rating while duration is also filled is ambiguous and rejects the file.
-- `date_iso`: `September 25, 2021` became a date (SPEC 3.3).
-- `text_trimmed`, `whitespace_collapsed`, `lower_cased`, `invisible_chars_removed` (SPEC 3.4).
-- `seasons_to_season`: `Seasons` became `season` (SPEC 3.5).
+- `date_iso`: `September 25, 2021` became a date.
+- `text_trimmed`, `whitespace_collapsed`, `lower_cased`, `invisible_chars_removed`.
+- `seasons_to_season`: `Seasons` became `season`.
 - `missing_duration_null`, `zero_duration_to_null`: no usable duration, stored as NULL.
 - `empty_list_parts_dropped`, `duplicate_list_parts_dropped`, `placeholder_names_dropped`,
-  `name_suffixes_joined`: list cleaning (SPEC 3.7); placeholder names are Amazon's test
+  `name_suffixes_joined`: list cleaning; placeholder names are Amazon's test
   rows' `1, 2, 3` (and director `1`); suffixes are cast parts such as `Ph.D.` and `Jr.`.
 - `bom_stripped`, `crlf_line_ends` (lines), `blank_lines_skipped`: file-level, accepted.
 
@@ -165,7 +166,8 @@ def _parsed[T](
 def _rating_and_duration(
     line: int, row: list[str], raw: list[str], changed: set[str], log: RejectionLog
 ) -> tuple[str, tuple[int | None, str | None] | None]:
-    """SPEC 3.2 and 3.6: the rating and the parsed duration (None if unusable)."""
+    """The rating (`g` when empty) and the parsed duration (None if unusable), a duration
+    shifted into the rating moved back."""
     rating, duration_index = row[_RATING], _DURATION
     if not rating:
         changed.add("missing_rating_to_g")

@@ -2,7 +2,7 @@
 ETL, the trainer, the API, the local stack and the tests cannot disagree on where a thing is."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,6 +13,8 @@ _MANIFEST = re.compile(r"interactions/v(\d{1,18})\.json")
 
 @dataclass(frozen=True)
 class S3Layout:
+    """The prefixes, each the settings' `<name>_prefix`."""
+
     raw: str = "raw/"
     """Uploads: a titles or ratings file under any folder (`raw_files.recognise`)."""
     curated: str = "curated/"
@@ -24,14 +26,7 @@ class S3Layout:
 
     @classmethod
     def of(cls, settings: "Settings") -> "S3Layout":
-        return cls(
-            settings.raw_prefix,
-            settings.curated_prefix,
-            settings.staging_prefix,
-            settings.quarantine_prefix,
-            settings.reports_prefix,
-            settings.models_prefix,
-        )
+        return cls(**{f.name: getattr(settings, f"{f.name}_prefix") for f in fields(cls)})
 
     def titles_upload(self, file_name: str) -> str:
         return f"{self.raw}titles/{file_name}"
@@ -47,12 +42,8 @@ class S3Layout:
         """Why `quarantined(key)` was rejected, beside it."""
         return self.quarantined(key) + ".error.json"
 
-    @property
-    def load_reports(self) -> str:
-        return f"{self.reports}loads/"
-
     def load_report(self, load_id: str) -> str:
-        return f"{self.load_reports}{load_id}.json"
+        return f"{self.reports}loads/{load_id}.json"
 
     def staged_outputs(self, load_id: str, number: int, serial: int) -> tuple[str, str]:
         """One ratings file's Parquet and training part as a load stages them; `serial` keeps
@@ -80,18 +71,14 @@ class S3Layout:
         found = _MANIFEST.search(key)
         return int(found.group(1)) if found and key.endswith(found.group(0)) else None
 
-    @property
-    def recommender(self) -> str:
-        return f"{self.models}recommender/"
+    def fitted(self, version: int, name: str) -> str:
+        """A file of one trained version: the served model, or a fitted object beside it."""
+        return f"{self.models}recommender/v{version}/{name}"
 
     def model(self, version: int) -> str:
         return self.fitted(version, "model.json.gz")
 
-    def fitted(self, version: int, name: str) -> str:
-        """A file of one trained version: the served model, or a fitted object beside it."""
-        return f"{self.recommender}v{version}/{name}"
-
     @property
     def latest_model(self) -> str:
         """The pointer to the newest complete model, written last."""
-        return f"{self.recommender}latest.json"
+        return f"{self.models}recommender/latest.json"

@@ -5,7 +5,6 @@ importing botocore would cost about half its cold-start budget. Without the runt
 """
 
 import datetime
-import http.client
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +12,6 @@ from urllib.parse import quote, urlsplit
 
 from streamcat import aws
 from streamcat.settings import Settings
-
-_TIMEOUT_S = 5.0
 
 
 class ObjectMissing(LookupError):  # noqa: N818 (reads as the condition it reports)
@@ -68,20 +65,10 @@ class S3Reader:
             b"",
             datetime.datetime.now(datetime.UTC),
         )
-        connection_class = (
-            http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-        )
-        connection = connection_class(host, timeout=_TIMEOUT_S)
         try:
-            connection.request(method, path, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            status = response.status
-            found = {name.lower(): value for name, value in response.getheaders()}
-        except OSError as error:
-            raise StoreError(f"S3 unreachable at {host}: {error}") from error
-        finally:
-            connection.close()
+            status, found, body = aws.request(method, f"{scheme}://{host}{path}", headers, b"")
+        except aws.AwsCallError as error:
+            raise StoreError(f"S3 {error}") from error
         if status == 404:
             raise ObjectMissing(f"s3://{bucket}/{key}")
         if status != 200:
