@@ -50,7 +50,7 @@ from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
 from streamcat.training_input import Ratings
-from streamcat_train.catalog import CatalogTitles
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, signals
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
 from streamcat.training_input import Ratings
-from streamcat_train.catalog import CatalogTitles
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.collaborative import RATING_SHIFT
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, families
 from streamcat_train.neighbours import top_columns

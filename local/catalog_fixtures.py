@@ -24,7 +24,7 @@ from streamcat.catalog import INDEX_FILES, SCHEMA_FILE, TITLE_COLUMNS, TITLE_LIN
 from streamcat.platforms import Platform
 from streamcat.training_input import Ratings, part_bytes
 from streamcat_etl.titles import CleanTitle, clean_titles
-from streamcat_train.catalog import CatalogTitles
+from streamcat_train.catalog_titles import CatalogTitles
 
 
 @dataclass(frozen=True)

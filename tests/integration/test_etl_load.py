@@ -155,7 +155,7 @@ def test_reloading_one_ratings_file_replaces_only_its_share(etl: Etl) -> None:
 
 
 def test_unmatched_movie_ids_count_toward_no_score_and_stay_in_the_parquet(etl: Etl) -> None:
-    """SPEC 2: a movieId that matches no title is dropped from the scores and counted; the
+    """A movieId that matches no title is dropped from the scores and counted; the
     Parquet keeps every valid rating of the file, so titles loaded later can match it."""
     result = etl.upload_and_load(
         {

@@ -1,4 +1,4 @@
-"""SPEC 3.9: a reader querying while loads run sees a whole old or a whole new catalog: before
+"""A reader querying while loads run sees a whole old or a whole new catalog: before
 each swap, while the swap's transaction is open, and after it commits."""
 
 import threading

@@ -1,4 +1,4 @@
-"""SPEC 2, 3.8: ratings files are validated with the exact line, reduced to per-movie stats,
+"""Ratings files are validated with the exact line, reduced to per-movie stats,
 and matched to the catalog (unmatched dropped and counted)."""
 
 import pyarrow as pa

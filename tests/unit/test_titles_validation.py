@@ -1,4 +1,4 @@
-"""SPEC 3.9: a bad titles file is rejected whole, naming where, what was expected and found."""
+"""A bad titles file is rejected whole, naming where, what was expected and found."""
 
 import tracemalloc
 

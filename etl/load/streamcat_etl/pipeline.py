@@ -1,18 +1,13 @@
 """One load: every new object of one event, merged into the catalog under the load lock.
 
 Each step is a module that returns what the next one needs, and is timed: triage (the plan),
-stage (the new catalog in the staging schema, with every object's outcome), swap (the new
-version live), publish (the ratings Parquet and the training manifest), then the report,
-assembled from their results and filed. Only the merge holds the lock, from stage on: when the
-lock is taken, an invocation waits for its workers before waiting for it, so parallel
-invocations read their files at the same time; when it is free, the titles are staged and
-indexed while the workers still read. A failed load publishes nothing and raises, so SQS
-redelivers the batch; a load that committed but failed to publish has filed no report, so the
-ledger lets the redelivery load it again.
-
-An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone:
-the rest of the batch loads without it and the caller reports its messages for a retry. S3 not
-reachable at all, like PostgreSQL failing, fails the load as a whole and raises.
+stage (the new catalog, with every object's outcome), swap (the new version), publish (the
+manifest's key), then the report, assembled from their results and filed. Only the merge holds
+the lock, from stage on: when the lock is taken, an invocation waits for its workers before
+waiting for it, so parallel invocations read their files at the same time; when it is free, the
+titles are staged and indexed while the workers still read. A failed load publishes nothing and
+raises, so SQS redelivers the batch; a load that committed but failed to publish has filed no
+report, so the ledger lets the redelivery load it again.
 """
 
 import os

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcat.training_input import Ratings
-from streamcat_train.catalog import CatalogTitles
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.collaborative import RatingsModel, confidence, ratings_factors
 from streamcat_train.content import ContentModel, content_embedding
 from streamcat_train.neighbours import top_neighbours

@@ -12,7 +12,7 @@ from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat.training_input import part_keys, read_training_ratings, version_of
 from streamcat_train.artifact import publish, published_version
-from streamcat_train.catalog import read_catalog
+from streamcat_train.catalog_titles import read_catalog
 from streamcat_train.model import train
 
 logger = Logger(child=True)

@@ -1,5 +1,6 @@
-"""The two AWS calls the HTTP functions make (Secrets Manager's GetSecretValue here, S3's GET
-and HEAD in streamcat.recommend.s3_reader), signed with Signature Version 4 over http.client.
+"""The AWS calls made without boto3 (Secrets Manager's GetSecretValue here, for every database
+login and the ETL's reader role; S3's GET and HEAD in streamcat.recommend.s3_reader), signed
+with Signature Version 4 over http.client.
 
 Why not boto3: importing botocore and building a client costs 150-250 ms of a cold start and
 about 60 ms of a SnapStart restore (the client must be built after the restore: it holds
