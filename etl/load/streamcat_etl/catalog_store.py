@@ -4,12 +4,11 @@ the old catalog or the new one, never a mix or an empty table. The titles go in 
 their indexes, while the ratings are still being read; `score_titles` then sets every score from
 the summed ratings in one update.
 
-Everything here but `load_lock` runs in the caller's one transaction, under the load lock.
-"""
+Everything here but `load_lock` runs in the caller's one transaction, under the load lock."""
 
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import psycopg2
 import psycopg2.extensions
@@ -35,6 +34,7 @@ from streamcat.db import Cursor
 from streamcat_etl.titles import CleanTitle
 
 LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
+_BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 @contextmanager
@@ -43,14 +43,11 @@ def load_lock(connection: psycopg2.extensions.connection, wait: bool = True) -> 
     would let an older load's Parquet land in curated/ after a newer one's. The lock is the
     session's, so a container that dies releases it with its connection. With `wait` False it
     is taken only if free; yields whether it is held. Call it outside a transaction."""
+    query = "SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)"
     with connection, connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
-            held = True
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,))
-            row = cursor.fetchone()
-            held = bool(row and row[0])
+        cursor.execute(query, (LOAD_LOCK,))
+        row = cursor.fetchone()
+    held = wait or bool(row and row[0])
     try:
         yield held
     finally:
@@ -60,13 +57,9 @@ def load_lock(connection: psycopg2.extensions.connection, wait: bool = True) -> 
 
 def _unlock(connection: psycopg2.extensions.connection) -> None:
     """A broken connection has lost its session, and the lock with it."""
-    if connection.closed:
-        return
-    try:
-        with connection, connection.cursor() as cursor:
+    if not connection.closed:
+        with suppress(*_BROKEN), connection, connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
-    except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        return
 
 
 def live_version(cursor: Cursor) -> int | None:

@@ -6,8 +6,7 @@ loaded, or when its sequencer is older than the loaded one for that key: S3 may 
 late or out of order. An object counts as loaded only once its load has filed its report in
 `etl.loads`, i.e. also published its artifacts: a load whose catalog committed but whose
 publishing failed is redone by the redelivery. Callers hold the load lock, so reading then
-writing here cannot race.
-"""
+writing here cannot race."""
 
 from importlib import resources
 

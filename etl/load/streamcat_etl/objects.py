@@ -1,8 +1,7 @@
 """Reading the announced objects from S3: the very version a notification names, or nothing.
 
 An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone;
-S3 not reachable at all (botocore's ConnectionError) is not such a failure and fails the load.
-"""
+S3 not reachable at all (botocore's ConnectionError) is not such a failure and fails the load."""
 
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple

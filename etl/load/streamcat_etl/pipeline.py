@@ -7,8 +7,7 @@ the lock, from stage on: when the lock is taken, an invocation waits for its wor
 waiting for it, so parallel invocations read their files at the same time; when it is free, the
 titles are staged and indexed while the workers still read. A failed load publishes nothing and
 raises, so SQS redelivers the batch; a load that committed but failed to publish has filed no
-report, so the ledger lets the redelivery load it again.
-"""
+report, so the ledger lets the redelivery load it again."""
 
 import os
 import uuid
@@ -79,7 +78,6 @@ def run_load(
             if version is not None:
                 with timings.timed("publish"):
                     manifest = publish(bucket, staged, version, load_id, timings)
-            outcomes = staged.outcomes
             report = LoadReport(
                 load_id=load_id,
                 started_at=started_at,
@@ -88,11 +86,11 @@ def run_load(
                 swapped=version is not None,
                 titles_in_catalog=staged.titles,
                 interactions_key=manifest,
-                files=outcomes,
+                files=staged.outcomes,
                 timings_s=timings.seconds,
                 peak_rss_mb=peak_rss_mb(),
             )
-            if any(o.status in (LOADED, REJECTED) for o in outcomes):  # else nothing changed
+            if any(o.status in (LOADED, REJECTED) for o in staged.outcomes):  # else no change
                 with timings.timed("file_report"):
                     file_report(bucket, connection, report)
-    return report, [o.event for o in outcomes if o.status == FAILED]
+    return report, [o.event for o in staged.outcomes if o.status == FAILED]

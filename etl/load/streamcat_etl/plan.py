@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from aws_lambda_powertools import Logger
 
-from streamcat.platforms import Platform
 from streamcat.s3_events import ObjectEvent
 from streamcat.s3_layout import S3Layout
 from streamcat_etl.raw_files import RatingsFile
@@ -123,10 +122,6 @@ class Plan:
 
     objects: list[Planned]
 
-    @property
-    def titles(self) -> dict[Platform, TitlesJob]:
-        return {o.result.platform: o for o in self.objects if isinstance(o, TitlesJob)}
-
     def await_workers(self) -> None:
         """Every worker done, its outputs uploaded: the catalog commits only with its files'
         outputs in place. A failed upload raises."""
@@ -135,11 +130,11 @@ class Plan:
                 job.done.result()
 
 
+@dataclass
 class Timings:
     """Seconds per step of a load, summed over the step's runs."""
 
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:

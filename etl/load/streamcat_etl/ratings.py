@@ -4,8 +4,7 @@ whole, reduced to per-movie sums and counts, written as Parquet.
 Columnar throughout: a 1.4-million-row file never becomes Python objects. The typed read is
 the fast path; only when it fails is the file read again as text to find the first bad line.
 The reader parses on the calling thread (the load already reads one file per core), straight
-from the downloaded bytes, and the Parquet is written to memory: no file touches /tmp.
-"""
+from the downloaded bytes, and the Parquet is written to memory: no file touches /tmp."""
 
 import codecs
 import csv
@@ -133,13 +132,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
 def _check_header(data: bytes, source: str) -> None:
     probe = data[:_HEADER_PROBE_BYTES]
     if not probe.strip():
-        reject(
-            source,
-            None,
-            None,
-            "a CSV file with header " + ",".join(RATINGS_HEADER),
-            "an empty file",
-        )
+        expected = "a CSV file with header " + ",".join(RATINGS_HEADER)
+        reject(source, None, None, expected, "an empty file")
     first_line = probe.split(b"\n", 1)[0].rstrip(b"\r")
     try:
         header = codecs.decode(first_line.removeprefix(codecs.BOM_UTF8), "utf-8")

@@ -7,8 +7,7 @@ Locally (no `READER_SECRET_ARN`) every function uses `DATABASE_URL` and this doe
 The role is read-only by default (`default_transaction_read_only`, set on the role): every
 session it opens starts read-only without the client sending a `SET`, which would pin the
 client's connection in RDS Proxy (streamcat.db). Its secret is read as the database's is, at
-each swap, so a rotated password is taken by the next load.
-"""
+each swap, so a rotated password is taken by the next load."""
 
 import json
 

@@ -28,17 +28,13 @@ class LoadReport:
     peak_rss_mb: float | None = None
     """The invocation's memory high-water mark at the load's end (Lambda's Max Memory Used)."""
 
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
         for file in document["files"]:
             file["key"] = file.pop("event")["key"]
         document["timings_s"] = {k: round(v, 4) for k, v in self.timings_s.items()}
-        document["totals"] = {
-            status: self.count(status) for status in (LOADED, REJECTED, SKIPPED, FAILED)
-        } | {
+        statuses = [f.status for f in self.files]
+        document["totals"] = {s: statuses.count(s) for s in (LOADED, REJECTED, SKIPPED, FAILED)} | {
             "rows_read": sum(f.rows_read for f in self.files),
             "rows_kept": sum(f.rows_kept for f in self.files),
             "ratings_dropped_unmatched": sum(f.ratings_dropped_unmatched for f in self.files),

@@ -48,7 +48,7 @@ class StagedCatalog:
 def stage(cursor: Cursor, plan: Plan, bucket: Bucket, timings: Timings) -> StagedCatalog:
     """`bucket`: where a ratings file that fails validation is quarantined."""
     plan = Plan([_still_new(cursor, planned) for planned in plan.objects])
-    titles = plan.titles
+    titles = {o.result.platform: o for o in plan.objects if isinstance(o, TitlesJob)}
     ratings = sorted(
         ((o.file.number, i, o) for i, o in enumerate(plan.objects) if isinstance(o, RatingsJob)),
         key=lambda found: found[0],
@@ -91,10 +91,8 @@ def stage(cursor: Cursor, plan: Plan, bucket: Bucket, timings: Timings) -> Stage
 def _still_new(cursor: Cursor, planned: Planned) -> Planned:
     """Triage's ledger check ran before the lock: another invocation may have loaded the same
     object (or a newer one) since. Checked again here, under the lock."""
-    if isinstance(planned, Outcome):
-        return planned
-    reason = ledger.stale_reason(cursor, planned.event)
-    if reason is None:
+    reason = None if isinstance(planned, Outcome) else ledger.stale_reason(cursor, planned.event)
+    if reason is None or isinstance(planned, Outcome):
         return planned
     return skipped(planned.event, "titles" if isinstance(planned, TitlesJob) else "ratings", reason)
 

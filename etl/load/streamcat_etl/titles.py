@@ -19,8 +19,7 @@ fixing rule, the rows it changed, for the load's data-quality report:
 - `bom_stripped`, `crlf_line_ends` (lines), `blank_lines_skipped`: file-level, accepted.
 
 Every row is kept, Amazon's placeholder titles ("Title before 1C onboarding") included: they
-are real catalog entries users can rate, and dropping rows would break the 22,998-title count.
-"""
+are real catalog entries users can rate, and dropping rows would break the 22,998-title count."""
 
 import collections
 import datetime

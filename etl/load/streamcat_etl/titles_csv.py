@@ -5,8 +5,7 @@ the header is found and checked within its first `MAX_HEADER_BYTES` before anyth
 decoded, and the size limit is checked before the body is decoded. Structural faults (no
 header, wrong header, not UTF-8, a quote left open) stop reading at once, since nothing after
 them can be trusted; a record with the wrong number of fields is logged and reading goes on,
-so one rejection lists every such line.
-"""
+so one rejection lists every such line."""
 
 import codecs
 import csv
@@ -60,13 +59,8 @@ def read_records(
 def check_size(size: int, source: str) -> None:
     """Also callable with an S3 object's size alone, so an oversized file is never read."""
     if size > MAX_TITLES_FILE_BYTES:
-        reject(
-            source,
-            None,
-            None,
-            f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes",
-            f"{size:,} bytes",
-        )
+        expected = f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes"
+        reject(source, None, None, expected, f"{size:,} bytes")
 
 
 def _check_bom(data: bytes, source: str, fixes: Counter[str]) -> int:
@@ -83,13 +77,8 @@ def _check_header(data: bytes, start: int, source: str) -> None:
     end = data.find(b"\n", start, start + MAX_HEADER_BYTES)
     if end < 0 and len(data) - start > MAX_HEADER_BYTES:
         found = data[start : start + 40].decode("utf-8", "replace")
-        reject(
-            source,
-            1,
-            None,
-            _EXPECTED_HEADER,
-            f"no line end in the first {MAX_HEADER_BYTES} bytes, which start {preview(found)}",
-        )
+        found = f"no line end in the first {MAX_HEADER_BYTES} bytes, which start {preview(found)}"
+        reject(source, 1, None, _EXPECTED_HEADER, found)
     line = data[start:] if end < 0 else data[start:end]
     try:
         header_text = line.decode("utf-8").rstrip("\r")

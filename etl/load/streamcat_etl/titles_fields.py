@@ -2,9 +2,9 @@
 
 Parsers share one signature, (normalized value, changed) -> parsed, and record in `changed`
 the fixing rules that altered the row, so the caller counts rows per rule; an unusable value
-raises `FieldError` with what was expected (the caller adds where, and the raw value found).
-"""
+raises `FieldError` with what was expected (the caller adds where, and the raw value found)."""
 
+import calendar
 import datetime
 import re
 from functools import lru_cache
@@ -33,26 +33,8 @@ _LETTERLESS_PART = re.compile(r"(?:^|,) ?[^,a-z]*(?:,|$)")
 _LETTER = re.compile(r"[^\W\d_]")
 _DURATION = re.compile(r"(-?\d{1,9}) ?(min|seasons?)")
 _SHOW_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+"""English month names: Python never sets LC_TIME from the environment by itself."""
 TYPES = frozenset({"movie", "tv show"})
 
 

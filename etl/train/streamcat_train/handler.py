@@ -3,8 +3,7 @@
 Only the newest upload of a batch is trained. When that training fails, the messages that
 carried it are reported in `batchItemFailures` (the event source reports batch item failures):
 SQS retries just them, into the dead-letter queue after the last receive, and deletes the rest,
-whose older versions would be skipped anyway.
-"""
+whose older versions would be skipped anyway."""
 
 from typing import Any
 

@@ -18,8 +18,7 @@ generator families among the weights that keep coverage and per-title lists (see
 A title rated less than about twice the mean leans on its content: that is where coverage
 comes from, while the popular titles most queries are about lean on their co-ratings.
 `signals` and `blend` are separate so an evaluation computes the signals once and tries many
-weights.
-"""
+weights."""
 
 from dataclasses import dataclass
 

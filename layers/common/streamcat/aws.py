@@ -10,8 +10,7 @@ environment variables, or, where SnapStart runs the function, the container cred
 uses instead of variables that would be frozen in the snapshot. Nothing here is cached: the
 endpoint is asked at every call, with the endpoint and token of the settings, which a restore
 re-reads from its environment (streamcat.api.snapstart). Without either (a shell with an AWS
-profile), callers fall back to boto3, which finds credentials anywhere.
-"""
+profile), callers fall back to boto3, which finds credentials anywhere."""
 
 import datetime
 import hashlib

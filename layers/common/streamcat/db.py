@@ -8,8 +8,7 @@ connection for the rest of its session after a `SET`, an advisory lock, a tempor
 named prepared statement, LISTEN or a holdable cursor, and a pinned connection is no longer
 shared. Autocommit is client-side in psycopg2 (no statement is sent), and read-only is a
 property of the reader role (`ALTER ROLE ... SET default_transaction_read_only`, set where the
-ETL grants it), not a `SET` from here.
-"""
+ETL grants it), not a `SET` from here."""
 
 import json
 from collections.abc import Callable, Iterator
