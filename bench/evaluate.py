@@ -29,8 +29,8 @@ from bench.harness import arguments, write_out
 from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
-from streamcat_train.catalog import CatalogTitles
-from streamcat_train.interactions import Ratings
+from streamcat.training_input import Ratings
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, signals
 
 CACHE_DIR = REPO / ".local" / "recommend"

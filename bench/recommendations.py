@@ -51,19 +51,19 @@ def full_model() -> tuple[bytes, dict[str, Any]]:
 
 
 def publish(body: bytes) -> None:
-    from streamcat.recommend.artifact import latest_key, model_key
+    from streamcat.s3_layout import S3Layout
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
 
     settings = get_settings()
     s3 = s3_client()
     s3.create_bucket(Bucket=settings.data_bucket)
-    key = model_key(settings.models_prefix, 1)
+    key = S3Layout.of(settings).model(1)
     s3.put_object(Bucket=settings.data_bucket, Key=key, Body=body)
     pointer = {"version": 1, "key": key, "trained_at": "bench"}
     s3.put_object(
         Bucket=settings.data_bucket,
-        Key=latest_key(settings.models_prefix),
+        Key=S3Layout.of(settings).latest_model,
         Body=json.dumps(pointer).encode(),
     )
 

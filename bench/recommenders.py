@@ -20,8 +20,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
-from streamcat_train.catalog import CatalogTitles
-from streamcat_train.interactions import Ratings
+from streamcat.training_input import Ratings
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.model import DEFAULT_WEIGHTS, BlendWeights, Signals, blend, families
 from streamcat_train.neighbours import CHUNK, _block_top
 

@@ -89,14 +89,14 @@ def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
     from local.cloud import LocalCloud
     from local.iam import client
     from local.stack import upload
-    from streamcat.recommend.artifact import latest_key
+    from streamcat.s3_layout import S3Layout
     from streamcat.settings import get_settings
 
     settings = get_settings()
     cloud = LocalCloud.load(stack.state)
     s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     bucket = cloud.outputs["DataBucketName"]
-    watch = Watch(s3, bucket, settings.reports_prefix, latest_key(settings.models_prefix))
+    watch = Watch(s3, bucket, settings.reports_prefix, S3Layout.of(settings).latest_model)
     uploads = data.uploads(settings.raw_prefix)
     ratings_keys = {key for _, key in uploads if key.startswith(f"{settings.raw_prefix}ratings/")}
 

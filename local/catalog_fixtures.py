@@ -8,10 +8,8 @@ inputs, the titles cleaned by the ETL's own rules and scored, also as `CatalogTi
 """
 
 import datetime
-import io
 import random
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +20,11 @@ import pyarrow.csv as pacsv
 from psycopg2.extras import execute_values
 
 from local.ratings_generator import generate_ratings
+from streamcat.catalog import INDEX_FILES, SCHEMA_FILE, TITLE_COLUMNS, TITLE_LINKS, schema_sql
 from streamcat.platforms import Platform
-from streamcat_etl.catalog_store import INDEX_FILES, TITLE_COLUMNS, TITLE_LINKS
+from streamcat.training_input import Ratings, part_bytes
 from streamcat_etl.titles import CleanTitle, clean_titles
-from streamcat_train.catalog import CatalogTitles
-from streamcat_train.interactions import Ratings
+from streamcat_train.catalog_titles import CatalogTitles
 
 
 @dataclass(frozen=True)
@@ -70,17 +68,16 @@ def create_catalog(
 ) -> None:
     """Replaces schema `catalog` with one holding `titles` (link tables derived from their lists,
     as the ETL does) and a `meta` row, so `/health` sees a loaded catalog."""
-    layer = resources.files("streamcat")
-    schema_sql = layer.joinpath("sql/catalog.sql").read_text()
-    links_sql = layer.joinpath(TITLE_LINKS).read_text()
-    indexes_sql = "".join(layer.joinpath(name).read_text() for name in INDEX_FILES)
+    catalog_sql = schema_sql(SCHEMA_FILE)
+    links_sql = schema_sql(TITLE_LINKS)
+    indexes_sql = "".join(schema_sql(name) for name in INDEX_FILES)
     connection = psycopg2.connect(database_url)
     try:
         with connection, connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA IF EXISTS catalog CASCADE")
             cursor.execute("CREATE SCHEMA catalog")
             cursor.execute("SET LOCAL search_path TO catalog")
-            cursor.execute(schema_sql)
+            cursor.execute(catalog_sql)
             execute_values(
                 cursor,
                 f"INSERT INTO titles ({', '.join(TITLE_COLUMNS)}) VALUES %s",
@@ -176,16 +173,13 @@ class RatedCatalog:
 
     def training_part_bytes(self) -> bytes:
         """The ratings as the ETL publishes one ratings file's training part."""
-        order = np.argsort(self.ratings.item, kind="stable")
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            movie_ids=np.array(self.catalog.ids, dtype=str),
-            counts=np.bincount(self.ratings.item, minlength=len(self.catalog.ids)),
-            user=self.ratings.user[order].astype(np.int32),
-            rating2=(self.ratings.rating[order] * 2).astype(np.uint8),
+        return part_bytes(
+            self.catalog.ids,
+            self.ratings.item.astype(np.int32),
+            np.bincount(self.ratings.item, minlength=len(self.catalog.ids)),
+            self.ratings.user.astype(np.int32),
+            (self.ratings.rating * 2).astype(np.uint8),
         )
-        return buffer.getvalue()
 
 
 def clean_catalog(titles_dir: Path) -> list[CleanTitle]:

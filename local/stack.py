@@ -39,6 +39,7 @@ from local.sam_local import remove_sam_files, write_sam_files
 from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ class DataFiles:
 
     def uploads(self, raw_prefix: str) -> list[tuple[Path, str]]:
         """(file, key) pairs: titles first, so ratings match a loaded catalog."""
-        return [(p, f"{raw_prefix}titles/{p.name}") for p in self.titles] + [
-            (p, f"{raw_prefix}ratings/{p.name}") for p in self.ratings
+        layout = S3Layout(raw=raw_prefix)
+        return [(p, layout.titles_upload(p.name)) for p in self.titles] + [
+            (p, layout.ratings_upload(p.name)) for p in self.ratings
         ]
 
 
@@ -211,7 +213,7 @@ def _catalog_version(database_url: str) -> tuple[int, str] | None:
 
 def _print_report(client: "S3Client", bucket: str, load_id: str) -> None:
     """The data-quality report's headline figures (its scalar fields, and sizes of the rest)."""
-    key = f"{get_settings().reports_prefix}loads/{load_id}.json"
+    key = S3Layout.of(get_settings()).load_report(load_id)
     try:
         report = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
     except client.exceptions.NoSuchKey:
@@ -237,7 +239,7 @@ def _headlines(report: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def _print_quarantine(client: "S3Client", bucket: str) -> None:
-    prefix = get_settings().quarantine_prefix
+    prefix = S3Layout.of(get_settings()).quarantine
     listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
     errors = [o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".error.json")]
     for key in errors:
@@ -314,7 +316,7 @@ def _forget_earlier_loads(database_url: str) -> None:
     import psycopg2
     from psycopg2 import sql
 
-    from streamcat_etl.catalog_store import LIVE, RETIRED, STAGING
+    from streamcat.catalog import LIVE, RETIRED, STAGING
     from streamcat_etl.ledger import SCHEMA as LEDGER
 
     schemas = sql.SQL(", ").join(map(sql.Identifier, (LIVE, STAGING, RETIRED, LEDGER)))
@@ -482,10 +484,10 @@ def _load(
 ) -> None:
     """Upload as the deployer and wait until the data path has run to the end."""
     bucket = cloud.outputs["DataBucketName"]
-    raw_prefix = get_settings().raw_prefix
+    layout = S3Layout.of(get_settings())
     deployer_s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
-    print(f"Uploading to s3://{bucket}/{raw_prefix} ...", flush=True)
-    upload(deployer_s3, bucket, files.uploads(raw_prefix))
+    print(f"Uploading to s3://{bucket}/{layout.raw} ...", flush=True)
+    upload(deployer_s3, bucket, files.uploads(layout.raw))
     wait_for_loads(triggers)
     print_summary(deployer_s3, bucket, database_url, port)
 

@@ -11,16 +11,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg2.extensions
 from psycopg2 import sql
 
+from streamcat.catalog import INDEX_FILES
+from streamcat.db import Cursor
 from streamcat.platforms import Platform
-from streamcat_etl.catalog_store import INDEX_FILES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-Cursor = psycopg2.extensions.cursor
 
 RATINGS_NAME = re.compile(r"(?:.*/)?ratings/([1-9][0-9]{0,5})\.csv")
 """`raw/ratings/<n>.csv`, as ours names a ratings file; its `source` is `ratings/<n>.csv`."""

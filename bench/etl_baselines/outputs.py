@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg2 import sql
 
-from streamcat_etl.catalog_store import TITLE_COLUMNS
+from streamcat.catalog import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -32,8 +32,8 @@ from bench.etl_baselines.common import (
     parquet_key,
     ratings_source,
 )
+from streamcat.catalog import TITLE_COLUMNS
 from streamcat.platforms import Platform
-from streamcat_etl.catalog_store import TITLE_COLUMNS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

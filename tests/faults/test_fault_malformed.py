@@ -107,12 +107,13 @@ def test_malformed_titles_are_rejected_precisely_while_the_catalog_serves(
 
     assert not result["swapped"] and etl.version() == 1
     assert _serving(api) == before == {"netflix": 3, "disney": 1}
-    error = json.loads(etl.read(f"quarantine/{NETFLIX}.error.json"))
+    error = json.loads(etl.read(etl.layout.rejection(NETFLIX)))
     message = error["message"]
     assert message.startswith(f"{NETFLIX} rejected ("), message
     for part in expected:
         assert part in message, message
-    assert etl.read(f"quarantine/{NETFLIX}") == data and NETFLIX not in etl.keys("raw/")
+    assert etl.read(etl.layout.quarantined(NETFLIX)) == data
+    assert NETFLIX not in etl.keys(etl.layout.raw)
     report = etl.report(result["load_id"])
     assert [(f["key"], f["status"]) for f in report["files"]] == [(NETFLIX, "rejected")]
 
@@ -160,7 +161,7 @@ def test_200_mb_of_garbage_uploaded_in_parts_is_rejected_unread(
         tracemalloc.stop()
 
     assert not result["swapped"] and etl.version() == 1 and etl.ids() == ["ds1"]
-    message = json.loads(etl.read(f"quarantine/{NETFLIX}.error.json"))["message"]
+    message = json.loads(etl.read(etl.layout.rejection(NETFLIX)))["message"]
     assert f"expected a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes" in message
     assert f"found {GARBAGE_BYTES:,} bytes" in message
     assert peak < GARBAGE_PEAK_BYTES, f"the load held {peak:,} bytes"

@@ -61,7 +61,8 @@ def _assert_completed(etl: Etl, batch: tuple[Upload, ...], version: int) -> None
 
 
 @pytest.mark.parametrize(
-    "step", ["copy_titles", "index_staging", "copy_rating_stats", "score_titles", "swap"]
+    "step",
+    ["copy_titles", "index_staging", "copy_rating_stats", "score_titles", "make_staging_live"],
 )
 def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads(
     database_url: str, bucket: str, monkeypatch: pytest.MonkeyPatch, step: str
@@ -80,13 +81,13 @@ def test_load_session_killed_mid_load_leaves_the_old_catalog_and_the_retry_loads
 
     assert _state(etl) == old
     assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
-    assert etl.keys("curated/") == []
+    assert etl.keys(etl.layout.curated) == []
     _assert_completed(etl, batch, version=2)
 
 
 @pytest.mark.parametrize(
     ("owner", "step", "expected_version"),
-    [(catalog_store, "swap", 1), (pipeline, "publish", 2)],
+    [(catalog_store, "make_staging_live", 1), (pipeline, "publish", 2)],
     ids=["before-commit", "after-commit"],
 )
 def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
@@ -97,7 +98,7 @@ def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
         old, batch = _first_and_second_batch(etl)
         assert _netflix_movies(api) == 2
         with pytest.MonkeyPatch.context() as patch:
-            hook = after if step == "swap" else before
+            hook = after if step == "make_staging_live" else before
             fired = hook(patch, owner, step, lambda *_: crash(server))
             with pytest.raises((psycopg2.OperationalError, psycopg2.InterfaceError)):
                 etl.load(*batch)
@@ -111,10 +112,10 @@ def test_server_crash_mid_swap_recovers_a_whole_catalog_and_the_retry_loads(
             []
             if expected_version == 1
             else [
-                "curated/interactions/v2.json",
-                "curated/ratings/source=1/part-0.parquet",
-                "curated/training/source=1/part-0.npz",
+                etl.layout.training_manifest(2),
+                etl.layout.ratings_parquet(1),
+                etl.layout.training_part(1),
             ]
         )
-        assert etl.keys("curated/") == committed, "only artifacts of the committed catalog"
+        assert etl.keys(etl.layout.curated) == committed, "only artifacts of the committed catalog"
         _assert_completed(etl, batch, version=expected_version + 1)

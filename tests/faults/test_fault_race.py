@@ -40,12 +40,13 @@ def _in_thread(work: Callable[[], Any], errors: list[BaseException]) -> threadin
     return thread
 
 
-def _load_lock_waiters(etl: Etl) -> list[int]:
-    """The backends waiting in PostgreSQL for the load lock (an ungranted advisory lock)."""
+def _load_lock_backends(etl: Etl, granted: bool) -> list[int]:
+    """The backends holding (`granted`) or waiting in PostgreSQL for the load lock."""
     rows = etl.rows(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted = %s"
         " AND classid = %s AND objid = %s AND database = "
         "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        granted,
         LOCK_CLASSID,
         LOCK_OBJID,
     )
@@ -55,7 +56,7 @@ def _load_lock_waiters(etl: Etl) -> list[int]:
 def _await_a_lock_waiter(etl: Etl) -> list[int]:
     """The backends waiting for the load lock, once there is one; none after the timeout."""
     deadline = time.monotonic() + WAITER_TIMEOUT_S
-    while not (waiters := _load_lock_waiters(etl)) and time.monotonic() < deadline:
+    while not (waiters := _load_lock_backends(etl, granted=False)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return waiters
 
@@ -71,12 +72,12 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
     waiters: list[int] = []
     original = publish
 
-    def publish_once_the_other_load_waits(load: Any, sources: list[str]) -> None:
+    def publish_once_the_other_load_waits(*args: Any) -> str | None:
         if not publishing.is_set():
-            holder.append(load.connection.get_backend_pid())
+            holder.extend(_load_lock_backends(etl, granted=True))
             publishing.set()
             waiters.extend(_await_a_lock_waiter(etl))
-        original(load, sources)
+        return original(*args)
 
     monkeypatch.setattr(pipeline, "publish", publish_once_the_other_load_waits)
     ratings = etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns2"), (3, 5.0, "ns1")))
@@ -90,7 +91,9 @@ def test_a_load_racing_one_still_publishing_waits_and_trains_on_all_ratings(
     second.join()
 
     assert not errors
-    assert len(waiters) == 1 and waiters != holder, "the second load never waited for the lock"
+    assert len(holder) == 1 and len(waiters) == 1 and waiters != holder, (
+        "the second load never waited for the lock"
+    )
     assert etl.rows("SELECT catalog_version FROM etl.loads ORDER BY finished_at") == [
         (1,),
         (2,),
@@ -141,9 +144,9 @@ def test_a_load_reads_its_ratings_while_another_holds_the_lock(etl: Etl, databas
     try:
         load = _in_thread(lambda: etl.load(ratings), errors)
         deadline = time.monotonic() + 30
-        while not etl.keys("staging/") and time.monotonic() < deadline:
+        while not etl.keys(etl.layout.staging) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert etl.keys("staging/"), "the ratings were not read while the lock was held"
+        assert etl.keys(etl.layout.staging), "the ratings were not read while the lock was held"
         assert etl.version() == 1
     finally:
         with holder.cursor() as cursor:
@@ -152,5 +155,5 @@ def test_a_load_reads_its_ratings_while_another_holds_the_lock(etl: Etl, databas
     load.join()
 
     assert not errors
-    assert etl.version() == 2 and etl.keys("staging/") == []
+    assert etl.version() == 2 and etl.keys(etl.layout.staging) == []
     assert etl.rows("SELECT id, votes FROM catalog.titles ORDER BY id") == [("ns1", 1), ("ns2", 1)]

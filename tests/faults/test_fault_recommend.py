@@ -15,8 +15,8 @@ from local.handlers import events_of, load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat import db
 from streamcat.api.registry import Kind, of_kind
-from streamcat.recommend.artifact import latest_key, model_key
 from streamcat.recommend.store import get_store
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from tests.support.catalog import known_titles
 from tests.support.cloud import act_as, deployer_s3
@@ -48,12 +48,12 @@ def published(database_url: str, bucket: str) -> Iterator[str]:
     create_catalog(database_url, known_titles(), version=3, load_id="faults")
     db.reset_shared_connection()
     settings = get_settings()
-    key = model_key(settings.models_prefix, 1)
+    key = S3Layout.of(settings).model(1)
     s3 = deployer_s3()
     body = gzip.compress(json.dumps(model_document(MODEL)).encode())
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     pointer = {"version": 1, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
-    s3.put_object(Bucket=bucket, Key=latest_key(settings.models_prefix), Body=json.dumps(pointer))
+    s3.put_object(Bucket=bucket, Key=S3Layout.of(settings).latest_model, Body=json.dumps(pointer))
     act_as("RecommendationsFunction")
     get_store.cache_clear()
     yield key

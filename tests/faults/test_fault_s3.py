@@ -3,6 +3,7 @@ holds no artifact of an uncommitted catalog, the catalog is the old one or the n
 the API keeps answering, and the redelivery completes everything."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import botocore.exceptions
@@ -13,10 +14,10 @@ from streamcat import db
 from streamcat.api.app import create_whole_api_app
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from streamcat_etl import handler, pipeline
-from streamcat_etl.load_state import Load
+from streamcat_etl import handler, pipeline, quarantine
+from streamcat_etl.plan import Bucket
 from tests.support.etl import Etl, ratings_csv, titles_csv
-from tests.support.faults import before, dead_s3
+from tests.support.faults import dead_s3
 
 NETFLIX = "raw/titles/netflix_titles.csv"
 HULU = "raw/titles/hulu_titles.csv"
@@ -30,7 +31,7 @@ LIVE_AFTER_THE_OUTAGE = {
     "upload": OLD,
     "reject": OLD,
     "publish": NEW,
-    "_file_report": NEW,
+    "file_report": NEW,
 }
 """Which catalog serves once S3 went away at each step: the old one until the swap commits (the
 download, the staged uploads and the quarantine come before it), the new one whole after."""
@@ -74,8 +75,21 @@ def _cut_s3_at(patch: pytest.MonkeyPatch, step: str) -> list[int]:
 
         patch.setattr(client, "put_object", unreachable)
         return fired
-    owner = Load if step == "reject" else pipeline
-    return before(patch, owner, step, lambda load, *_: setattr(load, "s3", dead_s3()))
+    owner = quarantine if step == "reject" else pipeline
+    return _with_dead_s3(patch, owner, step)
+
+
+def _with_dead_s3(patch: pytest.MonkeyPatch, owner: object, step: str) -> list[int]:
+    """`owner.step`, whose first argument is the load's bucket, given a client that reaches
+    nothing, from its first call on."""
+    original, fired = getattr(owner, step), []
+
+    def unreachable(bucket: Bucket, *args: Any) -> Any:
+        fired.append(1)
+        return original(replace(bucket, s3=dead_s3()), *args)
+
+    patch.setattr(owner, step, unreachable)
+    return fired
 
 
 @pytest.mark.parametrize("step", list(LIVE_AFTER_THE_OUTAGE))
@@ -83,7 +97,7 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     etl: Etl, api: TestClient, step: str
 ) -> None:
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2")})
-    curated_before = etl.keys("curated/")
+    curated_before = etl.keys(etl.layout.curated)
     batch = (
         etl.put(NETFLIX, titles_csv("s1", "s2", "s3")),
         etl.put(RATINGS, ratings_csv((1, 4.0, "ns1"), (2, 3.0, "ns3"))),
@@ -100,8 +114,8 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert (etl.version(), etl.ids()) == (failed_version, live_ids)
     assert etl.rows("SELECT to_regnamespace('catalog_staging')") == [(None,)]
     assert _netflix_movies(api) == len(live_ids)
-    if step != "_file_report":
-        assert etl.keys("curated/") == curated_before, "nothing published when S3 went away"
+    if step != "file_report":
+        assert etl.keys(etl.layout.curated) == curated_before, "nothing published when S3 went away"
 
     retried = etl.load(*batch)
 
@@ -109,6 +123,6 @@ def test_s3_outage_fails_the_load_cleanly_and_the_redelivery_completes_it(
     assert etl.ids() == NEW_IDS and _netflix_movies(api) == 3
     assert [(r["userId"], r["movieId"]) for r in etl.parquet(1)] == [(1, "ns1"), (2, "ns3")]
     assert len(etl.interactions(failed_version + 1)["userId"]) == 2
-    assert "quarantine/" + HULU in etl.keys("quarantine/")
+    assert etl.layout.quarantined(HULU) in etl.keys(etl.layout.quarantine)
     assert etl.report(retried["load_id"])["catalog_version"] == failed_version + 1
     assert etl.load(*batch)["swapped"] is False, "once complete, a redelivery changes nothing"

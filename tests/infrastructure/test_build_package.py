@@ -22,8 +22,10 @@ from local.notifications import Upload, sqs_event
 from local.package_sizes import built_functions, measure, report, runtime_stand_in
 from local.template import load_template
 from streamcat.api.registry import HTTP_FUNCTIONS as REGISTRY
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
+from streamcat.training_input import manifest_bytes
 from tests.support.recommend import subset_titles_dir
 from tests.support.sam_build import sam_build
 
@@ -132,12 +134,11 @@ def test_the_stripped_training_function_trains_from_the_build_output_alone(
     titles = subset_titles_dir(titles_dir, tmp_path / "titles", 300)
     data = generated_rated_catalog(titles, tmp_path / "ratings", 40_000, seed=3)
     create_catalog(database_url, data.catalog_rows(), version=1)
-    curated, s3 = get_settings().curated_prefix, s3_client()
-    part = f"{curated}training/source=1/part-0.npz"
+    layout, s3 = S3Layout.of(get_settings()), s3_client()
+    part = layout.training_part(1)
     s3.put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
-    manifest = {"catalog_version": 1, "training": [part]}
-    key = f"{curated}interactions/v1.json"
-    etag = s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())["ETag"]
+    key = layout.training_manifest(1)
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=manifest_bytes("test", [part]))["ETag"]
     event = tmp_path / "event.json"
     event.write_text(json.dumps(sqs_event(bucket, Upload(key, etag.strip('"'), "1"))))
     built = next(f for f in built_functions(build_dir) if f.logical_id == "TrainFunction")

@@ -15,8 +15,8 @@ import pytest
 
 from local import invoke
 from local.catalog_fixtures import drop_catalog
-from streamcat.recommend.artifact import latest_key
 from streamcat.s3_events import object_events
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from tests.support.cloud import emptied_bucket
@@ -393,5 +393,5 @@ def test_the_etl_and_training_sample_events_load_the_catalog_and_publish_a_model
 
     trained = _make_invoke("TrainFunction", "train_interactions.json", no_stack)
     assert (trained["status"], trained["version"], trained["titles"]) == ("published", 2, 16)
-    pointer = s3.get_object(Bucket=sample_bucket, Key=latest_key(get_settings().models_prefix))
+    pointer = s3.get_object(Bucket=sample_bucket, Key=S3Layout.of(get_settings()).latest_model)
     assert json.loads(pointer["Body"].read())["version"] == 2

@@ -17,6 +17,7 @@ from local.iam import client
 from local.lambda_context import LocalLambdaContext
 from local.notifications import Upload, s3_record, sqs_event
 from local.template import LOCAL_STACK_NAME, load_template
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat_etl import catalog_store, handler
 from streamcat_train.handler import lambda_handler as train_handler
@@ -194,7 +195,7 @@ def test_a_failed_load_fails_every_message_and_the_redelivery_loads_the_good_one
         terminate_backend(etl.database_url, cursor.connection.get_backend_pid())
 
     with monkeypatch.context() as patch:
-        fired = after(patch, catalog_store, "swap", kill_session)
+        fired = after(patch, catalog_store, "make_staging_live", kill_session)
         with pytest.raises((psycopg2.OperationalError, psycopg2.InterfaceError)):
             etl.load(*batch)
     assert fired
@@ -223,7 +224,8 @@ def test_a_failed_training_fails_the_messages_of_the_newest_upload_only(
     database_url: str, bucket: str
 ) -> None:
     create_catalog(database_url, [CatalogTitle(f"ns{n}") for n in range(1, 13)], version=2)
-    newest, older = "curated/interactions/v2.json", "curated/interactions/v1.json"
+    layout = S3Layout.of(get_settings())
+    newest, older = layout.training_manifest(2), layout.training_manifest(1)
     s3 = deployer_s3()
     s3.put_object(Bucket=bucket, Key=newest, Body=b"not a manifest")
     act_as("TrainFunction")

@@ -10,9 +10,10 @@ import pytest
 
 from local.notifications import sqs_event
 from streamcat.platforms import Platform
+from streamcat.s3_layout import S3Layout
+from streamcat.training_input import read_training_ratings
 from streamcat_etl import catalog_store
 from streamcat_etl.titles import clean_titles
-from streamcat_train.interactions import read_ratings
 from tests.support.etl import Etl, ratings_csv, titles_csv
 from tests.support.memory import BIG_MB, call_in_child, resident
 
@@ -179,7 +180,9 @@ def test_ratings_before_titles_score_once_the_titles_arrive(etl: Etl) -> None:
         {"raw/ratings/1.csv": ratings_csv((1, 4.0, "ns1"), (2, 2.0, "ns1"))}
     )
     assert first["catalog_version"] == 1 and etl.ids() == []
-    assert etl.keys("curated/interactions/") == [], "no titles: nothing to train"
+    assert not any(map(S3Layout.manifest_version, etl.keys(etl.layout.curated))), (
+        "no titles: nothing to train"
+    )
 
     etl.upload_and_load({NETFLIX: titles_csv("s1")})
 
@@ -201,14 +204,10 @@ def test_training_input_names_every_ratings_file_of_the_new_version(etl: Etl) ->
 
     ratings = zip(columns["userId"], columns["movieId"], columns["rating"], strict=True)
     assert sorted(ratings) == [(7, "ns2", 4.5), (8, "nope", 1.0), (9, "ns1", 2.0)]
-    manifest = json.loads(etl.read("curated/interactions/v2.json"))
-    assert manifest["catalog_version"] == 2
-    assert manifest["ratings"] == [
-        "curated/ratings/source=1/part-0.parquet",
-        "curated/ratings/source=2/part-0.parquet",
-    ]
+    manifest = json.loads(etl.read(etl.layout.training_manifest(2)))
+    assert manifest["training"] == [etl.layout.training_part(1), etl.layout.training_part(2)]
     catalog = [row[0] for row in etl.rows("SELECT id FROM catalog.titles ORDER BY id")]
-    trained_on = read_ratings(manifest["training"], etl.read, catalog)
+    trained_on = read_training_ratings(manifest["training"], etl.read, catalog)
     assert sorted(zip(trained_on.user.tolist(), trained_on.item.tolist(), strict=True)) == [
         (7, 1),
         (9, 0),
@@ -220,8 +219,8 @@ def test_a_published_load_leaves_nothing_staged(etl: Etl) -> None:
         {NETFLIX: titles_csv("s1"), "raw/ratings/1.csv": ratings_csv((7, 4.5, "ns1"))}
     )
 
-    assert etl.keys("staging/") == []
-    assert etl.keys("curated/ratings/") == ["curated/ratings/source=1/part-0.parquet"]
+    assert etl.keys(etl.layout.staging) == []
+    assert etl.keys(etl.layout.ratings_parquet_prefix) == [etl.layout.ratings_parquet(1)]
 
 
 def test_report_counts_rows_fixes_and_timings_in_s3_and_the_loads_table(etl: Etl) -> None:

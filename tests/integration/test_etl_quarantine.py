@@ -22,8 +22,8 @@ def etl(database_url: str, bucket: str) -> Etl:
 
 def rejection(etl: Etl, key: str) -> dict[str, object]:
     assert key not in etl.keys("raw/")
-    assert f"quarantine/{key}" in etl.keys("quarantine/")
-    document: dict[str, object] = json.loads(etl.read(f"quarantine/{key}.error.json"))
+    assert etl.layout.quarantined(key) in etl.keys(etl.layout.quarantine)
+    document: dict[str, object] = json.loads(etl.read(etl.layout.rejection(key)))
     return document
 
 
@@ -51,7 +51,7 @@ def test_bad_ratings_file_is_quarantined_and_the_catalog_kept(
     assert not result["swapped"]
     error = rejection(etl, RATINGS)
     assert RATINGS in str(error["message"]) and message in str(error["message"])
-    assert etl.read(f"quarantine/{RATINGS}") == data
+    assert etl.read(etl.layout.quarantined(RATINGS)) == data
     assert_previous_catalog_serves(etl)
 
 

@@ -85,14 +85,14 @@ def test_a_reader_sees_a_whole_catalog_before_during_and_after_each_swap(
     new one, whole either way."""
     etl.upload_and_load({NETFLIX: titles_csv("s1", "s2"), DISNEY: titles_csv("s1", "s2")})
     swapped, release = threading.Event(), threading.Event()
-    original = catalog_store.swap
+    original = catalog_store.make_staging_live
 
     def held_open(cursor: psycopg2.extensions.cursor) -> None:
         original(cursor)
         swapped.set()
         release.wait(WAIT_S)
 
-    monkeypatch.setattr(catalog_store, "swap", held_open)
+    monkeypatch.setattr(catalog_store, "make_staging_live", held_open)
     with ThreadPoolExecutor(2) as pool:
         for version in range(2, 6):
             swapped.clear()

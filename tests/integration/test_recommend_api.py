@@ -14,6 +14,7 @@ from local.handlers import load_event, load_function
 from local.lambda_context import LocalLambdaContext
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
 from streamcat.recommend.store import ModelStore, get_store
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from tests.support.cloud import act_as, deployer_s3
 from tests.support.recommend import SAMPLE_TITLES as TITLES
@@ -113,7 +114,7 @@ def test_newer_model_is_picked_up_and_a_bad_one_keeps_the_current(bucket: str) -
     now, deployer = [0.0], deployer_s3()
     act_as("RecommendationsFunction")
     store = ModelStore(
-        S3Reader(get_settings()), bucket, get_settings().models_prefix, clock=lambda: now[0]
+        S3Reader(get_settings()), bucket, S3Layout.of(get_settings()), clock=lambda: now[0]
     )
     publish(model_document(TITLES, version=1), version=1, s3=deployer)
     assert store.current().version == 1

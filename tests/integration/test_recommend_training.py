@@ -11,10 +11,12 @@ import pytest
 
 from local.catalog_fixtures import RatedCatalog, create_catalog, generated_rated_catalog
 from local.lambda_context import LocalLambdaContext
-from streamcat.recommend.artifact import fitted_key, latest_key, model_key, validate_document
+from streamcat.recommend.artifact import validate_document
 from streamcat.recommend.s3_reader import S3Reader
 from streamcat.recommend.store import ModelStore
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
+from streamcat.training_input import manifest_bytes
 from streamcat_train.handler import lambda_handler
 from streamcat_train.train import StaleCatalogError, train_and_publish
 from tests.support.cloud import act_as, deployer_s3
@@ -34,13 +36,12 @@ def data(titles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedCat
 @pytest.fixture
 def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
     create_catalog(database_url, data.catalog_rows(), version=VERSION)
-    curated = get_settings().curated_prefix
-    part = f"{curated}training/source=1/part-0.npz"
+    layout = S3Layout.of(get_settings())
+    part = layout.training_part(1)
     s3 = deployer_s3()
     s3.put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
-    key = f"{curated}interactions/v{VERSION}.json"
-    manifest = {"catalog_version": VERSION, "training": [part]}
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+    key = layout.training_manifest(VERSION)
+    s3.put_object(Bucket=bucket, Key=key, Body=manifest_bytes("test", [part]))
     act_as("TrainFunction")
     return key
 
@@ -64,14 +65,14 @@ def test_publishes_model_and_fitted_objects_then_the_pointer(
     uploaded: str, bucket: str, data: RatedCatalog
 ) -> None:
     info = train_and_publish(uploaded)
-    prefix = get_settings().models_prefix
+    layout = S3Layout.of(get_settings())
     assert info["status"] == "published" and info["version"] == VERSION
     assert info["titles"] == len(data.catalog) and info["ratings"] == len(data.ratings.user)
     s3 = deployer_s3()
-    pointer = json.loads(s3.get_object(Bucket=bucket, Key=latest_key(prefix))["Body"].read())
-    assert pointer["key"] == model_key(prefix, VERSION) and pointer["version"] == VERSION
+    pointer = json.loads(s3.get_object(Bucket=bucket, Key=layout.latest_model)["Body"].read())
+    assert pointer["key"] == layout.model(VERSION) and pointer["version"] == VERSION
     for name in ("content.joblib", "ratings.joblib"):
-        s3.head_object(Bucket=bucket, Key=fitted_key(prefix, VERSION, name))
+        s3.head_object(Bucket=bucket, Key=layout.fitted(VERSION, name))
     raw = s3.get_object(Bucket=bucket, Key=pointer["key"])["Body"].read()
     document = validate_document(json.loads(gzip.decompress(raw)))
     assert document["ids"] == data.catalog.ids
@@ -81,7 +82,7 @@ def test_publishes_model_and_fitted_objects_then_the_pointer(
         row = document["neighbours"][i * per_title : (i + 1) * per_title]
         assert all(document["titles"][j] != document["titles"][i] for j in row)
 
-    served = ModelStore(S3Reader(get_settings()), bucket, prefix).current()
+    served = ModelStore(S3Reader(get_settings()), bucket, layout).current()
     popular = max(range(len(document["ids"])), key=lambda i: document["votes"][i])
     index = served.find_title(document["titles"][popular].upper())
     assert index is not None and len(served.recommend(index)) == 5
@@ -92,7 +93,7 @@ def test_the_reported_peak_is_the_trainings_own_memory(uploaded: str, bucket: st
     high-water mark not at all (a process started by fork and exec inherits ru_maxrss)."""
     _parent_ballast = resident(BIG_MB)
     own = call_in_child("streamcat_train.train:train_and_publish", uploaded)
-    deployer_s3().delete_object(Bucket=bucket, Key=latest_key(get_settings().models_prefix))
+    deployer_s3().delete_object(Bucket=bucket, Key=S3Layout.of(get_settings()).latest_model)
     allocating = call_in_child("streamcat_train.train:train_and_publish", uploaded, BIG_MB)
 
     assert own["status"] == allocating["status"] == "published"

@@ -7,14 +7,16 @@ import itertools
 import json
 from typing import Any
 
+import numpy as np
 import psycopg2
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from local.catalog_fixtures import drop_catalog
 from local.lambda_context import LocalLambdaContext
 from local.notifications import Upload, sqs_event
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
+from streamcat.training_input import PART_ARRAYS
 from streamcat_etl.handler import lambda_handler
 from tests.support.cloud import act_as, deployer_s3
 from tests.support.titles import csv_bytes, title_row
@@ -50,6 +52,7 @@ class Etl:
         self.database_url = database_url
         self.bucket = bucket
         self.s3 = deployer_s3()
+        self.layout = S3Layout.of(get_settings())
         act_as("EtlFunction")
         drop_catalog(database_url)
 
@@ -96,17 +99,24 @@ class Etl:
         return data
 
     def report(self, load_id: str) -> dict[str, Any]:
-        key = f"{get_settings().reports_prefix}loads/{load_id}.json"
+        key = self.layout.load_report(load_id)
         document: dict[str, Any] = json.loads(self.read(key))
         return document
 
     def parquet(self, number: int) -> list[dict[str, Any]]:
-        data = self.read(f"curated/ratings/source={number}/part-0.parquet")
+        data = self.read(self.layout.ratings_parquet(number))
         rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(data)).to_pylist()
         return rows
 
     def interactions(self, version: int) -> dict[str, list[Any]]:
-        """Every rating the training input of `version` names, as columns."""
-        manifest = json.loads(self.read(f"curated/interactions/v{version}.json"))
-        tables = [pq.read_table(io.BytesIO(self.read(key))) for key in manifest["ratings"]]
-        return pa.concat_tables(tables).to_pydict() if tables else {"userId": []}
+        """Every rating the training input of `version` names, as columns, unmatched movieIds
+        included (the trainer drops those)."""
+        manifest = json.loads(self.read(self.layout.training_manifest(version)))
+        columns: dict[str, list[Any]] = {"userId": [], "movieId": [], "rating": []}
+        for key in manifest["training"]:
+            with np.load(io.BytesIO(self.read(key))) as part:
+                movie_ids, counts, user, rating2 = (part[name] for name in PART_ARRAYS)
+            columns["userId"] += user.tolist()
+            columns["movieId"] += np.repeat(movie_ids, counts).tolist()
+            columns["rating"] += (rating2 / 2).tolist()
+        return columns

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamcat.platforms import Platform
-from streamcat.recommend.artifact import FORMAT, ModelDocument, latest_key, model_key
+from streamcat.recommend.artifact import FORMAT, ModelDocument
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 
@@ -57,14 +58,14 @@ def publish(
 ) -> None:
     """The model (a document, or raw bytes to publish a corrupt one) and its latest pointer,
     through `s3` (by default the process's client)."""
-    prefix = get_settings().models_prefix
-    key = model_key(prefix, version)
+    layout = S3Layout.of(get_settings())
+    key = layout.model(version)
     body = document if isinstance(document, bytes) else gzip.compress(json.dumps(document).encode())
     s3 = s3 or s3_client()
     bucket = get_settings().data_bucket
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     pointer = {"version": version, "key": key, "trained_at": "2026-11-24T12:00:00+00:00"}
-    s3.put_object(Bucket=bucket, Key=latest_key(prefix), Body=json.dumps(pointer).encode())
+    s3.put_object(Bucket=bucket, Key=layout.latest_model, Body=json.dumps(pointer).encode())
 
 
 SAMPLE_TITLES = [

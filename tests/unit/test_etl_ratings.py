@@ -8,9 +8,9 @@ import pytest
 from streamcat_etl.ratings import (
     encode_movies,
     parquet_bytes,
+    parse_ratings_csv,
     rating_halves,
     rating_stats,
-    read_ratings,
 )
 from streamcat_etl.validation import InvalidFile
 from tests.support.etl import RATINGS_HEADER, ratings_csv
@@ -19,7 +19,7 @@ SOURCE = "raw/ratings/1.csv"
 
 
 def read(data: bytes) -> pa.Table:
-    return read_ratings(data, SOURCE)
+    return parse_ratings_csv(data, SOURCE)
 
 
 def message(data: bytes) -> str:

@@ -20,7 +20,7 @@ from bench.recommenders import (
 )
 from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import read_catalog, true_item_factors
-from streamcat_train.interactions import Ratings
+from streamcat.training_input import Ratings
 from streamcat_train.model import BlendWeights, families, signals
 from tests.support.recommend import subset_titles_dir
 

@@ -7,8 +7,8 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from local.lambda_context import LocalLambdaContext
+from streamcat.training_input import InteractionsError, version_of
 from streamcat_train import handler
-from streamcat_train.interactions import InteractionsError, version_of
 
 
 def _s3(key: str, name: str = "ObjectCreated:Put") -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from streamcat.platforms import Platform
 from streamcat_etl.titles import clean_titles
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES
-from streamcat_etl.validation import MAX_LISTED_PROBLEMS, InvalidFile, Problem
+from streamcat_etl.validation import MAX_LISTED_PROBLEMS, InvalidFile, Rejection
 from tests.support.titles import HEADER_LINE, clean_rows, csv_bytes, title_row
 
 SOURCE = "raw/titles/netflix_titles.csv"
@@ -22,16 +22,16 @@ def rejected(data: bytes) -> InvalidFile:
     return caught.value
 
 
-def first(data: bytes) -> Problem:
-    return rejected(data).problems[0]
+def first(data: bytes) -> Rejection:
+    return rejected(data).rejections[0]
 
 
 def test_message_names_file_line_column_expected_and_found() -> None:
     data = csv_bytes(title_row(show_id="s1"), title_row(show_id="s2", release_year="20x1"))
     error = rejected(data)
-    assert error.problems == [
-        Problem(
-            3, "release_year", f"a year from 1880 to {error.problems[0].expected[-4:]}", "'20x1'"
+    assert error.rejections == [
+        Rejection(
+            3, "release_year", f"a year from 1880 to {error.rejections[0].expected[-4:]}", "'20x1'"
         )
     ]
     assert "line 3, column 'release_year': expected a year from 1880 to" in str(error)
@@ -47,7 +47,7 @@ def test_empty_file(data: bytes) -> None:
 
 @pytest.mark.parametrize("data", [HEADER_LINE.encode(), (HEADER_LINE + "\r\n\r\n").encode()])
 def test_header_only(data: bytes) -> None:
-    assert first(data) == Problem(2, None, "at least one title row after the header", "no rows")
+    assert first(data) == Rejection(2, None, "at least one title row after the header", "no rows")
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_not_utf8_names_line_and_byte_offset() -> None:
     good = csv_bytes(title_row(show_id="s1"), title_row(show_id="s2"))
     data = good + "s3,Movie,Caf\u00e9,,,,,2020,,90 min,Dramas,\n".encode("latin-1")
     offset = len(good) + len("s3,Movie,Caf")
-    assert first(data) == Problem(4, None, "UTF-8 text", f"byte 0xe9 at byte offset {offset}")
+    assert first(data) == Rejection(4, None, "UTF-8 text", f"byte 0xe9 at byte offset {offset}")
     in_header = first(b"show_id,typ\xff\n" + good)
     assert (in_header.row, in_header.found) == (1, "byte 0xff at byte offset 11")
 
@@ -80,10 +80,10 @@ def test_wrong_field_counts_are_all_listed_with_lines() -> None:
     bad = "".join(f"s{n},Movie,x\n" for n in range(2, 40)).encode()
     error = rejected(good + bad + b"s40," + b",".join([b"a"] * 12) + b"\n")
     assert error.total == 39
-    assert len(error.problems) == MAX_LISTED_PROBLEMS
-    assert error.problems[0] == Problem(3, None, "12 fields", "3 fields")
+    assert len(error.rejections) == MAX_LISTED_PROBLEMS
+    assert error.rejections[0] == Rejection(3, None, "12 fields", "3 fields")
     assert "and 19 more" in str(error)
-    too_many = rejected(good + b"s2," + b",".join([b"a"] * 12) + b"\n").problems[0]
+    too_many = rejected(good + b"s2," + b",".join([b"a"] * 12) + b"\n").rejections[0]
     assert too_many.found == "13 fields (extra: 'a')"
 
 
@@ -160,7 +160,7 @@ def test_200_mb_of_garbage_is_rejected_on_the_header_in_bounded_memory() -> None
         clean_titles(Platform.NETFLIX, garbage, SOURCE)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert caught.value.problems[0].row == 1
+    assert caught.value.rejections[0].row == 1
     assert peak < 1024 * 1024
 
 

@@ -8,9 +8,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from streamcat.training_input import (
+    InteractionsError,
+    part_bytes,
+    part_keys,
+    read_training_ratings,
+    version_of,
+)
 from streamcat_etl.ratings import encode_movies, rating_halves, rating_stats
-from streamcat_etl.training_input import training_part_bytes
-from streamcat_train.interactions import InteractionsError, part_keys, read_ratings, version_of
 
 
 def _part(*rows: tuple[int, float, str]) -> bytes:
@@ -25,7 +30,9 @@ def _part(*rows: tuple[int, float, str]) -> bytes:
         }
     )
     encoded, halves = encode_movies(table), rating_halves(table)
-    return training_part_bytes(table, encoded, rating_stats(encoded, halves), halves)
+    counts = rating_stats(encoded, halves)["votes"].to_numpy()
+    users = table["userId"].to_numpy()
+    return part_bytes(encoded.ids.to_pylist(), encoded.index, counts, users, halves)
 
 
 def test_every_part_maps_to_catalog_order_and_unknown_ids_drop() -> None:
@@ -34,7 +41,7 @@ def test_every_part_maps_to_catalog_order_and_unknown_ids_drop() -> None:
         "b": _part((3, 2.0, "ds1")),
     }
 
-    ratings = read_ratings(["a", "b"], files.__getitem__, ["ds1", "ns2"])
+    ratings = read_training_ratings(["a", "b"], files.__getitem__, ["ds1", "ns2"])
 
     triples = zip(
         ratings.user.tolist(), ratings.item.tolist(), ratings.rating.tolist(), strict=True
@@ -43,7 +50,7 @@ def test_every_part_maps_to_catalog_order_and_unknown_ids_drop() -> None:
 
 
 def test_the_manifest_names_the_parts_and_its_key_the_version() -> None:
-    manifest = json.dumps({"catalog_version": 4, "training": ["x/1.npz"]}).encode()
+    manifest = json.dumps({"training": ["x/1.npz"]}).encode()
     assert part_keys(manifest) == ["x/1.npz"]
     assert version_of("curated/interactions/v4.json") == 4
 
@@ -58,7 +65,7 @@ def test_a_broken_manifest_is_an_interactions_error(manifest: bytes) -> None:
 
 def test_a_part_that_is_not_one_is_named_in_the_error() -> None:
     with pytest.raises(InteractionsError, match=r"broken\.npz"):
-        read_ratings(["broken.npz"], lambda _: b"nope", ["ns1"])
+        read_training_ratings(["broken.npz"], lambda _: b"nope", ["ns1"])
 
 
 def test_a_part_whose_counts_do_not_add_up_is_refused() -> None:
@@ -71,4 +78,4 @@ def test_a_part_whose_counts_do_not_add_up_is_refused() -> None:
         rating2=np.array([8], np.uint8),
     )
     with pytest.raises(InteractionsError, match="one value per counted rating"):
-        read_ratings(["p"], lambda _: buffer.getvalue(), ["ns1"])
+        read_training_ratings(["p"], lambda _: buffer.getvalue(), ["ns1"])

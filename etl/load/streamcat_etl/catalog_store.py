@@ -1,16 +1,14 @@
-"""The catalog in PostgreSQL (SPEC 3.9): a complete new catalog is built in `catalog_staging`
-with COPY, then swapped in by renaming schemas in the load's transaction, so a reader sees the
-old catalog or the new one, never a mix or an empty table. The titles go in unscored, with
-their indexes, while the ratings are still being read; `score_titles` then sets every score
-from the summed ratings in one update.
+"""The catalog in PostgreSQL, as a load writes it: a complete new catalog is built in the staging
+schema with COPY, then made live by renaming schemas in the load's transaction, so a reader sees
+the old catalog or the new one, never a mix or an empty table. The titles go in unscored, with
+their indexes, while the ratings are still being read; `score_titles` then sets every score from
+the summed ratings in one update.
 
-Everything here but `load_lock` runs in the caller's one transaction, under the load lock.
-"""
+Everything here but `load_lock` runs in the caller's one transaction, under the load lock."""
 
 import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from importlib import resources
+from contextlib import contextmanager, suppress
 
 import psycopg2
 import psycopg2.extensions
@@ -19,24 +17,24 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg2 import sql
 
+from streamcat.catalog import (
+    LIST_TABLES,
+    LIVE,
+    RECOMPUTED,
+    RETIRED,
+    SCHEMA_FILE,
+    SCORE_INDEX,
+    STAGING,
+    TITLE_COLUMNS,
+    TITLE_LINKS,
+    UNSCORED_INDEXES,
+    schema_sql,
+)
+from streamcat.db import Cursor
 from streamcat_etl.titles import CleanTitle
 
-Cursor = psycopg2.extensions.cursor
-
-LIVE = "catalog"
-STAGING = "catalog_staging"
-RETIRED = "catalog_old"
 LOAD_LOCK = 0x5354_5245_414D_4341  # 'STREAMCA': any constant shared by every load
-LIST_TABLES = ("title_cast", "title_countries", "title_genres")
-UNSCORED_INDEXES = "sql/catalog_indexes.sql"
-SCORE_INDEX = "sql/catalog_score_index.sql"
-TITLE_LINKS = "sql/catalog_links.sql"
-INDEX_FILES = (UNSCORED_INDEXES, SCORE_INDEX)
-"""Every index of a catalog, in the order a load builds them: those who build a catalog whole
-(the test fixtures, the benchmark's baselines) run them one after the other."""
-_RECOMPUTED = ("score", "votes")
-"""Title columns neither COPYed nor carried over from the live catalog: `score_titles` sets them
-from rating_stats at each load."""
+_BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 @contextmanager
@@ -45,14 +43,11 @@ def load_lock(connection: psycopg2.extensions.connection, wait: bool = True) -> 
     would let an older load's Parquet land in curated/ after a newer one's. The lock is the
     session's, so a container that dies releases it with its connection. With `wait` False it
     is taken only if free; yields whether it is held. Call it outside a transaction."""
+    query = "SELECT pg_advisory_lock(%s)" if wait else "SELECT pg_try_advisory_lock(%s)"
     with connection, connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
-            held = True
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,))
-            row = cursor.fetchone()
-            held = bool(row and row[0])
+        cursor.execute(query, (LOAD_LOCK,))
+        row = cursor.fetchone()
+    held = wait or bool(row and row[0])
     try:
         yield held
     finally:
@@ -62,13 +57,9 @@ def load_lock(connection: psycopg2.extensions.connection, wait: bool = True) -> 
 
 def _unlock(connection: psycopg2.extensions.connection) -> None:
     """A broken connection has lost its session, and the lock with it."""
-    if connection.closed:
-        return
-    try:
-        with connection, connection.cursor() as cursor:
+    if not connection.closed:
+        with suppress(*_BROKEN), connection, connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
-    except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        return
 
 
 def live_version(cursor: Cursor) -> int | None:
@@ -86,7 +77,7 @@ def create_staging(cursor: Cursor) -> None:
     staging = sql.Identifier(STAGING)
     cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))
     cursor.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
-    _run_in_staging(cursor, "sql/catalog.sql")
+    _run_in_staging(cursor, SCHEMA_FILE)
 
 
 def _run_in_staging(cursor: Cursor, schema_file: str) -> None:
@@ -95,7 +86,7 @@ def _run_in_staging(cursor: Cursor, schema_file: str) -> None:
     row = cursor.fetchone()
     previous = str(row[0]) if row else "public"
     cursor.execute("SELECT set_config('search_path', %s, true)", (STAGING,))
-    cursor.execute(resources.files("streamcat").joinpath(schema_file).read_text())
+    cursor.execute(schema_sql(schema_file))
     cursor.execute("SELECT set_config('search_path', %s, true)", (previous,))
 
 
@@ -136,7 +127,7 @@ def keep_live_titles(cursor: Cursor, platforms: list[str]) -> None:
     like the new ones."""
     if not platforms or not _live_exists(cursor):
         return
-    columns = [c for c in _shared_columns(cursor, "titles") if c not in _RECOMPUTED]
+    columns = [c for c in _shared_columns(cursor, "titles") if c not in RECOMPUTED]
     _insert_from_live(cursor, "titles", sql.SQL("platform = ANY(%s)"), platforms, columns)
 
 
@@ -159,8 +150,8 @@ def live_ids(cursor: Cursor, platforms: list[str]) -> list[str]:
 
 
 def score_titles(cursor: Cursor) -> None:
-    """SPEC 3.8: per movieId, the sum of all sources' ratings and their number; a title's score
-    is their quotient, and a title nobody rated keeps no score and 0 votes. Then the scores'
+    """Per movieId, the sum of all sources' ratings and their number; a title's score is their
+    quotient, and a title nobody rated keeps no score and 0 votes. Then the scores'
     index and their statistics (rating_stats gets none: only the next load reads it, whole)."""
     cursor.execute(
         sql.SQL(
@@ -210,9 +201,10 @@ def _analyze(cursor: Cursor, table: str, *columns: str) -> None:
     cursor.execute(query)
 
 
-def swap(cursor: Cursor) -> None:
-    """Visible to readers only when the caller commits; readers blocked by the drop then
-    resolve `catalog` again and see the new tables."""
+def make_staging_live(cursor: Cursor) -> None:
+    """The staging schema renamed live, the live one retired and dropped. Visible to readers
+    only when the caller commits; readers blocked by the drop then resolve `catalog` again and
+    see the new tables."""
     live, retired = sql.Identifier(LIVE), sql.Identifier(RETIRED)
     if _live_exists(cursor):
         cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(retired))
@@ -221,27 +213,7 @@ def swap(cursor: Cursor) -> None:
     cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(retired))
 
 
-TITLE_COLUMNS = (
-    "id",
-    "platform",
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast_members",
-    "countries",
-    "genres",
-    "date_added",
-    "release_year",
-    "rating",
-    "duration_int",
-    "duration_type",
-    "description",
-    "score",
-    "votes",
-)
-"""The columns of `titles` a load writes (the search columns are generated by PostgreSQL)."""
-_COPIED_TITLE_COLUMNS = tuple(c for c in TITLE_COLUMNS if c not in _RECOMPUTED)
+_COPIED_TITLE_COLUMNS = tuple(c for c in TITLE_COLUMNS if c not in RECOMPUTED)
 """Each a `CleanTitle` field of the same name."""
 _LIST_COLUMNS = frozenset({"cast_members", "countries", "genres"})
 _COLUMN_TYPES = {"date_added": pa.date32(), "release_year": pa.int32(), "duration_int": pa.int32()}

@@ -6,8 +6,7 @@ batch and retries just them, into the dead-letter queue after the last receive. 
 (PostgreSQL, the swap, S3 unreachable) raises instead: Lambda then counts an error and SQS
 redelivers every message, which is right since every object of the load is undone (the ledger
 makes the retry skip what did load). Rejected files are not failures: they are quarantined and
-reported; bodies that are no S3 notification are logged and dropped, as a retry cannot help.
-"""
+reported; bodies that are no S3 notification are logged and dropped, as a retry cannot help."""
 
 from typing import Any
 
@@ -20,7 +19,8 @@ from streamcat.s3_events import ObjectEvent, batch_item_failures, object_events
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
 from streamcat_etl.pipeline import run_load
-from streamcat_etl.report import FAILED, LOADED, REJECTED, SKIPPED, LoadReport
+from streamcat_etl.plan import FAILED, LOADED, REJECTED, SKIPPED
+from streamcat_etl.report import LoadReport
 
 logger = Logger(service="streamcat-etl")
 metrics = Metrics(namespace="StreamCat", service="streamcat-etl")
@@ -67,16 +67,16 @@ def _reportable(failed: list[ObjectEvent]) -> list[dict[str, str]]:
 
 
 def _log(report: LoadReport) -> None:
-    logger.info("load finished", extra={"report": report.to_dict()})
-    for name, status in (
+    document = report.to_dict()
+    logger.info("load finished", extra={"report": document})
+    totals = document["totals"]
+    for name, total in (
         ("FilesLoaded", LOADED),
         ("FilesRejected", REJECTED),
         ("FilesSkipped", SKIPPED),
         ("FilesFailed", FAILED),
+        ("RatingsDroppedUnmatched", "ratings_dropped_unmatched"),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=report.count(status))
-    dropped = sum(f.ratings_dropped_unmatched for f in report.files)
-    metrics.add_metric(name="RatingsDroppedUnmatched", unit=MetricUnit.Count, value=dropped)
-    metrics.add_metric(
-        name="LoadSeconds", unit=MetricUnit.Seconds, value=sum(report.timings_s.values())
-    )
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals[total])
+    seconds = sum(report.timings_s.values())
+    metrics.add_metric(name="LoadSeconds", unit=MetricUnit.Seconds, value=seconds)

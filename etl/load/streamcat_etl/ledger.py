@@ -1,20 +1,18 @@
-"""Idempotency (SPEC 3.10): which version of each raw object the live catalog holds.
+"""Idempotency: which version of each raw object the live catalog holds, so a redelivered
+notification or a re-uploaded file changes nothing.
 
 A notification is stale when its object (same ETag, and version when known) is already
 loaded, or when its sequencer is older than the loaded one for that key: S3 may deliver twice,
 late or out of order. An object counts as loaded only once its load has filed its report in
 `etl.loads`, i.e. also published its artifacts: a load whose catalog committed but whose
 publishing failed is redone by the redelivery. Callers hold the load lock, so reading then
-writing here cannot race.
-"""
+writing here cannot race."""
 
 from importlib import resources
 
-import psycopg2.extensions
-
+from streamcat.db import Cursor
 from streamcat.s3_events import ObjectEvent, is_older
 
-Cursor = psycopg2.extensions.cursor
 SCHEMA = "etl"
 """Where sql/etl.sql puts the ledger and the load reports."""
 

@@ -1,8 +1,7 @@
 """Reading the announced objects from S3: the very version a notification names, or nothing.
 
 An object that cannot be read (S3 answered an error for it, or the read broke off) fails alone;
-S3 not reachable at all (botocore's ConnectionError) is not such a failure and fails the load.
-"""
+S3 not reachable at all (botocore's ConnectionError) is not such a failure and fails the load."""
 
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import botocore.exceptions
 
 from streamcat.s3_events import ObjectEvent
+from streamcat.storage import not_found
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -21,7 +21,6 @@ OBJECT_ERRORS = (
 )
 """Failures of one object's read: S3 answered an error for it (denied, version gone, throttled)
 or the transfer broke off."""
-_GONE = {"NoSuchKey", "404"}
 
 
 def identified(s3: "S3Client", event: ObjectEvent) -> ObjectEvent:
@@ -82,5 +81,4 @@ def _gone(error: botocore.exceptions.ClientError, event: ObjectEvent) -> bool:
     an earlier delivery in an unversioned bucket): skipped. A version the event names is
     immutable and a delete only hides it behind a marker, so its absence means announced data
     was destroyed before it loaded: a failure, to end in the dead-letter queue and be seen."""
-    code = error.response.get("Error", {}).get("Code")
-    return event.version_id is None and code in _GONE
+    return event.version_id is None and not_found(error)

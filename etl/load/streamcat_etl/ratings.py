@@ -1,11 +1,10 @@
-"""One ratings file (SPEC 2, 3.8): read with pyarrow's CSV reader into typed columns, validated
+"""One ratings file: parsed with pyarrow's CSV reader into typed columns, validated
 whole, reduced to per-movie sums and counts, written as Parquet.
 
 Columnar throughout: a 1.4-million-row file never becomes Python objects. The typed read is
 the fast path; only when it fails is the file read again as text to find the first bad line.
 The reader parses on the calling thread (the load already reads one file per core), straight
-from the downloaded bytes, and the Parquet is written to memory: no file touches /tmp.
-"""
+from the downloaded bytes, and the Parquet is written to memory: no file touches /tmp."""
 
 import codecs
 import csv
@@ -19,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from streamcat_etl.validation import InvalidFile, Problem, preview, reject
+from streamcat_etl.validation import InvalidFile, Rejection, preview, reject
 
 RATINGS_HEADER = ("userId", "rating", "timestamp", "movieId")
 COLUMN_TYPES = {
@@ -61,7 +60,7 @@ class EncodedMovies:
     """movieId again, dictionary-encoded: Parquet writes it without hashing the strings again."""
 
 
-def read_ratings(data: bytes, source: str) -> pa.Table:
+def parse_ratings_csv(data: bytes, source: str) -> pa.Table:
     """`data`: the file's bytes. Raises InvalidFile naming the line, column, expectation and
     find."""
     _check_header(data, source)
@@ -133,13 +132,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
 def _check_header(data: bytes, source: str) -> None:
     probe = data[:_HEADER_PROBE_BYTES]
     if not probe.strip():
-        reject(
-            source,
-            None,
-            None,
-            "a CSV file with header " + ",".join(RATINGS_HEADER),
-            "an empty file",
-        )
+        expected = "a CSV file with header " + ",".join(RATINGS_HEADER)
+        reject(source, None, None, expected, "an empty file")
     first_line = probe.split(b"\n", 1)[0].rstrip(b"\r")
     try:
         header = codecs.decode(first_line.removeprefix(codecs.BOM_UTF8), "utf-8")
@@ -187,7 +181,7 @@ def _raise_first_bad_line(data: bytes, source: str, error: pa.ArrowInvalid) -> N
     raise InvalidFile(source, [problem])
 
 
-def _first_value_problem(data: bytes) -> Problem | None:
+def _first_value_problem(data: bytes) -> Rejection | None:
     text = pacsv.read_csv(
         pa.BufferReader(data),
         read_options=pacsv.ReadOptions(column_names=list(RATINGS_HEADER), skip_rows=1),
@@ -202,7 +196,7 @@ def _first_value_problem(data: bytes) -> Problem | None:
         if not pc.all(fits).as_py():
             index = pc.index(fits, False).as_py()
             found = preview(text[name][index].as_py())
-            return Problem(index + _FIRST_DATA_LINE, name, EXPECTED_VALUES[name], found)
+            return Rejection(index + _FIRST_DATA_LINE, name, EXPECTED_VALUES[name], found)
     return None
 
 
@@ -212,11 +206,11 @@ def _fits_int32(column: pa.ChunkedArray, digits: pa.ChunkedArray) -> pa.ChunkedA
     return pc.and_(digits, pc.less_equal(numbers, 2**31 - 1))
 
 
-def _first_shape_problem(data: bytes) -> Problem | None:
+def _first_shape_problem(data: bytes) -> Rejection | None:
     """Streams the file: only reached for a file already known to be broken."""
     with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="") as file:
         for line, row in enumerate(csv.reader(file), start=1):
             if line > 1 and row and len(row) != len(RATINGS_HEADER):
                 expected = f"{len(RATINGS_HEADER)} fields ({','.join(RATINGS_HEADER)})"
-                return Problem(line, None, expected, f"{len(row)}: {preview(','.join(row))}")
+                return Rejection(line, None, expected, f"{len(row)}: {preview(','.join(row))}")
     return None

@@ -6,17 +6,16 @@ Locally (no `READER_SECRET_ARN`) every function uses `DATABASE_URL` and this doe
 
 The role is read-only by default (`default_transaction_read_only`, set on the role): every
 session it opens starts read-only without the client sending a `SET`, which would pin the
-client's connection in RDS Proxy (streamcat.db).
-"""
+client's connection in RDS Proxy (streamcat.db). Its secret is read as the database's is, at
+each swap, so a rotated password is taken by the next load."""
 
 import json
 
-import psycopg2.extensions
 from psycopg2 import sql
 
+from streamcat import aws
+from streamcat.db import Cursor
 from streamcat.settings import Settings
-
-Cursor = psycopg2.extensions.cursor
 
 
 def grant_readers(cursor: Cursor, settings: Settings, schema: str) -> str | None:
@@ -24,9 +23,7 @@ def grant_readers(cursor: Cursor, settings: Settings, schema: str) -> str | None
     returns the role name, or None where no reader is configured."""
     if not settings.reader_secret_arn:
         return None
-    from aws_lambda_powertools.utilities import parameters  # boto3 only when configured
-
-    login = json.loads(str(parameters.get_secret(settings.reader_secret_arn, max_age=300)))
+    login = json.loads(aws.get_secret_string(settings, settings.reader_secret_arn))
     role = sql.Identifier(login["username"])
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login["username"],))
     if cursor.fetchone() is None:

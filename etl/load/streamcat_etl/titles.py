@@ -1,25 +1,25 @@
-"""Clean one platform's raw titles CSV into catalog rows (SPEC 3.1 to 3.7, and 3.9's checks).
+"""Clean one platform's raw titles CSV into catalog rows, each id the platform's letter plus its
+show_id, every field checked.
 
 Pure Python (csv module) so the ETL Lambda needs no pandas. A file is accepted whole or
 rejected whole with `InvalidFile` listing every problem; `TitlesResult.fixes` counts, per
 fixing rule, the rows it changed, for the load's data-quality report:
 
-- `missing_rating_to_g`: empty rating becomes `g` (SPEC 3.2).
+- `missing_rating_to_g`: empty rating becomes `g`.
 - `shifted_duration`: duration empty and rating holding a duration (`74 min`, `1 Season`;
-  292 Hulu and 3 Netflix rows): moved to duration, rating becomes `g` (SPEC 3.6). A duration
+  292 Hulu and 3 Netflix rows): moved to duration, rating becomes `g`. A duration
   in rating while duration is also filled is ambiguous and rejects the file.
-- `date_iso`: `September 25, 2021` became a date (SPEC 3.3).
-- `text_trimmed`, `whitespace_collapsed`, `lower_cased`, `invisible_chars_removed` (SPEC 3.4).
-- `seasons_to_season`: `Seasons` became `season` (SPEC 3.5).
+- `date_iso`: `September 25, 2021` became a date.
+- `text_trimmed`, `whitespace_collapsed`, `lower_cased`, `invisible_chars_removed`.
+- `seasons_to_season`: `Seasons` became `season`.
 - `missing_duration_null`, `zero_duration_to_null`: no usable duration, stored as NULL.
 - `empty_list_parts_dropped`, `duplicate_list_parts_dropped`, `placeholder_names_dropped`,
-  `name_suffixes_joined`: list cleaning (SPEC 3.7); placeholder names are Amazon's test
+  `name_suffixes_joined`: list cleaning; placeholder names are Amazon's test
   rows' `1, 2, 3` (and director `1`); suffixes are cast parts such as `Ph.D.` and `Jr.`.
 - `bom_stripped`, `crlf_line_ends` (lines), `blank_lines_skipped`: file-level, accepted.
 
 Every row is kept, Amazon's placeholder titles ("Title before 1C onboarding") included: they
-are real catalog entries users can rate, and dropping rows would break the 22,998-title count.
-"""
+are real catalog entries users can rate, and dropping rows would break the 22,998-title count."""
 
 import collections
 import datetime
@@ -30,7 +30,7 @@ from typing import NamedTuple
 from streamcat.platforms import Platform
 from streamcat_etl import titles_fields as fields
 from streamcat_etl.titles_csv import TITLES_HEADER, read_records
-from streamcat_etl.validation import FieldError, Problem, ProblemLog, preview
+from streamcat_etl.validation import FieldError, Rejection, RejectionLog, preview
 
 
 class CleanTitle(NamedTuple):
@@ -83,7 +83,7 @@ MISSING_RATING = "g"
 
 def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
     """Raises `InvalidFile` naming every problem (the first 20 listed, all counted)."""
-    log = ProblemLog(source)
+    log = RejectionLog(source)
     fixes: collections.Counter[str] = collections.Counter()
     titles: list[CleanTitle] = []
     first_line_of: dict[str, int] = {}
@@ -96,7 +96,7 @@ def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
             continue
         if title.show_id in first_line_of:
             duplicate = f"{title.show_id!r}, already on line {first_line_of[title.show_id]}"
-            log.add(Problem(line, "show_id", "an id not used by another row", duplicate))
+            log.add(Rejection(line, "show_id", "an id not used by another row", duplicate))
             continue
         first_line_of[title.show_id] = line
         fixes.update(changed)
@@ -106,10 +106,10 @@ def clean_titles(platform: Platform, data: bytes, source: str) -> TitlesResult:
 
 
 def _clean_row(
-    platform: Platform, line: int, raw: list[str], changed: set[str], log: ProblemLog
+    platform: Platform, line: int, raw: list[str], changed: set[str], log: RejectionLog
 ) -> CleanTitle | None:
     """One row, or None after logging each of its unusable fields."""
-    problems_before = log.total
+    rejections_before = log.total
     row = fields.normalize_row(raw, changed)
     show_id = _parsed(fields.show_id, row, raw, _SHOW_ID, line, changed, log)
     title_type = _parsed(fields.title_type, row, raw, _TYPE, line, changed, log)
@@ -118,7 +118,7 @@ def _clean_row(
     release_year = _parsed(fields.release_year, row, raw, _RELEASE_YEAR, line, changed, log)
     rating, duration = _rating_and_duration(line, row, raw, changed, log)
     if (
-        log.total > problems_before
+        log.total > rejections_before
         or show_id is None
         or title_type is None
         or name is None
@@ -152,20 +152,21 @@ def _parsed[T](
     index: int,
     line: int,
     changed: set[str],
-    log: ProblemLog,
+    log: RejectionLog,
 ) -> T | None:
     """Parse one normalized value; on failure log it with the value as the file holds it."""
     try:
         return parse(row[index], changed)
     except FieldError as exc:
-        log.add(Problem(line, TITLES_HEADER[index], exc.expected, preview(raw[index])))
+        log.add(Rejection(line, TITLES_HEADER[index], exc.expected, preview(raw[index])))
         return None
 
 
 def _rating_and_duration(
-    line: int, row: list[str], raw: list[str], changed: set[str], log: ProblemLog
+    line: int, row: list[str], raw: list[str], changed: set[str], log: RejectionLog
 ) -> tuple[str, tuple[int | None, str | None] | None]:
-    """SPEC 3.2 and 3.6: the rating and the parsed duration (None if unusable)."""
+    """The rating (`g` when empty) and the parsed duration (None if unusable), a duration
+    shifted into the rating moved back."""
     rating, duration_index = row[_RATING], _DURATION
     if not rating:
         changed.add("missing_rating_to_g")
@@ -174,7 +175,7 @@ def _rating_and_duration(
         if row[_DURATION]:
             found = f"{raw[_RATING]!r} while duration is {raw[_DURATION]!r}"
             expected = "an audience rating (a duration here only when duration is empty)"
-            log.add(Problem(line, "rating", expected, found))
+            log.add(Rejection(line, "rating", expected, found))
             return rating, None
         changed.add("shifted_duration")
         rating, duration_index = MISSING_RATING, _RATING

@@ -5,8 +5,7 @@ the header is found and checked within its first `MAX_HEADER_BYTES` before anyth
 decoded, and the size limit is checked before the body is decoded. Structural faults (no
 header, wrong header, not UTF-8, a quote left open) stop reading at once, since nothing after
 them can be trusted; a record with the wrong number of fields is logged and reading goes on,
-so one rejection lists every such line.
-"""
+so one rejection lists every such line."""
 
 import codecs
 import csv
@@ -15,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from streamcat_etl.validation import Problem, ProblemLog, preview, reject
+from streamcat_etl.validation import Rejection, RejectionLog, preview, reject
 
 TITLES_HEADER: tuple[str, ...] = (
     "show_id",
@@ -44,7 +43,7 @@ _EXPECTED_HEADER = "the header line " + ",".join(TITLES_HEADER)
 
 
 def read_records(
-    data: bytes, source: str, log: ProblemLog, fixes: Counter[str]
+    data: bytes, source: str, log: RejectionLog, fixes: Counter[str]
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line where the record starts, its 12 fields) for every non-blank record."""
     start = _check_bom(data, source, fixes)
@@ -60,13 +59,8 @@ def read_records(
 def check_size(size: int, source: str) -> None:
     """Also callable with an S3 object's size alone, so an oversized file is never read."""
     if size > MAX_TITLES_FILE_BYTES:
-        reject(
-            source,
-            None,
-            None,
-            f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes",
-            f"{size:,} bytes",
-        )
+        expected = f"a titles file of at most {MAX_TITLES_FILE_BYTES:,} bytes"
+        reject(source, None, None, expected, f"{size:,} bytes")
 
 
 def _check_bom(data: bytes, source: str, fixes: Counter[str]) -> int:
@@ -83,13 +77,8 @@ def _check_header(data: bytes, start: int, source: str) -> None:
     end = data.find(b"\n", start, start + MAX_HEADER_BYTES)
     if end < 0 and len(data) - start > MAX_HEADER_BYTES:
         found = data[start : start + 40].decode("utf-8", "replace")
-        reject(
-            source,
-            1,
-            None,
-            _EXPECTED_HEADER,
-            f"no line end in the first {MAX_HEADER_BYTES} bytes, which start {preview(found)}",
-        )
+        found = f"no line end in the first {MAX_HEADER_BYTES} bytes, which start {preview(found)}"
+        reject(source, 1, None, _EXPECTED_HEADER, found)
     line = data[start:] if end < 0 else data[start:end]
     try:
         header_text = line.decode("utf-8").rstrip("\r")
@@ -130,7 +119,7 @@ def _bad_byte(data: bytes, offset: int) -> str:
 
 
 def _records(
-    text: str, source: str, log: ProblemLog, fixes: Counter[str]
+    text: str, source: str, log: RejectionLog, fixes: Counter[str]
 ) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     next(reader)
@@ -161,8 +150,8 @@ def _csv_error(message: str) -> tuple[str, str]:
     return "well-formed CSV quoting", message
 
 
-def _width_problem(line: int, fields: list[str], width: int) -> Problem:
+def _width_problem(line: int, fields: list[str], width: int) -> Rejection:
     found = f"{len(fields)} fields"
     if len(fields) > width:
         found += f" (extra: {preview(','.join(fields[width:]))})"
-    return Problem(line, None, f"{width} fields", found)
+    return Rejection(line, None, f"{width} fields", found)

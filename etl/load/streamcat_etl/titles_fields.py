@@ -1,10 +1,10 @@
-"""Normalising a titles row and parsing its fields (SPEC 3.3 to 3.7).
+"""Normalising a titles row and parsing its fields: text, lists, durations and dates.
 
 Parsers share one signature, (normalized value, changed) -> parsed, and record in `changed`
 the fixing rules that altered the row, so the caller counts rows per rule; an unusable value
-raises `FieldError` with what was expected (the caller adds where, and the raw value found).
-"""
+raises `FieldError` with what was expected (the caller adds where, and the raw value found)."""
 
+import calendar
 import datetime
 import re
 from functools import lru_cache
@@ -33,31 +33,13 @@ _LETTERLESS_PART = re.compile(r"(?:^|,) ?[^,a-z]*(?:,|$)")
 _LETTER = re.compile(r"[^\W\d_]")
 _DURATION = re.compile(r"(-?\d{1,9}) ?(min|seasons?)")
 _SHOW_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+"""English month names: Python never sets LC_TIME from the environment by itself."""
 TYPES = frozenset({"movie", "tv show"})
 
 
 def normalize_row(raw: list[str], changed: set[str]) -> list[str]:
-    """SPEC 3.4 for a whole row at once: lower case, trimmed, inner runs of whitespace (tabs,
+    """A whole row at once: lower case, trimmed, inner runs of whitespace (tabs,
     the line breaks of quoted multi-line fields, non-breaking spaces) made one space so
     searches match, zero-width characters (Hulu descriptions) removed."""
     joined = _SEPARATOR.join(raw)
@@ -91,7 +73,7 @@ def director(value: str, changed: set[str]) -> str | None:
 
 
 def members(value: str, changed: set[str]) -> tuple[str, ...]:
-    """SPEC 3.7: split on commas, trim, drop empty parts (`United States,`), parts without a
+    """Split on commas, trim, drop empty parts (`United States,`), parts without a
     letter (Amazon placeholders' cast `1, 2, 3`) and repeats within the title, order kept."""
     return _unique(_parts(value, changed), changed)
 
@@ -171,7 +153,7 @@ def is_duration(value: str) -> bool:
 
 
 def duration(value: str, changed: set[str]) -> tuple[int | None, str | None]:
-    """SPEC 3.5: `90 min` -> (90, 'min'); `1 Season`/`2 Seasons` -> (n, 'season').
+    """`90 min` -> (90, 'min'); `1 Season`/`2 Seasons` -> (n, 'season').
 
     `0 min` (10 real Amazon rows, mostly test uploads) means unknown, not zero: NULL, so it
     never wins or loses a duration ranking. Empty stays NULL (187 real Hulu rows)."""
@@ -195,7 +177,7 @@ def duration(value: str, changed: set[str]) -> tuple[int | None, str | None]:
 
 
 def date_added(value: str, changed: set[str]) -> datetime.date | None:
-    """SPEC 3.3: `September 25, 2021` (sometimes with a leading space) -> a date; an ISO date
+    """`September 25, 2021` (sometimes with a leading space) -> a date; an ISO date
     is accepted as is, so value output can be value again."""
     if not value:
         return None

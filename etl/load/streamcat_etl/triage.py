@@ -1,80 +1,120 @@
 """Step 1 of a load, triage: which announced objects load. Stale notifications are skipped,
 titles files are read and cleaned (a rejected one quarantined), and each ratings file is handed
-to a worker, which reads and reduces it while the catalog is staged."""
+to a worker, which parses and sums it while the catalog is staged. Returns the plan."""
 
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from streamcat.db import Cursor
 from streamcat.s3_events import ObjectEvent
-from streamcat_etl import ledger
-from streamcat_etl.load_state import Cursor, Load, RatingsJob, RatingsOutcome, TitlesJob
-from streamcat_etl.objects import OBJECT_ERRORS, Fetched, fetch, identified
+from streamcat_etl import ledger, quarantine
+from streamcat_etl.objects import OBJECT_ERRORS, fetch, identified
+from streamcat_etl.plan import (
+    LOADED,
+    Bucket,
+    Outcome,
+    Plan,
+    Planned,
+    RatingsJob,
+    StagedRatings,
+    Timings,
+    TitlesJob,
+    Unloadable,
+    failed,
+    skipped,
+)
 from streamcat_etl.ratings_work import stage_ratings_file
 from streamcat_etl.raw_files import ACCEPTED_NAMES, RatingsFile, TitlesFile, recognise
-from streamcat_etl.report import LOADED, FileReport
 from streamcat_etl.titles import clean_titles
 from streamcat_etl.titles_csv import MAX_TITLES_FILE_BYTES, check_size
-from streamcat_etl.validation import InvalidFile, Problem
+from streamcat_etl.validation import InvalidFile, Rejection
 
 
-def triage(load: Load, cursor: Cursor, event: ObjectEvent) -> None:
-    raw = load.settings.raw_prefix
+def triage(
+    cursor: Cursor,
+    events: list[ObjectEvent],
+    bucket: Bucket,
+    workers: ThreadPoolExecutor,
+    load_id: str,
+    timings: Timings,
+) -> Plan:
+    """`workers`: where each ratings file's work runs, before the lock."""
+    objects: list[Planned] = []
+
+    def start_worker(event: ObjectEvent, file: RatingsFile) -> RatingsJob:
+        outputs = bucket.layout.staged_outputs(load_id, file.number, len(objects))
+        summed: Future[StagedRatings | Unloadable] = Future()
+        done = workers.submit(stage_ratings_file, bucket, event, outputs, summed)
+        return RatingsJob(event, file, summed, done)
+
+    for event in events:
+        planned = _plan(cursor, event, bucket, timings, start_worker)
+        objects = [_superseded(earlier, planned) for earlier in objects] + [planned]
+    return Plan(objects)
+
+
+def _plan(
+    cursor: Cursor,
+    event: ObjectEvent,
+    bucket: Bucket,
+    timings: Timings,
+    start_worker: Callable[[ObjectEvent, RatingsFile], RatingsJob],
+) -> Planned:
+    raw = bucket.layout.raw
     if not event.key.startswith(raw):
-        file = load.report.add(FileReport(event.key, "unrecognised", LOADED))
-        load.skip(event, file, f"outside {raw}: not an input of the ETL")
-        return
+        return skipped(event, "unrecognised", f"outside {raw}: not an input of the ETL")
     kind = recognise(event.key, raw)
-    file = load.report.add(FileReport(event.key, _kind_name(kind), LOADED))
+    name = _kind_name(kind)
     try:
-        event = identified(load.s3, event)
+        event = identified(bucket.s3, event)
         reason = ledger.stale_reason(cursor, event)
         if reason is not None:
-            load.skip(event, file, reason)
-            return
+            return skipped(event, name, reason)
         if isinstance(kind, RatingsFile):
-            _start_ratings(load, event, kind, file)
-            return
-        with load.report.timed("download"):
-            fetched = fetch(load.s3, event, MAX_TITLES_FILE_BYTES)
+            return start_worker(event, kind)
+        with timings.timed("download"):
+            fetched = fetch(bucket.s3, event, MAX_TITLES_FILE_BYTES)
     except OBJECT_ERRORS as error:
-        load.fail(event, file, error)
-        return
+        return failed(event, name, error)
     if fetched is None:
-        load.skip(event, file, "gone or replaced since this notification")
-        return
-    if kind is None:
-        name = event.key.rsplit("/", 1)[-1]
-        problem = Problem(None, None, "a file named " + ACCEPTED_NAMES, repr(name))
-        load.reject(event, fetched.etag, InvalidFile(event.key, [problem]), file)
-        return
-    _clean_titles(load, event, kind, fetched, file)
-
-
-def _start_ratings(load: Load, event: ObjectEvent, kind: RatingsFile, file: FileReport) -> None:
-    staging = f"{load.staging}ratings/ratings-{kind.number}-{len(load.report.files)}"
-    bucket = load.settings.data_bucket
-    summed: Future[RatingsOutcome] = Future()
-    done = load.workers.submit(stage_ratings_file, load.s3, event, bucket, staging, summed)
-    load.replace_job(load.ratings, kind.number, RatingsJob(event, kind, file, summed, done))
-
-
-def _clean_titles(
-    load: Load, event: ObjectEvent, kind: TitlesFile, fetched: Fetched, file: FileReport
-) -> None:
+        return skipped(event, name, "gone or replaced since this notification")
     try:
-        with load.report.timed("clean_titles"):
+        if kind is None:
+            found = repr(event.key.rsplit("/", 1)[-1])
+            expected = "a file named " + ACCEPTED_NAMES
+            raise InvalidFile(event.key, [Rejection(None, None, expected, found)])
+        with timings.timed("clean_titles"):
             check_size(fetched.size, event.key)
             result = clean_titles(kind.platform, fetched.data, event.key)
     except InvalidFile as error:
-        load.reject(event, fetched.etag, error, file)
-        return
-    file.rows_read = result.rows_read
-    file.rows_kept = len(result.titles)
-    file.rows_rejected = result.rows_read - len(result.titles)
-    file.fixes = dict(sorted(result.fixes.items()))
-    load.replace_job(load.titles, kind.platform, TitlesJob(event, fetched.etag, result, file))
+        with timings.timed("quarantine"):
+            return quarantine.reject(bucket, event, fetched.etag, error, name)
+    kept = len(result.titles)
+    outcome = Outcome(
+        event,
+        name,
+        LOADED,
+        rows_read=result.rows_read,
+        rows_kept=kept,
+        rows_rejected=result.rows_read - kept,
+        fixes=dict(sorted(result.fixes.items())),
+    )
+    return TitlesJob(event, fetched.etag, result, outcome)
 
 
-def _kind_name(kind: TitlesFile | RatingsFile | None) -> str:
-    if kind is None:
-        return "unrecognised"
-    return "titles" if isinstance(kind, TitlesFile) else "ratings"
+def _superseded(earlier: Planned, later: Planned) -> Planned:
+    """Two uploads of one input in one batch (e.g. two folders): the later one wins."""
+    if isinstance(earlier, TitlesJob) and isinstance(later, TitlesJob):
+        same = earlier.result.platform == later.result.platform
+    elif isinstance(earlier, RatingsJob) and isinstance(later, RatingsJob):
+        same = earlier.file.number == later.file.number
+    else:
+        return earlier
+    reason = f"superseded by {later.event.key} in the same batch"
+    return skipped(earlier.event, _kind_name(earlier), reason) if same else earlier
+
+
+def _kind_name(kind: object) -> str:
+    if isinstance(kind, TitlesFile | TitlesJob):
+        return "titles"
+    return "ratings" if isinstance(kind, RatingsFile | RatingsJob) else "unrecognised"

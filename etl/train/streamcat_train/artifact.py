@@ -8,16 +8,12 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+import botocore.exceptions
 import joblib
 
-from streamcat.recommend.artifact import (
-    FORMAT,
-    LatestPointer,
-    ModelDocument,
-    fitted_key,
-    latest_key,
-    model_key,
-)
+from streamcat.recommend.artifact import FORMAT, LatestPointer, ModelDocument
+from streamcat.s3_layout import S3Layout
+from streamcat.storage import not_found
 from streamcat.title_text import normalize_title
 from streamcat_train.model import TrainedModel
 
@@ -50,27 +46,27 @@ def encode(document: ModelDocument) -> bytes:
     return gzip.compress(text.encode(), compresslevel=6, mtime=0)
 
 
-def published_version(s3: "S3Client", bucket: str, models_prefix: str) -> int | None:
+def published_version(s3: "S3Client", bucket: str, layout: S3Layout) -> int | None:
     """The version `latest.json` points at, or None when nothing was published."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=latest_key(models_prefix))["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return None
+        body = s3.get_object(Bucket=bucket, Key=layout.latest_model)["Body"].read()
+    except botocore.exceptions.ClientError as error:
+        if not_found(error):
+            return None
+        raise
     version = json.loads(body).get("version")
     return version if isinstance(version, int) else None
 
 
-def publish(s3: "S3Client", bucket: str, models_prefix: str, model: TrainedModel) -> LatestPointer:
+def publish(s3: "S3Client", bucket: str, layout: S3Layout, model: TrainedModel) -> LatestPointer:
     version = model.catalog.version
     trained_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    key = model_key(models_prefix, version)
+    key = layout.model(version)
     fitted = {"content.joblib": model.content, "ratings.joblib": model.ratings}
     for name, obj in fitted.items():
         buffer = io.BytesIO()
         joblib.dump(obj, buffer, compress=3)
-        s3.put_object(
-            Bucket=bucket, Key=fitted_key(models_prefix, version, name), Body=buffer.getvalue()
-        )
+        s3.put_object(Bucket=bucket, Key=layout.fitted(version, name), Body=buffer.getvalue())
     s3.put_object(
         Bucket=bucket,
         Key=key,
@@ -80,7 +76,7 @@ def publish(s3: "S3Client", bucket: str, models_prefix: str, model: TrainedModel
     pointer = LatestPointer(version=version, key=key, trained_at=trained_at)
     s3.put_object(
         Bucket=bucket,
-        Key=latest_key(models_prefix),
+        Key=layout.latest_model,
         Body=json.dumps(pointer).encode(),
         ContentType="application/json",
     )

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
 
-from streamcat_train.interactions import Ratings
+from streamcat.training_input import Ratings
 
 RATING_SHIFT = 2.0
 CONFIDENCE_VOTES = 20.0

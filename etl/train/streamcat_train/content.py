@@ -10,7 +10,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from streamcat_train.catalog import CatalogTitles
+from streamcat_train.catalog_titles import CatalogTitles
 
 FIELD_WEIGHTS = {
     "genres": 1.0,

@@ -3,8 +3,7 @@
 Only the newest upload of a batch is trained. When that training fails, the messages that
 carried it are reported in `batchItemFailures` (the event source reports batch item failures):
 SQS retries just them, into the dead-letter queue after the last receive, and deletes the rest,
-whose older versions would be skipped anyway.
-"""
+whose older versions would be skipped anyway."""
 
 from typing import Any
 
@@ -13,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from streamcat.s3_events import ObjectEvent, batch_item_failures, object_events
 from streamcat.settings import get_settings
-from streamcat_train.interactions import InteractionsError, version_of
+from streamcat.training_input import InteractionsError, version_of
 from streamcat_train.train import train_and_publish
 
 logger = Logger(service=get_settings().powertools_service_name)

@@ -18,8 +18,7 @@ generator families among the weights that keep coverage and per-title lists (see
 A title rated less than about twice the mean leans on its content: that is where coverage
 comes from, while the popular titles most queries are about lean on their co-ratings.
 `signals` and `blend` are separate so an evaluation computes the signals once and tries many
-weights.
-"""
+weights."""
 
 from dataclasses import dataclass
 
@@ -27,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from streamcat.title_text import normalize_title
-from streamcat_train.catalog import CatalogTitles
+from streamcat.training_input import Ratings
+from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.collaborative import RatingsModel, confidence, ratings_factors
 from streamcat_train.content import ContentModel, content_embedding
-from streamcat_train.interactions import Ratings
 from streamcat_train.neighbours import top_neighbours
 
 NEIGHBOURS = 10

@@ -3,8 +3,7 @@
 Similarities are computed for a block of rows at a time (dense matmul; the column bonus rides
 along as one more dimension). The top k of a row lie
 in the column chunks holding the row's k largest chunk maxima, so only those chunks are
-searched: a cheap max-reduce replaces most of the partitioning work.
-"""
+searched: a cheap max-reduce replaces most of the partitioning work."""
 
 import numpy as np
 import numpy.typing as npt

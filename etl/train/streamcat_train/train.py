@@ -7,11 +7,12 @@ from aws_lambda_powertools import Logger
 
 from streamcat.db import connect
 from streamcat.memory import peak_rss_mb
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
+from streamcat.training_input import part_keys, read_training_ratings, version_of
 from streamcat_train.artifact import publish, published_version
-from streamcat_train.catalog import read_catalog
-from streamcat_train.interactions import part_keys, read_ratings, version_of
+from streamcat_train.catalog_titles import read_catalog
 from streamcat_train.model import train
 
 logger = Logger(child=True)
@@ -22,11 +23,11 @@ class StaleCatalogError(RuntimeError):
 
 
 def train_and_publish(interactions_key: str) -> dict[str, Any]:
-    """Train on `interactions_key` (curated/interactions/v<version>.json) and the catalog of that
-    version, publish, and say what happened. Older interactions than the loaded catalog, or a
+    """Train on the parts the manifest `interactions_key` names and the catalog of its version,
+    publish, and say what happened. Older interactions than the loaded catalog, or a
     version already published, are skipped: a newer upload trains (or trained) on its own."""
     settings = get_settings()
-    s3 = s3_client()
+    s3, layout = s3_client(), S3Layout.of(settings)
     version = version_of(interactions_key)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -40,7 +41,7 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
             f"{interactions_key} is for catalog version {version}; the database holds "
             f"{catalog.version}"
         )
-    published = published_version(s3, settings.data_bucket, settings.models_prefix)
+    published = published_version(s3, settings.data_bucket, layout)
     if version < catalog.version or (published is not None and published >= version):
         reason = "newer catalog loaded" if version < catalog.version else "already published"
         logger.info("training skipped", extra={"key": interactions_key, "reason": reason})
@@ -50,11 +51,11 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
     def read(key: str) -> bytes:
         return s3.get_object(Bucket=settings.data_bucket, Key=key)["Body"].read()
 
-    ratings = read_ratings(part_keys(read(interactions_key)), read, catalog.ids)
+    ratings = read_training_ratings(part_keys(read(interactions_key)), read, catalog.ids)
     timings["interactions_s"] = time.perf_counter() - started - sum(timings.values())
     model = train(catalog, ratings)
     timings["train_s"] = time.perf_counter() - started - sum(timings.values())
-    pointer = publish(s3, settings.data_bucket, settings.models_prefix, model)
+    pointer = publish(s3, settings.data_bucket, layout, model)
     timings["publish_s"] = time.perf_counter() - started - sum(timings.values())
     info = {
         "status": "published",

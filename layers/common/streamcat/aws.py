@@ -1,5 +1,6 @@
-"""The two AWS calls the HTTP functions make (Secrets Manager's GetSecretValue here, S3's GET
-and HEAD in streamcat.recommend.s3_reader), signed with Signature Version 4 over http.client.
+"""The AWS calls made without boto3 (Secrets Manager's GetSecretValue here, for every database
+login and the ETL's reader role; S3's GET and HEAD in streamcat.recommend.s3_reader), signed
+with Signature Version 4 over http.client.
 
 Why not boto3: importing botocore and building a client costs 150-250 ms of a cold start and
 about 60 ms of a SnapStart restore (the client must be built after the restore: it holds
@@ -9,8 +10,7 @@ environment variables, or, where SnapStart runs the function, the container cred
 uses instead of variables that would be frozen in the snapshot. Nothing here is cached: the
 endpoint is asked at every call, with the endpoint and token of the settings, which a restore
 re-reads from its environment (streamcat.api.snapstart). Without either (a shell with an AWS
-profile), callers fall back to boto3, which finds credentials anywhere.
-"""
+profile), callers fall back to boto3, which finds credentials anywhere."""
 
 import datetime
 import hashlib
@@ -57,7 +57,7 @@ def _container_credentials(settings: Settings) -> Credentials:
     assert settings.aws_container_credentials_full_uri is not None
     token = settings.aws_container_authorization_token
     headers = {"Authorization": token.get_secret_value()} if token else {}
-    status, body = request("GET", settings.aws_container_credentials_full_uri, headers, b"")
+    status, _, body = request("GET", settings.aws_container_credentials_full_uri, headers, b"")
     if status != 200:
         raise AwsCallError(f"the container credentials endpoint answered {status}")
     found = json.loads(body)
@@ -112,8 +112,11 @@ def signed_headers(
     return signed
 
 
-def request(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-    """One HTTP(S) request; its status and body. Unreachable is AwsCallError."""
+def request(
+    method: str, url: str, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP(S) request; its status, headers (names in lower case) and body. Unreachable is
+    AwsCallError."""
     parts = urlsplit(url)
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -122,7 +125,8 @@ def request(method: str, url: str, headers: dict[str, str], body: bytes) -> tupl
     try:
         connection.request(method, parts.path or "/", body=body or None, headers=headers)
         response = connection.getresponse()
-        return response.status, response.read()
+        found = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, found, response.read()
     except OSError as error:
         raise AwsCallError(f"{parts.netloc} unreachable: {error}") from error
     finally:
@@ -154,7 +158,7 @@ def get_secret_string(settings: Settings, secret_id: str) -> str:
         body,
         datetime.datetime.now(datetime.UTC),
     )
-    status, answer = request("POST", endpoint, headers, body)
+    status, _, answer = request("POST", endpoint, headers, body)
     if status != 200:
         raise AwsCallError(f"Secrets Manager answered {status}: {answer[:300]!r}")
     return str(json.loads(answer)["SecretString"])

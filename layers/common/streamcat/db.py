@@ -7,9 +7,8 @@ Nothing here changes session state: RDS Proxy pins a client connection to one da
 connection for the rest of its session after a `SET`, an advisory lock, a temporary table, a
 named prepared statement, LISTEN or a holdable cursor, and a pinned connection is no longer
 shared. Autocommit is client-side in psycopg2 (no statement is sent), and read-only is a
-property of the `streamcat_reader` role (`ALTER ROLE ... SET default_transaction_read_only`,
-streamcat_etl.reader_role), not a `SET` from here.
-"""
+property of the reader role (`ALTER ROLE ... SET default_transaction_read_only`, set where the
+ETL grants it), not a `SET` from here."""
 
 import hashlib
 import json
@@ -23,6 +22,8 @@ import psycopg2.extensions
 
 from streamcat import aws
 from streamcat.settings import Settings, get_settings
+
+Cursor = psycopg2.extensions.cursor
 
 _connection: psycopg2.extensions.connection | None = None
 
@@ -109,7 +110,7 @@ def reset_shared_connection() -> None:
 
 
 @contextmanager
-def read_cursor() -> Iterator[psycopg2.extensions.cursor]:
+def read_cursor() -> Iterator[Cursor]:
     """A cursor on the shared read-only connection; a broken connection is dropped so the
     next request gets a fresh one instead of failing forever."""
     try:
@@ -120,7 +121,7 @@ def read_cursor() -> Iterator[psycopg2.extensions.cursor]:
         raise
 
 
-def run_read[T](work: Callable[[psycopg2.extensions.cursor], T]) -> T:
+def run_read[T](work: Callable[[Cursor], T]) -> T:
     """`work` on a read cursor. A reused connection that turns out broken (server restart, idle
     connection dropped by a proxy) is replaced and `work` retried once, so a warm container
     recovers without failing a request; a fresh connection that fails is not retried."""

@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 from streamcat.settings import get_settings
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_s3 import S3Client
+
+_NOT_FOUND = frozenset({"NoSuchKey", "404"})
+"""S3's codes for a missing key: GET says NoSuchKey, HEAD (no body) only its status."""
 
 
 @lru_cache(maxsize=1)
@@ -18,3 +22,7 @@ def s3_client() -> "S3Client":
     return boto3.client(
         "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
     )
+
+
+def not_found(error: "ClientError") -> bool:
+    return error.response.get("Error", {}).get("Code") in _NOT_FOUND

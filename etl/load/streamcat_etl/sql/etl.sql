@@ -1,5 +1,5 @@
 -- The ETL's own bookkeeping, kept apart from the catalog it swaps: what has been loaded
--- (so a redelivered event or a re-uploaded file changes nothing, SPEC 3.10) and one row per
+-- (so a redelivered event or a re-uploaded file changes nothing) and one row per
 -- load with its data-quality report. Safe to run before every load.
 
 CREATE SCHEMA IF NOT EXISTS etl;

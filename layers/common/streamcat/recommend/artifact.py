@@ -1,4 +1,4 @@
-"""The model artifact: where it lives in S3 and its JSON shape, shared by the trainer (writer)
+"""The model artifact's JSON shape (its keys: streamcat.s3_layout), shared by the trainer (writer)
 and the recommendations function (reader) so neither can drift from the other.
 
 `model.json.gz` holds parallel lists over the catalog (`ids`, `titles`, `platforms`, `scores`,
@@ -12,7 +12,6 @@ never finds a partial model.
 from typing import Any, TypedDict
 
 FORMAT = 1
-MODEL_FILE = "model.json.gz"
 
 
 class ModelDocument(TypedDict):
@@ -32,22 +31,6 @@ class LatestPointer(TypedDict):
     version: int
     key: str
     trained_at: str
-
-
-def recommender_prefix(models_prefix: str) -> str:
-    return f"{models_prefix}recommender/"
-
-
-def model_key(models_prefix: str, version: int) -> str:
-    return f"{recommender_prefix(models_prefix)}v{version}/{MODEL_FILE}"
-
-
-def fitted_key(models_prefix: str, version: int, name: str) -> str:
-    return f"{recommender_prefix(models_prefix)}v{version}/{name}"
-
-
-def latest_key(models_prefix: str) -> str:
-    return f"{recommender_prefix(models_prefix)}latest.json"
 
 
 class ModelFormatError(ValueError):

@@ -1,20 +1,14 @@
 """Reading (GET, HEAD) S3 objects with the standard library: a Signature Version 4 request over
 http.client (streamcat.aws). The recommendations function only reads two small objects, and
 importing botocore would cost about half its cold-start budget. Without the runtime's credentials
-(a shell using an AWS profile), it falls back to boto3, which finds them anywhere.
-"""
+(a shell using an AWS profile), it falls back to boto3, which finds them anywhere."""
 
 import datetime
-import http.client
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from streamcat import aws
 from streamcat.settings import Settings
-
-_TIMEOUT_S = 5.0
 
 
 class ObjectMissing(LookupError):  # noqa: N818 (reads as the condition it reports)
@@ -36,57 +30,31 @@ class S3Reader:
         self._settings = settings
 
     def get(self, bucket: str, key: str) -> S3Object:
-        creds = self._credentials()
-        if creds is None:
-            return _boto_get(bucket, key)
-        headers, body = self._request(creds, "GET", bucket, key)
-        return S3Object(body, headers.get("etag", ""))
+        return self._read("GET", bucket, key)
 
     def etag(self, bucket: str, key: str) -> str:
-        creds = self._credentials()
-        if creds is None:
-            return _boto_etag(bucket, key)
-        headers, _ = self._request(creds, "HEAD", bucket, key)
-        return headers.get("etag", "")
+        return self._read("HEAD", bucket, key).etag
 
-    def _credentials(self) -> aws.Credentials | None:
+    def _read(self, method: str, bucket: str, key: str) -> S3Object:
         try:
-            return aws.credentials(self._settings)
+            creds = aws.credentials(self._settings)
         except aws.AwsCallError as error:
             raise StoreError(str(error)) from error
-
-    def _request(
-        self, creds: aws.Credentials, method: str, bucket: str, key: str
-    ) -> tuple[dict[str, str], bytes]:
+        if creds is None:
+            return _boto_read(method, bucket, key)
         scheme, host, path = self._location(bucket, key)
-        headers = aws.signed_headers(
-            creds,
-            self._settings.aws_region,
-            "s3",
-            (method, host, path),
-            {},
-            b"",
-            datetime.datetime.now(datetime.UTC),
-        )
-        connection_class = (
-            http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-        )
-        connection = connection_class(host, timeout=_TIMEOUT_S)
+        now = datetime.datetime.now(datetime.UTC)
+        region = self._settings.aws_region
+        headers = aws.signed_headers(creds, region, "s3", (method, host, path), {}, b"", now)
         try:
-            connection.request(method, path, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            status = response.status
-            found = {name.lower(): value for name, value in response.getheaders()}
-        except OSError as error:
-            raise StoreError(f"S3 unreachable at {host}: {error}") from error
-        finally:
-            connection.close()
+            status, found, body = aws.request(method, f"{scheme}://{host}{path}", headers, b"")
+        except aws.AwsCallError as error:
+            raise StoreError(f"S3 {error}") from error
         if status == 404:
             raise ObjectMissing(f"s3://{bucket}/{key}")
         if status != 200:
             raise StoreError(f"S3 answered {status} for s3://{bucket}/{key}")
-        return found, body
+        return S3Object(body, found.get("etag", ""))
 
     def _location(self, bucket: str, key: str) -> tuple[str, str, str]:
         """Path-style on a configured endpoint (moto, LocalStack), virtual-hosted on AWS."""
@@ -99,30 +67,19 @@ class S3Reader:
         return "https", host, f"/{quoted_key}"
 
 
-def _boto_get(bucket: str, key: str) -> S3Object:
-    from streamcat.storage import s3_client
-
-    with _boto_errors(f"s3://{bucket}/{key}"):
-        answer = s3_client().get_object(Bucket=bucket, Key=key)
-        return S3Object(answer["Body"].read(), str(answer.get("ETag", "")))
-    raise AssertionError("unreachable")
-
-
-def _boto_etag(bucket: str, key: str) -> str:
-    from streamcat.storage import s3_client
-
-    with _boto_errors(f"s3://{bucket}/{key}"):
-        return str(s3_client().head_object(Bucket=bucket, Key=key).get("ETag", ""))
-    raise AssertionError("unreachable")
-
-
-@contextmanager
-def _boto_errors(where: str) -> Iterator[None]:
-    """botocore's errors as this module's."""
+def _boto_read(method: str, bucket: str, key: str) -> S3Object:
+    """boto3's GET or HEAD, its errors as this module's."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from streamcat.storage import s3_client
+
+    where = f"s3://{bucket}/{key}"
     try:
-        yield
+        if method == "HEAD":
+            head = s3_client().head_object(Bucket=bucket, Key=key)
+            return S3Object(b"", str(head.get("ETag", "")))
+        answer = s3_client().get_object(Bucket=bucket, Key=key)
+        return S3Object(answer["Body"].read(), str(answer.get("ETag", "")))
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404:

@@ -15,9 +15,10 @@ from functools import lru_cache
 
 from aws_lambda_powertools import Logger
 
-from streamcat.recommend.artifact import ModelFormatError, latest_key, validate_document
+from streamcat.recommend.artifact import ModelFormatError, validate_document
 from streamcat.recommend.model import Recommender
 from streamcat.recommend.s3_reader import ObjectMissing, S3Reader, StoreError
+from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 
 logger = Logger(child=True)
@@ -35,14 +36,14 @@ class ModelStore:
         self,
         reader: S3Reader,
         bucket: str,
-        models_prefix: str,
+        layout: S3Layout,
         refresh_seconds: float = REFRESH_SECONDS,
         retry_seconds: float = RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reader = reader
         self.bucket = bucket
-        self.latest_key = latest_key(models_prefix)
+        self.latest_key = layout.latest_model
         self.refresh_seconds = refresh_seconds
         self.retry_seconds = retry_seconds
         self._clock = clock
@@ -121,4 +122,4 @@ class ModelStore:
 def get_store() -> ModelStore:
     """The container's store, from the settings (tests clear the cache after changing them)."""
     settings = get_settings()
-    return ModelStore(S3Reader(settings), settings.data_bucket, settings.models_prefix)
+    return ModelStore(S3Reader(settings), settings.data_bucket, S3Layout.of(settings))

@@ -1,24 +1,26 @@
-"""The training input written by the ETL: `curated/interactions/v<version>.json`, a manifest
-naming the catalog version and, for each of its ratings files, that file's training part
-(`curated/training/source=<n>/part-0.npz`: the ratings grouped by movie, `counts` per entry of
-the part's own `movie_ids`, then each rating's `user` and `rating2` (half stars)).
-
-The parts are read one at a time, and each is mapped onto the catalog's order through its few
-thousand ids, so memory holds the compact arrays and one file's part. numpy alone reads them:
-pyarrow, which the ratings Parquet needs, does not fit beside scikit-learn and SciPy in the
-function's 250 MB."""
+"""The training input, written by the ETL and read by the trainer: per ratings file a part
+(`.npz`, plain numpy arrays: the file's `movie_ids`, the `counts` of ratings of each, then every
+rating's `user` and `rating2` (half stars) grouped by movie in that order, 5 bytes a rating),
+and per catalog version a manifest naming the parts of its ratings files, whose upload triggers
+training. numpy alone reads them: pyarrow does not fit beside scikit-learn and SciPy in the
+trainer's 250 MB. Parts are read one at a time and mapped onto the catalog's order through their
+few thousand ids, so memory holds the compact arrays and one part."""
 
 import io
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-_KEY = re.compile(r"interactions/v(\d{1,18})\.json")
+from streamcat.s3_layout import S3Layout
+
 PART_ARRAYS = ("movie_ids", "counts", "user", "rating2")
+
+
+class InteractionsError(ValueError):
+    """The manifest or a part it names is not what the ETL writes."""
 
 
 @dataclass(frozen=True)
@@ -30,23 +32,45 @@ class Ratings:
     rating: npt.NDArray[np.float32]
 
 
-class InteractionsError(ValueError):
-    """The manifest or a file it names is not what the ETL writes."""
+def part_bytes(
+    movie_ids: list[str],
+    movie_index: npt.NDArray[np.int32],
+    counts: npt.NDArray[np.int64],
+    user: npt.NDArray[np.int32],
+    rating2: npt.NDArray[np.uint8],
+) -> bytes:
+    """One ratings file's part, uncompressed so the trainer loads it at disk speed. Per rating
+    its `movie_index` into `movie_ids`, its `user` and `rating2`; `counts[i]`: the ratings of
+    `movie_ids[i]`."""
+    if len(movie_ids) <= np.iinfo(np.uint16).max:
+        movie_index = movie_index.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
+    order = np.argsort(movie_index, kind="stable")
+    part = io.BytesIO()
+    np.savez(
+        part,
+        movie_ids=np.array(movie_ids, dtype=str),
+        counts=counts,
+        user=user[order],
+        rating2=rating2[order],
+    )
+    return part.getvalue()
+
+
+def manifest_bytes(load_id: str, parts: list[str]) -> bytes:
+    return json.dumps({"load_id": load_id, "training": parts}).encode()
 
 
 def version_of(key: str) -> int:
-    """The catalog version in a manifest key, e.g. 7 for `curated/interactions/v7.json`."""
-    found = _KEY.search(key)
-    if found is None or not key.endswith(found.group(0)):
+    """The catalog version a manifest key names."""
+    version = S3Layout.manifest_version(key)
+    if version is None:
         raise InteractionsError(f"{key!r} is not an interactions key (…interactions/v<n>.json)")
-    return int(found.group(1))
+    return version
 
 
 def part_keys(manifest: bytes) -> list[str]:
-    """The training parts a manifest names."""
     try:
-        document = json.loads(manifest)
-        keys = document["training"]
+        keys = json.loads(manifest)["training"]
     except (ValueError, KeyError, TypeError) as error:
         raise InteractionsError(f"unreadable interactions manifest: {error}") from error
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
@@ -54,7 +78,7 @@ def part_keys(manifest: bytes) -> list[str]:
     return keys
 
 
-def read_ratings(
+def read_training_ratings(
     keys: Iterable[str], read: Callable[[str], bytes], catalog_ids: list[str]
 ) -> Ratings:
     """Every named part's ratings over the catalog's order (`read` fetches one part's bytes);

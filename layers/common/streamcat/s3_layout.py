@@ -1,0 +1,84 @@
+"""Every key and prefix the product keeps in its bucket, built here and nowhere else, so the
+ETL, the trainer, the API, the local stack and the tests cannot disagree on where a thing is."""
+
+import re
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamcat.settings import Settings
+
+_MANIFEST = re.compile(r"interactions/v(\d{1,18})\.json")
+
+
+@dataclass(frozen=True)
+class S3Layout:
+    """The prefixes, each the settings' `<name>_prefix`."""
+
+    raw: str = "raw/"
+    """Uploads: a titles or ratings file under any folder (`raw_files.recognise`)."""
+    curated: str = "curated/"
+    staging: str = "staging/"
+    """A load's outputs until its catalog commits; the bucket's lifecycle rule expires them."""
+    quarantine: str = "quarantine/"
+    reports: str = "reports/"
+    models: str = "models/"
+
+    @classmethod
+    def of(cls, settings: "Settings") -> "S3Layout":
+        return cls(**{f.name: getattr(settings, f"{f.name}_prefix") for f in fields(cls)})
+
+    def titles_upload(self, file_name: str) -> str:
+        return f"{self.raw}titles/{file_name}"
+
+    def ratings_upload(self, file_name: str) -> str:
+        """`file_name`: `<n>.csv`, n naming the ratings file it replaces."""
+        return f"{self.raw}ratings/{file_name}"
+
+    def quarantined(self, key: str) -> str:
+        return self.quarantine + key
+
+    def rejection(self, key: str) -> str:
+        """Why `quarantined(key)` was rejected, beside it."""
+        return self.quarantined(key) + ".error.json"
+
+    def load_report(self, load_id: str) -> str:
+        return f"{self.reports}loads/{load_id}.json"
+
+    def staged_outputs(self, load_id: str, number: int, serial: int) -> tuple[str, str]:
+        """One ratings file's Parquet and training part as a load stages them; `serial` keeps
+        two uploads of one file in one batch apart."""
+        stem = f"{self.staging}{load_id}/ratings/ratings-{number}-{serial}"
+        return f"{stem}.parquet", f"{stem}.npz"
+
+    @property
+    def ratings_parquet_prefix(self) -> str:
+        return f"{self.curated}ratings/"
+
+    def ratings_parquet(self, number: int) -> str:
+        return f"{self.ratings_parquet_prefix}source={number}/part-0.parquet"
+
+    def training_part(self, number: int) -> str:
+        """Outside `interactions/`, whose uploads trigger training: only the manifest should."""
+        return f"{self.curated}training/source={number}/part-0.npz"
+
+    def training_manifest(self, version: int) -> str:
+        return f"{self.curated}interactions/v{version}.json"
+
+    @staticmethod
+    def manifest_version(key: str) -> int | None:
+        """7 for `…interactions/v7.json`; None for any other key."""
+        found = _MANIFEST.search(key)
+        return int(found.group(1)) if found and key.endswith(found.group(0)) else None
+
+    def fitted(self, version: int, name: str) -> str:
+        """A file of one trained version: the served model, or a fitted object beside it."""
+        return f"{self.models}recommender/v{version}/{name}"
+
+    def model(self, version: int) -> str:
+        return self.fitted(version, "model.json.gz")
+
+    @property
+    def latest_model(self) -> str:
+        """The pointer to the newest complete model, written last."""
+        return f"{self.models}recommender/latest.json"
