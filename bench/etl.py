@@ -25,12 +25,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 from psycopg2 import sql
 
-from bench.data import ratings_dir, titles_dir
 from bench.etl_baselines.outputs import (
     Digests,
     OutputsDifferError,
@@ -39,17 +38,14 @@ from bench.etl_baselines.outputs import (
     parquet_digests,
 )
 from bench.files import REPO, write_json
-from bench.harness import arguments, run_json, spread, summed
+from bench.harness import arguments, ratings_dir, run_json, spread, summed, titles_dir
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 PIPELINES = ("ours", "seed", "duckdb")
-TITLES_KEYS = "raw/titles/"
-RATINGS_KEYS = "raw/ratings/"
-ETL_SOURCES = REPO / "etl" / "load" / "streamcat_etl"
-COMMON_SOURCES = REPO / "layers" / "common" / "streamcat"
+SOURCES = (REPO / "etl" / "load" / "streamcat_etl", REPO / "layers" / "common" / "streamcat")
 
 
 def count_rows(path: Path) -> int:
@@ -61,16 +57,8 @@ def count_rows(path: Path) -> int:
     return lines - 1
 
 
-def admin_url() -> str:
-    from local.postgres import ensure_server
-
-    return os.environ.get("DATABASE_URL") or ensure_server()
-
-
-# --- in the child processes -------------------------------------------------------------------
-
-
 def child_train(key: str) -> dict[str, Any]:
+    """In a child process: the training handler on the ETL's training manifest."""
     from local.lambda_context import LocalLambdaContext
     from local.notifications import Upload, s3_record
     from streamcat.memory import peak_rss_mb
@@ -85,16 +73,15 @@ def child_train(key: str) -> dict[str, Any]:
 
 
 def child_baseline(name: str) -> dict[str, Any]:
-    """A baseline's `run`, its module and the S3 client made before the clock starts, as
-    ours' are."""
+    """In a child process: a baseline's `run`, its module and the S3 client made before the
+    clock starts, as ours' are."""
     started = time.perf_counter()
     module = importlib.import_module(f"bench.etl_baselines.{name}")
     from streamcat.memory import peak_rss_mb
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
 
-    settings = get_settings()
-    s3 = s3_client()
+    settings, s3 = get_settings(), s3_client()
     imported = time.perf_counter()
     result: dict[str, Any] = module.run(
         s3,
@@ -111,18 +98,33 @@ def child_baseline(name: str) -> dict[str, Any]:
     } | result
 
 
-# --- in the benchmark process -----------------------------------------------------------------
+def built_etl(runtime: Path) -> tuple[str, list[Path]]:
+    """The ETL function's handler and import paths as `sam build` packaged it, `runtime` made
+    its /var/runtime. A build older than the sources would measure other code: refused."""
+    from bench.snapstart import BUILD_DIR
+    from local.package_sizes import built_functions, runtime_stand_in
+
+    function = {f.logical_id: f for f in built_functions(BUILD_DIR)}["EtlFunction"]
+    for package in SOURCES:
+        copies = [path / package.name for path in function.import_paths]
+        built = next((copy for copy in copies if copy.is_dir()), copies[0])
+        for source in sorted(package.rglob("*")):
+            if source.is_file() and "__pycache__" not in source.parts:
+                copy = built / source.relative_to(package)
+                if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+                    raise RuntimeError(
+                        f"the build in {BUILD_DIR} is older than {source}: run `make build-host`"
+                    )
+    return function.handler, [*function.import_paths, runtime_stand_in(runtime)]
 
 
-class BuiltEtl(NamedTuple):
-    handler: str
-    paths: list[Path]
-    """Its code, its layers and a stand-in for /var/runtime, in Lambda's order."""
+def run_child(mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    return run_json([sys.executable, "-m", "bench.etl", "--child", mode, *extra], mode, env=env)
 
 
-def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
-    """Ours: the built ETL function invoked on an SQS batch announcing every raw file, in a
-    process of its own."""
+def run_ours(built: tuple[str, list[Path]], env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
+    """The built ETL function invoked on an SQS batch announcing every raw file, in a process
+    of its own, then training on its output in another."""
     from bench.snapstart import run_harness
     from local.notifications import Upload, sqs_event
 
@@ -134,15 +136,12 @@ def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> di
     with tempfile.TemporaryDirectory(prefix="bench-etl-") as scratch:
         event = Path(scratch) / "event.json"
         event.write_text(json.dumps(sqs_event(bucket, *uploads)))
-        invoked = run_harness("invoke", built.paths, event, env, "--handler", built.handler)
+        invoked = run_harness("invoke", built[1], event, env, "--handler", built[0])
     load_id = invoked["result"]["load_id"]
     report_object = s3.get_object(Bucket=bucket, Key=f"reports/loads/{load_id}.json")
     report = json.loads(report_object["Body"].read())
-    return {
-        "import_s": invoked["import_s"],
-        "seconds": invoked["seconds"],
-        "cpu_s": invoked["cpu_s"],
-        "peak_rss_mb": invoked["peak_rss_mb"],
+    ours = {
+        **{k: invoked[k] for k in ("import_s", "seconds", "cpu_s", "peak_rss_mb")},
         "catalog_version": invoked["result"]["catalog_version"],
         "steps_s": report["timings_s"],
         # The ratings files' own work (done by workers beside the steps), summed per part.
@@ -150,41 +149,6 @@ def invoke_built_etl(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> di
         "totals": report["totals"],
         "interactions_key": report["interactions_key"],
     }
-
-
-def built_etl(runtime: Path) -> BuiltEtl:
-    """The ETL function as `sam build` packaged it, `runtime` made its /var/runtime. A build
-    older than the sources would measure other code: refused."""
-    from bench.snapstart import BUILD_DIR
-    from local.package_sizes import built_functions, runtime_stand_in
-
-    function = {f.logical_id: f for f in built_functions(BUILD_DIR)}["EtlFunction"]
-    for package in (ETL_SOURCES, COMMON_SOURCES):
-        built = [path / package.name for path in function.import_paths]
-        if stale := _differing(package, next((b for b in built if b.is_dir()), built[0])):
-            raise RuntimeError(
-                f"the build in {BUILD_DIR} is older than {stale}: run `make build-host`"
-            )
-    return BuiltEtl(function.handler, [*function.import_paths, runtime_stand_in(runtime)])
-
-
-def _differing(package: Path, built: Path) -> Path | None:
-    """The first file of `package` whose built copy differs or is missing."""
-    for source in sorted(package.rglob("*")):
-        if source.is_file() and "__pycache__" not in source.parts:
-            copy = built / source.relative_to(package)
-            if not copy.is_file() or copy.read_bytes() != source.read_bytes():
-                return source
-    return None
-
-
-def run_child(mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
-    return run_json([sys.executable, "-m", "bench.etl", "--child", mode, *extra], mode, env=env)
-
-
-def run_ours(built: BuiltEtl, env: dict[str, str], s3: "S3Client") -> dict[str, Any]:
-    """Our ETL, then training on its output in a process of its own."""
-    ours = invoke_built_etl(built, env, s3)
     try:
         ours |= run_child("train", env, ours["interactions_key"])
     except RuntimeError as error:
@@ -228,13 +192,6 @@ def fresh_target(
             )
 
 
-def outputs(env: dict[str, str], s3: "S3Client") -> Digests:
-    return {
-        **{f"catalog.{k}": v for k, v in catalog_digests(env["DATABASE_URL"]).items()},
-        **parquet_digests(s3, env["DATA_BUCKET"]),
-    }
-
-
 def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     def over(key: str, found: list[dict[str, Any]] = runs) -> dict[str, Any]:
         values = [r[key] for r in found]
@@ -262,23 +219,24 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments("etl", __doc__, argv, ratings=11_000_000, runs=3)
     titles, ratings = titles_dir(), ratings_dir(args.ratings, 8)
     rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
-    inputs = [(p, TITLES_KEYS + p.name) for p in sorted(titles.glob("*.csv"))]
-    inputs += [(p, RATINGS_KEYS + p.name) for p in sorted(ratings.glob("*.csv"))]
+    inputs = [(p, "raw/titles/" + p.name) for p in sorted(titles.glob("*.csv"))]
+    inputs += [(p, "raw/ratings/" + p.name) for p in sorted(ratings.glob("*.csv"))]
     with tempfile.TemporaryDirectory(prefix="bench-etl-runtime-") as runtime:
         return measure(args, inputs, rows, built_etl(Path(runtime)))
 
 
-def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: BuiltEtl) -> int:
+def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: Any) -> int:
     import boto3
     from moto.server import ThreadedMotoServer
 
     from bench import budgets
+    from local.postgres import ensure_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    admin = psycopg2.connect(admin_url())
+    admin = psycopg2.connect(os.environ.get("DATABASE_URL") or ensure_server())
     admin.autocommit = True
     base_env = {
         **os.environ,
@@ -312,7 +270,9 @@ def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: BuiltEt
             for name in PIPELINES:
                 with fresh_target(admin, s3, base_env, f"{name}-{run + 1}", inputs) as env:
                     found = run_ours(built, env, s3) if name == "ours" else run_child(name, env)
-                    digests = outputs(env, s3)
+                    catalog = catalog_digests(env["DATABASE_URL"]).items()
+                    digests = {f"catalog.{k}": v for k, v in catalog}
+                    digests |= parquet_digests(s3, env["DATA_BUCKET"])
                 measured[name].append(found)
                 if reference is None:
                     reference = digests

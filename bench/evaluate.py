@@ -25,7 +25,7 @@ import numpy.typing as npt
 from bench import recommenders as rec
 from bench.budgets import POPULAR
 from bench.files import REPO
-from bench.harness import arguments, write_out
+from bench.harness import arguments, chart, write_out
 from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
@@ -141,12 +141,12 @@ def list_quality(
     }
 
 
-def scores(lists: Lists, queries: Queries) -> Metrics:
-    """Hit rate, NDCG and coverage at 5 and 10."""
+def scores(lists: Lists, queries: Queries, coverage: bool = True) -> Metrics:
+    """Hit rate and NDCG at 5 and 10, and coverage at 5 and 10."""
     found: Metrics = {}
     for k in CUTOFFS:
         found |= ranking_quality(lists, queries, k)
-    return found | {f"coverage@{k}": coverage_at(lists, k) for k in CUTOFFS}
+    return found | ({f"coverage@{k}": coverage_at(lists, k) for k in CUTOFFS} if coverage else {})
 
 
 def titles_source(given: Path | None) -> tuple[Path, Path]:
@@ -162,13 +162,20 @@ def titles_source(given: Path | None) -> tuple[Path, Path]:
 
 
 @dataclasses.dataclass(frozen=True)
-class FamilyData:
-    """One generator family's ratings over the catalog, and its hidden truth."""
+class Family:
+    """One generator family's ratings over the catalog, its hidden truth, and those ratings
+    split: `train` alone feeds weight selection, `test` scores."""
 
-    family: str
+    name: str
     catalog: CatalogTitles
     ratings: Ratings
     truth: TrueItems
+    train: Ratings
+    test: Ratings
+
+
+def split_family(name: str, catalog: CatalogTitles, ratings: Ratings, truth: TrueItems) -> Family:
+    return Family(name, catalog, ratings, truth, *split_ratings(ratings, 0.2, SEED))
 
 
 def family_ratings(
@@ -193,7 +200,7 @@ def family_ratings(
 
 def load_families(
     n_ratings: int, titles_dir: Path, cache_dir: Path, names: Iterable[str] = FAMILIES
-) -> list[FamilyData]:
+) -> list[Family]:
     """The default family read back from its CSVs (as the ETL would), the others in memory."""
     base = generated_rated_catalog(titles_dir, cache_dir, n_ratings)
     found = []
@@ -204,47 +211,27 @@ def load_families(
             else family_ratings(titles_dir, cache_dir, base.catalog.ids, n_ratings, family)
         )
         truth = true_item_factors(titles_dir, family=family).aligned(base.catalog.ids)
-        found.append(FamilyData(family, base.catalog, ratings, truth))
+        found.append(split_family(family, base.catalog, ratings, truth))
     return found
-
-
-@dataclasses.dataclass(frozen=True)
-class Split:
-    """A family's ratings split for the evaluation; `train` alone feeds weight selection."""
-
-    data: FamilyData
-    train: Ratings
-    test: Ratings
-
-
-def split_family(data: FamilyData) -> Split:
-    train_part, test_part = split_ratings(data.ratings, 0.2, SEED)
-    return Split(data, train_part, test_part)
 
 
 @dataclasses.dataclass(frozen=True)
 class Validation:
     """A validation split carved from one family's training part: a fifth of each training
-    user's ratings (`valid`) held out, the signals computed from the rest (`fit`)."""
+    user's ratings held out, the signals computed from the rest (`fit`); lists are computed for
+    the query titles (`rows`) only."""
 
     family: str
     catalog: CatalogTitles
     fit: Ratings
     parts: Signals
     queries: Queries
+    rows: npt.NDArray[np.int64]
 
     def scores(self, lists: Lists) -> Metrics:
-        """Hit rate and NDCG at 5 and 10 of lists computed for the query titles only."""
-        found: Metrics = {}
         full = np.zeros((len(self.catalog), lists.shape[1]), dtype=np.int64)
         full[self.rows] = lists
-        for k in CUTOFFS:
-            found |= ranking_quality(full, self.queries, k)
-        return found
-
-    @property
-    def rows(self) -> npt.NDArray[np.int64]:
-        return np.unique(self.queries.title)
+        return scores(full, self.queries, coverage=False)
 
 
 def validation_split(family: str, catalog: CatalogTitles, train_part: Ratings) -> Validation:
@@ -252,7 +239,8 @@ def validation_split(family: str, catalog: CatalogTitles, train_part: Ratings) -
     fit_part, valid_part = split_ratings(train_part, 0.2, SEED + 1)
     fit_catalog = rescored(catalog, fit_part)
     queries = make_queries(fit_part, valid_part, QUERIES, SEED + 1)
-    return Validation(family, fit_catalog, fit_part, signals(fit_catalog, fit_part), queries)
+    parts, rows = signals(fit_catalog, fit_part), np.unique(queries.title)
+    return Validation(family, fit_catalog, fit_part, parts, queries, rows)
 
 
 def _share_of_best(metrics: list[Metrics]) -> list[float]:
@@ -261,94 +249,66 @@ def _share_of_best(metrics: list[Metrics]) -> list[float]:
     return [float(np.mean([r[m] / best[m] for m in best])) for r in metrics]
 
 
-@dataclasses.dataclass(frozen=True)
-class Selection:
-    """What the validation splits chose: the blend's weights and item-kNN's shrinkage per family
-    (a baseline tuned as well as ours), with every grid point's validation scores."""
-
-    weights: BlendWeights
-    grid: list[BlendWeights]
-    grid_scores: dict[str, list[Metrics]]
-    shares: list[float]
-    coverage: dict[int, dict[str, float]]
-    """coverage@10 per family of the grid points checked against `VALIDATION_COVERAGE`."""
-    distinct: dict[int, dict[str, int]]
-    """Distinct top-5 lists of the `POPULAR` most rated titles, per family, of the same."""
-    shrinkage: dict[str, float]
-    shrinkage_scores: dict[str, dict[float, Metrics]]
-
-    def report(self) -> dict[str, Any]:
-        def checked(i: int, family: str) -> dict[str, Any]:
-            if i not in self.coverage:
-                return {}
-            found = self.coverage[i][family], self.distinct[i][family]
-            return dict(zip(("coverage@10", "distinct_lists_top100"), found, strict=True))
-
-        return {
-            "grid": [
-                {
-                    "weights": dataclasses.asdict(weights),
-                    "worse_family_share_of_best": round(self.shares[i], 4),
-                    "families": {f: s[i] | checked(i, f) for f, s in self.grid_scores.items()},
-                }
-                for i, weights in enumerate(self.grid)
-            ],
-            "item_knn_shrinkage": self.shrinkage,
-            "item_knn": {
-                family: {str(s): m for s, m in found.items()}
-                for family, found in self.shrinkage_scores.items()
-            },
-        }
-
-
-def select(splits: list[Split], grid: list[BlendWeights] = GRID) -> Selection:
-    """Blend weights and item-kNN shrinkage chosen on validation splits of the training parts.
+def select(
+    families: list[Family], grid: list[BlendWeights] = GRID
+) -> tuple[BlendWeights, dict[str, float], dict[str, Any]]:
+    """Blend weights and item-kNN's shrinkage per family (a baseline tuned as well as ours),
+    chosen on validation splits of the training parts, and every candidate's validation scores.
 
     Blend: the grid point whose worse family comes closest to that family's best (hit rate@5
     and NDCG@5 as shares of the family's best point, averaged), the first in that order whose
     coverage@10 is at least `VALIDATION_COVERAGE` and whose `POPULAR` most rated titles all
     have their own top 5, in every family. Item-kNN: per family, the shrinkage of
     `SHRINKAGES` with the best such share."""
-    validations = [validation_split(s.data.family, s.data.catalog, s.train) for s in splits]
+    validations = [validation_split(f.name, f.catalog, f.train) for f in families]
     grid_scores: dict[str, list[Metrics]] = {}
-    shrinkage_scores: dict[str, dict[float, Metrics]] = {}
+    knn_scores: dict[str, dict[float, Metrics]] = {}
     for v in validations:
         grid_scores[v.family] = [
             v.scores(blend(v.parts, weights, LIST_LENGTH, v.rows).astype(np.int64))
             for weights in grid
         ]
-        knn = rec.item_knn_lists_by_shrinkage(
-            v.fit, v.catalog.titles, LIST_LENGTH, rec.SHRINKAGES, v.rows
-        )
-        shrinkage_scores[v.family] = {s: v.scores(lists) for s, lists in knn.items()}
-    shares = [
-        min(values) for values in zip(*map(_share_of_best, grid_scores.values()), strict=True)
-    ]
-    coverage: dict[int, dict[str, float]] = {}
-    distinct: dict[int, dict[str, int]] = {}
+        knn = rec.item_knn_lists(v.fit, v.catalog.titles, LIST_LENGTH, rec.SHRINKAGES, v.rows)
+        knn_scores[v.family] = {s: v.scores(lists) for s, lists in knn.items()}
+    shares = [min(found) for found in zip(*map(_share_of_best, grid_scores.values()), strict=True)]
+    checked: dict[int, dict[str, dict[str, Any]]] = {}
     chosen = None
     for i in sorted(range(len(grid)), key=lambda i: (-shares[i], i)):
-        coverage[i], distinct[i] = {}, {}
+        checked[i] = {}
         for v in validations:
             lists = blend(v.parts, grid[i], LIST_LENGTH).astype(np.int64)
             popular = np.argsort(-v.catalog.votes, kind="stable")[:POPULAR]
-            coverage[i][v.family] = coverage_at(lists, 10)
-            distinct[i][v.family] = len({tuple(row) for row in lists[popular, :SHOWN].tolist()})
-        if (
-            min(coverage[i].values()) >= VALIDATION_COVERAGE
-            and min(distinct[i].values()) == POPULAR
+            checked[i][v.family] = {
+                "coverage@10": coverage_at(lists, 10),
+                "distinct_lists_top100": len({tuple(r) for r in lists[popular, :SHOWN].tolist()}),
+            }
+        if all(
+            c["coverage@10"] >= VALIDATION_COVERAGE and c["distinct_lists_top100"] == POPULAR
+            for c in checked[i].values()
         ):
             chosen = i
             break
     if chosen is None:
         chosen = max(range(len(grid)), key=lambda i: (shares[i], -i))
-    shrinkage = {}
-    for family, found in shrinkage_scores.items():
-        values = list(found)
-        shrinkage[family] = values[int(np.argmax(_share_of_best([found[s] for s in values])))]
-    return Selection(
-        grid[chosen], grid, grid_scores, shares, coverage, distinct, shrinkage, shrinkage_scores
-    )
+    shrinkage = {
+        family: list(found)[int(np.argmax(_share_of_best(list(found.values()))))]
+        for family, found in knn_scores.items()
+    }
+    report = {
+        "grid": [
+            {
+                "weights": dataclasses.asdict(weights),
+                "worse_family_share_of_best": round(shares[i], 4),
+                "families": {
+                    f: s[i] | checked.get(i, {}).get(f, {}) for f, s in grid_scores.items()
+                },
+            }
+            for i, weights in enumerate(grid)
+        ],
+        "item_knn_shrinkage": shrinkage,
+        "item_knn": {f: {str(s): m for s, m in found.items()} for f, found in knn_scores.items()},
+    }
+    return grid[chosen], shrinkage, report
 
 
 Recommender = Callable[[Signals, CatalogTitles, Ratings], Lists]
@@ -361,65 +321,62 @@ def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
     def blended(weights: BlendWeights) -> Recommender:
         return lambda parts, _c, _r: blend(parts, weights, LIST_LENGTH).astype(np.int64)
 
+    def item_knn(_p: Signals, catalog: CatalogTitles, ratings: Ratings) -> Lists:
+        return rec.item_knn_lists(ratings, catalog.titles, LIST_LENGTH, [shrinkage])[shrinkage]
+
     found = {"streamcat": blended(DEFAULT_WEIGHTS)}
     if chosen != DEFAULT_WEIGHTS:
         found["streamcat_chosen"] = blended(chosen)
     return found | {
-        "item_knn": lambda _p, c, r: rec.item_knn_lists(r, c.titles, LIST_LENGTH, shrinkage),
-        "svd_only": lambda parts, _c, _r: rec.svd_only_lists(parts, LIST_LENGTH),
-        "svd_boosted": lambda parts, _c, _r: rec.svd_boosted_lists(parts, LIST_LENGTH),
-        "content_only": lambda parts, _c, _r: rec.content_only_lists(parts, LIST_LENGTH),
+        "item_knn": item_knn,
+        **{name: blended(weights) for name, weights in rec.BLENDS.items()},
         "popularity": lambda _p, catalog, _r: rec.popularity_lists(catalog, LIST_LENGTH),
         "seed_kmeans": lambda _p, catalog, _r: rec.seed_kmeans_lists(catalog, LIST_LENGTH),
     }
 
 
 def held_out_scores(
-    split: Split, selection: Selection
+    family: Family, weights: BlendWeights, shrinkage: float
 ) -> tuple[dict[str, Metrics], int, dict[str, float]]:
     """Every method trained on the whole training part, scored on the test part: the metrics
     per method, the number of queries and the seconds each method took."""
-    catalog = rescored(split.data.catalog, split.train)
-    queries = make_queries(split.train, split.test, QUERIES, SEED)
+    catalog = rescored(family.catalog, family.train)
+    queries = make_queries(family.train, family.test, QUERIES, SEED)
     popular = np.argsort(-catalog.votes, kind="stable")[:POPULAR]
     started = time.perf_counter()
-    parts = signals(catalog, split.train)
+    parts = signals(catalog, family.train)
     seconds = {"signals": time.perf_counter() - started}
     results = {}
-    shrinkage = selection.shrinkage[split.data.family]
-    for name, recommend in methods(selection.weights, shrinkage).items():
+    for name, recommend in methods(weights, shrinkage).items():
         started = time.perf_counter()
-        lists = recommend(parts, catalog, split.train)
+        lists = recommend(parts, catalog, family.train)
         seconds[name] = time.perf_counter() - started
-        results[name] = scores(lists, queries) | list_quality(
-            lists, catalog, split.data.truth, popular
-        )
+        quality = list_quality(lists, catalog, family.truth, popular)
+        results[name] = scores(lists, queries) | quality
     return results, len(queries.title), {name: round(s, 2) for name, s in seconds.items()}
 
 
 def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    splits = [split_family(data) for data in load_families(n_ratings, titles_dir, cache_dir)]
+    families = load_families(n_ratings, titles_dir, cache_dir)
     prepared = time.perf_counter()
-    selection = select(splits)
+    weights, shrinkage, validation = select(families)
     validated = time.perf_counter()
-    families: dict[str, Any] = {}
-    for split in splits:
-        results, queries, seconds = held_out_scores(split, selection)
-        families[split.data.family] = {
-            "ratings": len(split.data.ratings.user),
-            "train_ratings": len(split.train.user),
-            "held_out_ratings": len(split.test.user),
+    found: dict[str, Any] = {}
+    for family in families:
+        results, queries, seconds = held_out_scores(family, weights, shrinkage[family.name])
+        found[family.name] = {
+            "ratings": len(family.ratings.user),
+            "train_ratings": len(family.train.user),
+            "held_out_ratings": len(family.test.user),
             "queries": queries,
             "seconds": seconds,
             "methods": results,
         }
-    default = families[DEFAULT_FAMILY]
+    default = found[DEFAULT_FAMILY]
     return {
-        "ratings": default["ratings"],
-        "train_ratings": default["train_ratings"],
-        "held_out_ratings": default["held_out_ratings"],
-        "titles": len(splits[0].data.catalog),
+        **{k: default[k] for k in ("ratings", "train_ratings", "held_out_ratings")},
+        "titles": len(families[0].catalog),
         "queries": default["queries"],
         "prepare_s": round(prepared - started, 2),
         "validation_s": round(validated - prepared, 2),
@@ -428,43 +385,31 @@ def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any
         "default_family": DEFAULT_FAMILY,
         "weights": {
             "served": dataclasses.asdict(DEFAULT_WEIGHTS),
-            "chosen": dataclasses.asdict(selection.weights),
-            "chosen_is_served": selection.weights == DEFAULT_WEIGHTS,
+            "chosen": dataclasses.asdict(weights),
+            "chosen_is_served": weights == DEFAULT_WEIGHTS,
         },
-        "validation": selection.report(),
+        "validation": validation,
         "methods": default["methods"],
-        "families": families,
+        "families": found,
     }
 
 
-PLOTTED = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
-
-
 def plot(report: dict[str, Any], path: Path) -> None:
-    """One row of bar charts per family, one chart per metric of `PLOTTED`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    families = report["families"]
-    figure, axes = plt.subplots(
-        len(families),
-        len(PLOTTED),
-        figsize=(3.0 * len(PLOTTED), 3.2 * len(families)),
-        squeeze=False,
+    """A row of bar charts per family, one per ranking metric and coverage@10."""
+    metrics, families = (
+        ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"],
+        report["families"],
     )
-    for row, (family, found) in enumerate(families.items()):
-        methods = found["methods"]
-        colours = ["#2a9d8f" if name.startswith("streamcat") else "#8d99ae" for name in methods]
-        for axis, metric in zip(axes[row], PLOTTED, strict=True):
-            axis.bar(list(methods), [methods[name][metric] for name in methods], color=colours)
-            axis.set_title(f"{metric} ({family})", fontsize=9)
-            axis.tick_params(axis="x", labelrotation=45, labelsize=7)
-    figure.suptitle(f"Recommender offline evaluation ({report['ratings']:,} ratings)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    title = f"Recommender offline evaluation ({report['ratings']:,} ratings)"
+    size = (3.0 * len(metrics), 3.2 * len(families))
+    with chart(path, title, (len(families), len(metrics)), size) as axes:
+        for row, (family, found) in enumerate(families.items()):
+            names = list(found["methods"])
+            colours = ["#2a9d8f" if name.startswith("streamcat") else "#8d99ae" for name in names]
+            for axis, metric in zip(axes[row], metrics, strict=True):
+                axis.bar(names, [found["methods"][name][metric] for name in names], color=colours)
+                axis.set_title(f"{metric} ({family})", fontsize=9)
+                axis.tick_params(axis="x", labelrotation=45, labelsize=7)
 
 
 def main(argv: list[str] | None = None) -> int:

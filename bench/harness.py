@@ -1,15 +1,18 @@
 """What the benches do alike: their command line and JSON output, a child process's JSON report,
-and the statistics of repeated timings."""
+the statistics of repeated timings, their charts, and the generated data they load (made once
+and cached: the seeded generator's four catalogs at the real sizes, and ratings over them)."""
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.files import OUT_DIR, REPO, write_json
+from bench.files import DATA_CACHE, OUT_DIR, REPO, write_json
 
 
 def arguments(name: str, doc: str | None, argv: list[str] | None, **defaults: Any) -> Any:
@@ -55,3 +58,51 @@ def summed(parts: Iterable[Mapping[str, float]], digits: int) -> dict[str, float
         for step, seconds in part.items():
             total[step] = total.get(step, 0.0) + float(seconds)
     return {step: round(seconds, digits) for step, seconds in sorted(total.items())}
+
+
+@contextmanager
+def chart(
+    path: Path, title: str, shape: tuple[int, int], size: tuple[float, float]
+) -> Iterator[Any]:
+    """A grid of matplotlib axes (`shape`: rows, columns), saved as `path` under `title`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(*shape, figsize=size, squeeze=False)
+    yield axes
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def statements(path: Path) -> dict[str, str]:
+    """The statements of a .sql file by name: each follows a `-- <name>` line (`-- <name>: ...`
+    when it has a comment) and ends with a semicolon."""
+    return dict(
+        re.findall(r"^-- (\w+)(?::.*)?\n(?:--.*\n)*([^;]+);", path.read_text(), re.MULTILINE)
+    )
+
+
+def titles_dir() -> Path:
+    from local.stack import generate_once
+    from local.titles_generator import generate_catalogs
+
+    generate_once(DATA_CACHE / "titles", "titles", generate_catalogs)
+    return DATA_CACHE / "titles"
+
+
+def ratings_dir(n_ratings: int, n_files: int) -> Path:
+    """`n_ratings` ratings over `titles_dir` in `n_files` CSVs named 1.csv, 2.csv, ..."""
+    from local.ratings_generator import generate_ratings
+    from local.stack import generate_once
+
+    titles, folder = titles_dir(), DATA_CACHE / f"ratings-{n_ratings}-in-{n_files}"
+    generate_once(
+        folder,
+        f"{n_ratings:,} ratings in {n_files} files",
+        lambda out: generate_ratings(titles, out, n_ratings=n_ratings, n_files=n_files),
+    )
+    return folder

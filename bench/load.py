@@ -1,12 +1,11 @@
 """Load test of the running local API: a realistic mix of every route at rising concurrency.
 
-The mix: each query through its query-string route and its seed alias route, recommendations,
-and requests that must be 404s, with parameters drawn from the catalog the API serves
-(DATABASE_URL, else the local stack's own PostgreSQL). Routes answering 503 (not ready) are
-waited for up to `READY_TIMEOUT_S`, then kept in the mix. Each level runs `--duration /
-len(levels)` seconds, every client a thread with its own keep-alive connection. An error is
-every answer a route is not meant to give (`is_error`) and every connection error. Loopback
-only: client and server share this machine's cores.
+The mix: each query by its query string and by the seed's path, recommendations, and requests
+that must be 404s, with parameters drawn from the catalog the API serves (DATABASE_URL, else the
+local stack's PostgreSQL). Routes answering 503 (not ready) are waited for up to
+`READY_TIMEOUT_S`, then kept in the mix. Each level runs `--duration / len(levels)` seconds,
+every client a thread with its own keep-alive connection. An error is every answer a route is
+not meant to give (`is_error`) and every connection error. Loopback only.
 """
 
 import random
@@ -16,14 +15,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from bench.harness import arguments, percentile, write_out
+from bench.harness import arguments, percentile, statements, write_out
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
@@ -33,7 +33,7 @@ READY_TIMEOUT_S = 120.0
 
 @dataclass(frozen=True)
 class CatalogSample:
-    """Parameter values that exist in the served catalog."""
+    """Parameter values that exist in the served catalog (bench/load_samples.sql)."""
 
     platforms: list[str]
     years: list[int]
@@ -41,28 +41,11 @@ class CatalogSample:
     ratings: list[str]
     titles: list[str]
     durations: list[tuple[int, str, str]]
-    """(year, platform, duration type) of titles with a duration: /max-duration's answers."""
     casts: list[tuple[str, int]]
-    """(platform, year) of titles with a cast: /actor's answers."""
     castless: list[str]
-    """Platforms whose catalog lists no cast (Hulu's): /actor's 404s."""
 
 
-SAMPLES = {
-    "platforms": "SELECT DISTINCT platform FROM catalog.titles ORDER BY 1",
-    "years": "SELECT release_year FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC",
-    "countries": "SELECT country FROM catalog.title_countries GROUP BY 1 ORDER BY count(*) DESC",
-    "ratings": "SELECT rating FROM catalog.titles GROUP BY 1 ORDER BY count(*) DESC",
-    "titles": "SELECT title FROM catalog.titles ORDER BY random()",
-    "durations": "SELECT release_year, platform, duration_type FROM catalog.titles"
-    " WHERE duration_int IS NOT NULL AND duration_type IS NOT NULL"
-    " GROUP BY 1, 2, 3 ORDER BY count(*) DESC",
-    "casts": "SELECT platform, release_year FROM catalog.title_cast"
-    " GROUP BY 1, 2 ORDER BY count(*) DESC",
-    "castless": "SELECT DISTINCT platform FROM catalog.titles t WHERE NOT EXISTS"
-    " (SELECT 1 FROM catalog.title_cast c WHERE c.platform = t.platform) ORDER BY 1",
-}
-"""Each field of `CatalogSample`: a row a value, or a tuple when it has more columns."""
+SAMPLES = statements(Path(__file__).with_name("load_samples.sql"))
 
 
 def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> CatalogSample:
@@ -82,8 +65,14 @@ def sample_catalog(database_url: str, size: int = 200, seed: int = 7) -> Catalog
 
 
 Build = Callable[[random.Random, CatalogSample], str]
-Draw = Callable[[random.Random, CatalogSample], dict[str, Any]]
-"""A query's parameters drawn from the sample, in the order its seed alias path names them."""
+
+
+@dataclass(frozen=True)
+class Route:
+    weight: int
+    build: Build
+    expects_not_found: bool = False
+    """A route meant to 404: its 404s are correct answers, anything else is an error."""
 
 
 def _p(rng: random.Random, sample: CatalogSample) -> str:
@@ -112,97 +101,58 @@ def _no_cast(rng: random.Random, sample: CatalogSample) -> str:
     return _q("/actor", platform=pair[0], year=pair[1])
 
 
-@dataclass(frozen=True)
-class Route:
-    weight: int
-    path: str | None
-    """Its path in the served OpenAPI document; None for the routes meant to 404."""
-    build: Build
-    expects_not_found: bool = False
-    """A route meant to 404: its 404s are correct answers, anything else is an error."""
+QUERIES: dict[str, tuple[str, str, Callable[[random.Random, CatalogSample], Any]]] = {
+    "max_duration": (
+        "/max-duration year platform duration_type",
+        "/get_max_duration",
+        lambda r, s: r.choice(s.durations),
+    ),
+    "score_count": (
+        "/score-count platform scored year",
+        "/get_score_count",
+        lambda r, s: (_p(r, s), r.choice([1.0, 2.5, 3.0, 3.5, 4.0]), _y(r, s)),
+    ),
+    "count_platform": ("/count-platform platform", "/get_count_platform", lambda r, s: [_p(r, s)]),
+    "actor": ("/actor platform year", "/get_actor", lambda r, s: r.choice(s.casts)),
+    "prod_per_country": (
+        "/prod-per-country tipo pais anio",
+        "/prod_per_county",
+        lambda r, s: (r.choice(["movie", "tv show"]), r.choice(s.countries), _y(r, s)),
+    ),
+    "contents": ("/contents rating", "/get_contents", lambda r, s: [r.choice(s.ratings)]),
+    "recommendations": (
+        "/recommendations title",
+        "/get_recommendation",
+        lambda r, s: [r.choice(s.titles)],
+    ),
+}
+"""Each query: its path and parameters, the seed's path (the values as path segments), and a
+draw of the values from the sample, in that order."""
 
 
-def _query(
-    name: str, path: str, alias: str, draw: Draw, weights: tuple[int, int] = (10, 5)
-) -> dict[str, Route]:
-    """A query's two routes: by its query string, and by the seed's path (`alias`)."""
-    prefix = alias.split("/{")[0]
+def _routes(name: str, path: str, alias: str, draw: Callable[..., Any]) -> dict[str, Route]:
+    path, *names = path.split()
+    weights = (5, 2) if name == "recommendations" else (10, 5)
 
     def by_alias(rng: random.Random, sample: CatalogSample) -> str:
-        values = draw(rng, sample).values()
-        return prefix + "".join("/" + quote(str(value), safe="") for value in values)
+        return alias + "".join("/" + quote(str(value), safe="") for value in draw(rng, sample))
 
     return {
-        name: Route(weights[0], path, lambda rng, sample: _q(path, **draw(rng, sample))),
-        f"{name}_alias": Route(weights[1], alias, by_alias),
+        name: Route(weights[0], lambda r, s: _q(path, **dict(zip(names, draw(r, s), strict=True)))),
+        f"{name}_alias": Route(weights[1], by_alias),
     }
 
 
-def _named(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(names, values, strict=True))
-
-
 ROUTES: dict[str, Route] = {
-    **_query(
-        "max_duration",
-        "/max-duration",
-        "/get_max_duration/{year}/{platform}/{duration_type}",
-        lambda r, s: _named(("year", "platform", "duration_type"), r.choice(s.durations)),
-    ),
-    **_query(
-        "score_count",
-        "/score-count",
-        "/get_score_count/{platform}/{scored}/{year}",
-        lambda r, s: {
-            "platform": _p(r, s),
-            "scored": r.choice([1.0, 2.5, 3.0, 3.5, 4.0]),
-            "year": _y(r, s),
-        },
-    ),
-    **_query(
-        "count_platform",
-        "/count-platform",
-        "/get_count_platform/{platform}",
-        lambda r, s: {"platform": _p(r, s)},
-    ),
-    **_query(
-        "actor",
-        "/actor",
-        "/get_actor/{platform}/{year}",
-        lambda r, s: _named(("platform", "year"), r.choice(s.casts)),
-    ),
-    **_query(
-        "prod_per_country",
-        "/prod-per-country",
-        "/prod_per_county/{tipo}/{pais}/{anio}",
-        lambda r, s: {
-            "tipo": r.choice(["movie", "tv show"]),
-            "pais": r.choice(s.countries),
-            "anio": _y(r, s),
-        },
-    ),
-    **_query(
-        "contents",
-        "/contents",
-        "/get_contents/{rating}",
-        lambda r, s: {"rating": r.choice(s.ratings)},
-    ),
-    **_query(
-        "recommendations",
-        "/recommendations",
-        "/get_recommendation/{titulo}",
-        lambda r, s: {"title": r.choice(s.titles)},
-        weights=(5, 2),
-    ),
+    **{k: v for name, query in QUERIES.items() for k, v in _routes(name, *query).items()},
     "not_found_title": Route(
         2,
-        "/recommendations",
         lambda r, s: _q("/recommendations", title=f"no such title {r.randrange(10**6)}"),
         expects_not_found=True,
     ),
-    "not_found_cast": Route(1, "/actor", _no_cast, expects_not_found=True),
+    "not_found_cast": Route(1, _no_cast, expects_not_found=True),
     "not_found_route": Route(
-        1, None, lambda r, s: f"/no-such-route/{r.randrange(10**6)}", expects_not_found=True
+        1, lambda r, s: f"/no-such-route/{r.randrange(10**6)}", expects_not_found=True
     ),
 }
 
@@ -254,17 +204,9 @@ def wait_until_ready(
     return sorted(waiting)
 
 
-@dataclass
-class Outcome:
-    """One client's answers: every latency, and the statuses per route."""
-
-    latencies_ms: list[float] = field(default_factory=list)
-    by_route: dict[str, Counter[str]] = field(default_factory=dict)
-
-
-def _client_loop(
-    base_url: str, sample: CatalogSample, seed: int, deadline: float, out: Outcome
-) -> None:
+def _client(base_url: str, sample: CatalogSample, seed: int, deadline: float, out: Any) -> None:
+    """Requests of the mix until `deadline`: each latency, and each (route, status) counted."""
+    latencies, answers = out
     rng = random.Random(seed)  # noqa: S311 - a reproducible request mix, not a secret
     names, weights = list(ROUTES), [route.weight for route in ROUTES.values()]
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
@@ -276,18 +218,20 @@ def _client_loop(
                 status = str(client.get(url).status_code)
             except httpx.TransportError:
                 status = CONNECTION_ERROR
-            out.latencies_ms.append((time.perf_counter() - started) * 1000)
-            out.by_route.setdefault(route, Counter())[status] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+            answers[route, status] += 1
 
 
 def run_level(
     base_url: str, sample: CatalogSample, concurrency: int, seconds: float, seed: int
 ) -> dict[str, Any]:
-    outcomes = [Outcome() for _ in range(concurrency)]
+    outcomes: list[tuple[list[float], Counter[tuple[str, str]]]] = [
+        ([], Counter()) for _ in range(concurrency)
+    ]
     started = time.perf_counter()
     threads = [
         threading.Thread(
-            target=_client_loop, args=(base_url, sample, seed * 1000 + i, started + seconds, out)
+            target=_client, args=(base_url, sample, seed * 1000 + i, started + seconds, out)
         )
         for i, out in enumerate(outcomes)
     ]
@@ -296,14 +240,14 @@ def run_level(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    latencies = sorted(ms for out in outcomes for ms in out.latencies_ms)
-    totals: dict[str, Counter[str]] = {}
-    for out in outcomes:
-        for route, counts in out.by_route.items():
-            totals.setdefault(route, Counter()).update(counts)
-    by_route = {r: dict(sorted(c.items())) for r, c in sorted(totals.items())}
+    latencies = sorted(ms for found, _ in outcomes for ms in found)
+    by_route: dict[str, dict[str, int]] = {}
+    statuses: Counter[str] = Counter()
+    for (route, status), n in sorted(sum((c for _, c in outcomes), Counter()).items()):
+        by_route.setdefault(route, {})[status] = n
+        statuses[status] += n
     errors_by_route = count_errors(by_route)
-    errors = sum(sum(statuses.values()) for statuses in errors_by_route.values())
+    errors = sum(sum(found.values()) for found in errors_by_route.values())
     n = len(latencies)
     return {
         "concurrency": concurrency,
@@ -316,7 +260,7 @@ def run_level(
         "errors": errors,
         "error_rate": round(errors / n, 5) if n else 0.0,
         "errors_by_route": errors_by_route,
-        "statuses": dict(sorted(sum(totals.values(), Counter()).items())),
+        "statuses": dict(sorted(statuses.items())),
         "by_route": by_route,
     }
 

@@ -1,13 +1,13 @@
-"""Query Lambdas against a loaded catalog: warm handler latency and cold start, beside the seed.
+"""Query Lambdas against a loaded catalog: warm handler latency, beside the seed's.
 
 For each query, through its Lambda handler with its `events/<function>.json`: p50/p99 over
-`--calls` warm calls, and cold start (a fresh interpreter: import + first answer, median of
-`--cold-runs`). Beside it, in the same run, the seed's approach: one FastAPI app whose endpoints
-paste the parameters into SQL with f-strings and run it on one shared psycopg2 cursor (substring
-`LIKE` for countries), called through Mangum with the seed's path-style event. The seed app is a
+`--calls` warm calls. Beside it, in the same run, the seed's approach: one FastAPI app whose
+endpoints paste the parameters into SQL with f-strings and run it on one shared psycopg2 cursor
+(substring `LIKE` for countries), called through Mangum with the seed's path-style event; a
 measurement baseline only, never served. The browse routes (`titles`: `q` and two filters;
-`title_detail`) have no seed counterpart and a tighter warm p99 budget
-(bench.budgets).
+`title_detail`) have no seed counterpart and a tighter warm p99 budget (bench.budgets). Cold
+starts are bench.snapstart's, from the built package; `cold_start_ms` here measures one from
+the development venv (the seed's, snapstart's baseline, and the recommendations bench's).
 
 Needs DATABASE_URL. When the database holds no catalog, a generated one of the real size is loaded.
 """
@@ -192,44 +192,29 @@ def ensure_catalog(database_url: str) -> str:
     return f"generated catalog, {len(titles)} titles (none was loaded)"
 
 
-def run(calls: int, cold_runs: int) -> dict[str, Any]:
-    # Imported here, not at the top: the seed's cold start imports this module, and must pay
-    # for the seed's imports only.
+def run(calls: int) -> dict[str, Any]:
+    # Imported here, not at the top: the seed's cold start (`cold_start_ms`) imports this
+    # module, and must pay for the seed's imports only.
     from bench.budgets import QUERY_MS
-    from local.handlers import EVENTS_DIR, load_event, load_function
+    from local.handlers import load_event, load_function
     from streamcat.api.registry import Kind, of_kind
     from streamcat.settings import get_settings
 
-    database_url = get_settings().database_url
-    if not database_url:
+    if not (database_url := get_settings().database_url):
         raise SystemExit("set DATABASE_URL to the PostgreSQL server to measure against")
-    catalog = ensure_catalog(database_url)
-    seed = seed_handler()
+    catalog, seed = ensure_catalog(database_url), seed_handler()
     results: dict[str, Any] = {}
     for function in of_kind(Kind.SEED_QUERY, Kind.BROWSE):  # the seed's six, then browse
         name = function.name
-        sides = {"handler": (load_function(name).handler, name)}
+        results[name] = {"handler": warm_ms(load_function(name).handler, load_event(name), calls)}
         if function.kind is Kind.SEED_QUERY:  # the seed's app beside it, on its route
-            sides["seed"] = (seed, f"{name}_alias")
-        results[name] = {
-            side: {
-                **warm_ms(handler, load_event(event), calls),
-                **cold_start_ms(side, name, EVENTS_DIR / f"{event}.json", cold_runs),
-            }
-            for side, (handler, event) in sides.items()
-        }
-    return {
-        "catalog": catalog,
-        "calls": calls,
-        "cold_runs": cold_runs,
-        "budgets_ms": QUERY_MS,
-        "queries": results,
-    }
+            results[name]["seed"] = warm_ms(seed, load_event(f"{name}_alias"), calls)
+    return {"catalog": catalog, "calls": calls, "budgets_ms": QUERY_MS, "queries": results}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arguments("queries", __doc__, argv, calls=1000, cold_runs=5)
-    return write_out(args.out, run(args.calls, args.cold_runs))
+    args = arguments("queries", __doc__, argv, calls=1000)
+    return write_out(args.out, run(args.calls))
 
 
 if __name__ == "__main__":

@@ -6,26 +6,26 @@ role), the titles then the ratings uploaded to `raw/` as the deployer uploads th
 clocks from the first upload: ETL time, until every ratings file is loaded per the load reports
 (`reports/loads/<load id>.json`), then training time, until `models/recommender/latest.json`
 names the final catalog version. Peak memory is what the functions report (the load reports,
-the training's log line). Writes the JSON (`--out`, with its projections, bench.growth) and a
-chart beside it (`.png`).
+the training's log line). Writes the JSON (`--out`) with its projections: a power law fitted to
+the measured factors, projected to 100x and 1,000x the base and to where it meets Lambda's
+limits; and a chart beside it (`.png`).
 """
 
 import json
+import math
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.data import ratings_dir, ratings_files, titles_dir
+from bench.budgets import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S, MB
 from bench.files import REPO
-from bench.growth import projections, series
-from bench.harness import arguments, summed, write_out
+from bench.harness import arguments, chart, ratings_dir, summed, titles_dir, write_out
 from bench.local_stack import Stack, database_env, local_stack
 from local.stack import DataFiles
 
@@ -39,49 +39,26 @@ keys of `timings_s` are parts of these."""
 ROW_COUNTS = ("rows_read", "rows_kept", "ratings_dropped_unmatched")
 FILE_FIELDS = ("key", "kind", "status", *ROW_COUNTS, "seconds")
 """What the output keeps of each file of a load report."""
+PROJECTED = (100, 1000)
+TRAIN_BYTES_PER_RATING = 8 + 8 + 4
+"""Training holds user and item as int64 and the rating as float32 for every rating."""
+LIMITS: dict[str, float | None] = {
+    "etl_s": None,
+    "max_invocation_s": LAMBDA_TIMEOUT_S,
+    "max_under_lock_s": LAMBDA_TIMEOUT_S,
+    "etl_peak_rss_mb": LAMBDA_MEMORY_MB,
+    "train_s": LAMBDA_TIMEOUT_S,
+    "train_peak_rss_mb": LAMBDA_MEMORY_MB,
+}
+"""Each projected figure of a factor, with the Lambda limit it must stay under."""
 
 
 def scale_data(n_ratings: int, n_files: int) -> DataFiles:
     """The catalog (shared by every factor: it does not grow) and the factor's ratings."""
     from streamcat.platforms import TITLES_FILES
 
-    titles, ratings = titles_dir(), ratings_files(ratings_dir(n_ratings, n_files))
-    return DataFiles([titles / name for name in TITLES_FILES.values()], ratings)
-
-
-@dataclass
-class Watch:
-    """What the bench sees of the data path, polled."""
-
-    s3: Any
-    bucket: str
-    reports_prefix: str
-    latest_key: str
-    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def poll_reports(self) -> None:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.reports_prefix}loads/"):
-            for item in page.get("Contents", []):
-                if item["Key"] not in self.reports:
-                    body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-                    self.reports[item["Key"]] = json.loads(body)
-
-    def files(self, status: str) -> set[str]:
-        return {
-            f["key"]
-            for report in self.reports.values()
-            for f in report.get("files", [])
-            if f.get("status") == status and f.get("kind") == "ratings"
-        }
-
-    def published_version(self) -> int:
-        try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=self.latest_key)["Body"].read()
-        except self.s3.exceptions.NoSuchKey:
-            return 0
-        version = json.loads(body).get("version")
-        return version if isinstance(version, int) else 0
+    ratings = sorted(ratings_dir(n_ratings, n_files).glob("*.csv"), key=lambda p: int(p.stem))
+    return DataFiles([titles_dir() / name for name in TITLES_FILES.values()], ratings)
 
 
 def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
@@ -92,13 +69,15 @@ def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
     from streamcat.s3_layout import S3Layout
     from streamcat.settings import get_settings
 
-    settings = get_settings()
-    cloud = LocalCloud.load(stack.state)
+    settings, cloud = get_settings(), LocalCloud.load(stack.state)
     s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     bucket = cloud.outputs["DataBucketName"]
-    watch = Watch(s3, bucket, settings.reports_prefix, S3Layout.of(settings).latest_model)
     uploads = data.uploads(settings.raw_prefix)
     ratings_keys = {key for _, key in uploads if key.startswith(f"{settings.raw_prefix}ratings/")}
+    reports: dict[str, dict[str, Any]] = {}
+
+    def read(key: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def until(done: Callable[[], bool], what: str) -> float:
         deadline = time.monotonic() + PHASE_TIMEOUT_S
@@ -109,27 +88,43 @@ def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
             time.sleep(POLL_S)
         return time.perf_counter() - started
 
+    def files(status: str) -> set[str]:
+        found = (f for report in reports.values() for f in report.get("files", []))
+        return {f["key"] for f in found if (f.get("status"), f.get("kind")) == (status, "ratings")}
+
     def all_loaded() -> bool:
-        watch.poll_reports()
-        if rejected := watch.files("rejected") & ratings_keys:
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{settings.reports_prefix}loads/"
+        )
+        for key in (item["Key"] for page in pages for item in page.get("Contents", [])):
+            reports[key] = reports.get(key) or read(key)
+        if rejected := files("rejected") & ratings_keys:
             raise RuntimeError(f"ratings files rejected: {sorted(rejected)}")
-        return ratings_keys <= watch.files("loaded")
+        return ratings_keys <= files("loaded")
+
+    def published_version() -> int:
+        try:
+            version = read(S3Layout.of(settings).latest_model).get("version")
+        except s3.exceptions.NoSuchKey:
+            return 0
+        return version if isinstance(version, int) else 0
 
     started = time.perf_counter()
     upload(s3, bucket, uploads)
     upload_s = time.perf_counter() - started
     etl_s = until(all_loaded, "the ETL")
-    final = max(int(r.get("catalog_version") or 0) for r in watch.reports.values())
-    end_s = until(lambda: watch.published_version() >= final, "the training")
+    final = max(int(r.get("catalog_version") or 0) for r in reports.values())
+    end_s = until(lambda: published_version() >= final, "the training")
     return summarize(
         data=data,
-        reports=sorted(watch.reports.values(), key=lambda r: str(r.get("started_at"))),
+        reports=sorted(reports.values(), key=lambda r: str(r.get("started_at"))),
         log=stack.log_text(),
         seconds={"upload_s": upload_s, "etl_s": etl_s, "train_s": end_s - etl_s},
         final_version=final,
     )
 
 
+INVOKING = re.compile(r"(\S+): invoking (\S+) with \d+ messages")
 INVOKING = re.compile(r"(\S+): invoking (\S+) with \d+ messages")
 HANDLED = re.compile(r"(\S+): handled \d+, failed \d+ in ([0-9.]+) s")
 
@@ -166,16 +161,8 @@ def _peak(value: Any) -> float | None:
     return round(float(value), 1) if isinstance(value, int | float) else None
 
 
-def _load(report: dict[str, Any]) -> dict[str, Any]:
-    timings = report.get("timings_s") or {}
-    return {
-        "load_id": report.get("load_id"),
-        "catalog_version": report.get("catalog_version"),
-        "files": [{k: f.get(k) for k in FILE_FIELDS} for f in report.get("files", [])],
-        "timings_s": timings,
-        "under_lock_s": round(sum(float(timings.get(s, 0.0)) for s in UNDER_LOCK_STEPS), 3),
-        "peak_rss_mb": _peak(report.get("peak_rss_mb")),
-    }
+def _source(peak: float | None, where: str) -> str:
+    return "not measured" if peak is None else f"reported by the function ({where}: peak_rss_mb)"
 
 
 def summarize(
@@ -186,14 +173,35 @@ def summarize(
     seconds: Mapping[str, float],
     final_version: int,
 ) -> dict[str, Any]:
-    loads = [_load(report) for report in reports]
-    peaks = [load["peak_rss_mb"] for load in loads if load["peak_rss_mb"] is not None]
+    loads: list[dict[str, Any]] = [
+        {
+            "load_id": report.get("load_id"),
+            "catalog_version": report.get("catalog_version"),
+            "files": [{k: f.get(k) for k in FILE_FIELDS} for f in report.get("files", [])],
+            "timings_s": (timings := report.get("timings_s") or {}),
+            "under_lock_s": round(sum(float(timings.get(s, 0.0)) for s in UNDER_LOCK_STEPS), 3),
+            "peak_rss_mb": _peak(report.get("peak_rss_mb")),
+        }
+        for report in reports
+    ]
+    # Row counts over the ratings files loaded (a file loaded twice, by a later upload, once).
+    latest = {
+        f["key"]: f
+        for load in loads
+        for f in load["files"]
+        if f.get("kind") == "ratings" and f.get("status") == "loaded"
+    }
+    read, kept, dropped = (sum(int(f.get(n) or 0) for f in latest.values()) for n in ROW_COUNTS)
     trainings = [t for t in logged(log, "model published") if t.get("version") == final_version]
-    training = trainings[-1] if trainings else {}
-    training = {k: v for k, v in training.items() if k not in ("level", "location", "service")}
-    etl_peak, train_peak = max(peaks, default=None), _peak(training.get("peak_rss_mb"))
-    totals = {name: _ratings_total(loads, name) for name in ROW_COUNTS}
-    read, dropped = totals["rows_read"], totals["ratings_dropped_unmatched"]
+    training = {
+        k: v
+        for k, v in (trainings[-1] if trainings else {}).items()
+        if k not in ("level", "location", "service")
+    }
+    etl_peak = max(
+        (load["peak_rss_mb"] for load in loads if load["peak_rss_mb"] is not None), default=None
+    )
+    train_peak = _peak(training.get("peak_rss_mb"))
     notes = []
     if read and dropped > 0.01 * read:
         trained = training.get("ratings")
@@ -206,7 +214,7 @@ def summarize(
     etl_invocation_s = invocation_seconds(log, ETL_FUNCTION)
     return {
         "ratings": read,
-        "ratings_kept": totals["rows_kept"],
+        "ratings_kept": kept,
         "ratings_dropped_unmatched": dropped,
         "files": len(data.ratings),
         "csv_bytes": sum(path.stat().st_size for path in data.ratings),
@@ -235,19 +243,58 @@ def summarize(
     }
 
 
-def _ratings_total(loads: list[dict[str, Any]], field: str) -> int:
-    """Over the ratings files loaded (a file loaded twice, by a later upload, counts once)."""
-    latest = {
-        f["key"]: int(f.get(field) or 0)
-        for load in loads
-        for f in load["files"]
-        if f.get("kind") == "ratings" and f.get("status") == "loaded"
+def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """(a, b) of y = exp(a) * x^b fitted to the positive points by least squares on logs; b is
+    1 (linear) with one point. None without a positive point."""
+    usable = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y and y > 0]
+    if not usable:
+        return None
+    n = len(usable)
+    mx, my = sum(x for x, _ in usable) / n, sum(y for _, y in usable) / n
+    sxx = sum((x - mx) ** 2 for x, _ in usable)
+    if sxx == 0:
+        return my - mx, 1.0
+    b = sum((x - mx) * (y - my) for x, y in usable) / sxx
+    return my - b * mx, b
+
+
+def project(fitted: tuple[float, float] | None, x: float) -> float | None:
+    return math.exp(fitted[0]) * x ** fitted[1] if fitted else None
+
+
+def crossing(fitted: tuple[float, float] | None, limit: float) -> float | None:
+    """Where the fitted curve reaches `limit` (None when it does not grow)."""
+    if not fitted or fitted[1] <= 0:
+        return None
+    return math.exp((math.log(limit) - fitted[0]) / fitted[1])
+
+
+def series(out: Mapping[str, Any], key: str) -> list[tuple[float, float]]:
+    found = (f for f in out["factors"] if isinstance(f.get(key), int | float))
+    return [(float(f["ratings"]), float(f[key])) for f in found]
+
+
+def projections(out: Mapping[str, Any]) -> dict[str, Any]:
+    """Each figure of `LIMITS` fitted against ratings, projected, and the size where it meets
+    its limit; the training arrays' size, which is exactly linear."""
+
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    found: dict[str, Any] = {}
+    for name, limit in LIMITS.items():
+        fitted = fit(series(out, name))
+        found[name] = {
+            "exponent": round(fitted[1], 3) if fitted else None,
+            "projected": {f"{k}x": rounded(project(fitted, k * out["base"])) for k in PROJECTED},
+            "limit": limit,
+            "limit_at_ratings": rounded(crossing(fitted, limit)) if limit else None,
+        }
+    found["train_arrays_mb"] = {
+        f"{k}x": round(k * out["base"] * TRAIN_BYTES_PER_RATING / MB, 1) for k in PROJECTED
     }
-    return sum(latest.values())
-
-
-def _source(peak: float | None, where: str) -> str:
-    return "not measured" if peak is None else f"reported by the function ({where}: peak_rss_mb)"
+    found["train_arrays_limit_at_ratings"] = int(LAMBDA_MEMORY_MB * MB / TRAIN_BYTES_PER_RATING)
+    return found
 
 
 def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, str]) -> Any:
@@ -265,58 +312,56 @@ def template_settings() -> dict[str, Any]:
     from local.template import load_template
 
     template = load_template()
-    found: dict[str, Any] = {}
+    resources, found = template["Resources"], {}
     for name in (ETL_FUNCTION, TRAIN_FUNCTION):
         spec = function_spec(template, name, REPO)
-        properties = template["Resources"][name].get("Properties") or {}
-        storage = (properties.get("EphemeralStorage") or {}).get("Size", 512)
-        found[name] = {"memory_mb": spec.memory_mb, "timeout_s": spec.timeout_s, "tmp_mb": storage}
-    for resource in template["Resources"].values():
+        storage = (resources[name].get("Properties") or {}).get("EphemeralStorage") or {}
+        found[name] = {
+            "memory_mb": spec.memory_mb,
+            "timeout_s": spec.timeout_s,
+            "tmp_mb": storage.get("Size", 512),
+        }
+    for resource in resources.values():
         if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
             continue
         properties = resource["Properties"]
-        function = properties["FunctionName"].get("Ref")
-        if function in found:
-            concurrency = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
-            if isinstance(concurrency, dict) and "Ref" in concurrency:  # a parameter's default
-                concurrency = template["Parameters"][concurrency["Ref"]]["Default"]
-            found[function]["batch_size"] = properties.get("BatchSize")
-            found[function]["batching_window_s"] = properties.get("MaximumBatchingWindowInSeconds")
-            found[function]["maximum_concurrency"] = concurrency
+        if (function := properties["FunctionName"].get("Ref")) not in found:
+            continue
+        concurrency = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if isinstance(concurrency, dict) and "Ref" in concurrency:  # a parameter's default
+            concurrency = template["Parameters"][concurrency["Ref"]]["Default"]
+        found[function]["batch_size"] = properties.get("BatchSize")
+        found[function]["batching_window_s"] = properties.get("MaximumBatchingWindowInSeconds")
+        found[function]["maximum_concurrency"] = concurrency
     return found
 
 
-def chart(out: Mapping[str, Any], path: Path) -> None:
+def plot(out: Mapping[str, Any], path: Path) -> None:
     """Seconds and peak MB against ratings, each with the line linear from the first factor."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (seconds_axis, memory_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for axis, keys, unit in (
-        (seconds_axis, (("etl_s", "ETL"), ("train_s", "training")), "seconds"),
-        (memory_axis, (("etl_peak_rss_mb", "ETL"), ("train_peak_rss_mb", "training")), "peak MB"),
-    ):
-        for (key, label), color in zip(keys, ("#2a9d8f", "#e76f51"), strict=True):
-            points = series(out, key)
-            if not points:
-                continue
-            xs, ys = [x / 1e6 for x, _ in points], [y for _, y in points]
-            axis.plot(xs, ys, "o-", color=color, label=f"{label} (measured)")
-            linear = [ys[0] * x / xs[0] for x in xs]
-            axis.plot(xs, linear, "--", color=color, alpha=0.6, label=f"{label} if linear from 1x")
-        axis.set_xlabel("ratings (millions)")
-        axis.set_ylabel(unit)
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    seconds_axis.set_title("time, first upload to done")
-    memory_axis.set_title("peak memory of one invocation")
     factors = ", ".join(f"{f['factor']}x" for f in out["factors"])
-    figure.suptitle(f"StreamCat data path at {factors}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    with chart(path, f"StreamCat data path at {factors}", (1, 2), (11, 4.2)) as axes:
+        for axis, keys, unit, title in (
+            (axes[0][0], ("etl_s", "train_s"), "seconds", "time, first upload to done"),
+            (
+                axes[0][1],
+                ("etl_peak_rss_mb", "train_peak_rss_mb"),
+                "peak MB",
+                "peak memory of one invocation",
+            ),
+        ):
+            for key, label, color in zip(
+                keys, ("ETL", "training"), ("#2a9d8f", "#e76f51"), strict=True
+            ):
+                if points := series(out, key):
+                    xs, ys = [x / 1e6 for x, _ in points], [y for _, y in points]
+                    axis.plot(xs, ys, "o-", color=color, label=f"{label} (measured)")
+                    linear = [ys[0] * x / xs[0] for x in xs]
+                    axis.plot(
+                        xs, linear, "--", color=color, alpha=0.6, label=f"{label} if linear from 1x"
+                    )
+            axis.set(xlabel="ratings (millions)", ylabel=unit, title=title)
+            axis.grid(alpha=0.3)
+            axis.legend(fontsize=8)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     out["projections"] = projections(out)
-    chart(out, args.out.with_suffix(".png"))
+    plot(out, args.out.with_suffix(".png"))
     return write_out(args.out, out)
 
 

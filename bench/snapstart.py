@@ -161,33 +161,26 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
         # A cold container has its credentials in the environment; a restored one (SnapStart)
         # at the container endpoint, none in the environment.
         keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        restored_env = {
-            **{name: value for name, value in env.items() if name not in keys},
-            **stack.enter_context(container_credentials()),
-        }
+        restored = {k: v for k, v in env.items() if k not in keys}
+        restored |= stack.enter_context(container_credentials())
         for http_function in HTTP_FUNCTIONS:
-            name = http_function.name
-            function = built[http_function.logical_id]
-            paths = function.import_paths
-            event = scratch / "recommendations.json" if name == "recommendations" else None
+            name, function = http_function.name, built[http_function.logical_id]
+            kind = "recommendations" if name == "recommendations" else "query"
+            event = scratch / "recommendations.json" if kind == "recommendations" else None
             event = event or REPO / "events" / EVENTS.get(name, f"{name}.json")
             own = {"LAMBDA_TASK_ROOT": str(function.code_dir), "POWERTOOLS_SERVICE_NAME": name}
-            environments = {"cold": {**env, **own}, "restore": {**restored_env, **own}}
-            kind = "recommendations" if name == "recommendations" else "query"
             figures = {}
-            for mode, label in (("cold", "cold init"), ("restore", "restore")):
-                timings = [
-                    probe(mode, [*paths, runtime], event, environments[mode]) for _ in range(runs)
-                ]
+            for mode, label, base in (("cold", "cold init", env), ("restore", "restore", restored)):
+                paths, environment = [*function.import_paths, runtime], base | own
+                timings = [probe(mode, paths, event, environment) for _ in range(runs)]
                 figures[label] = spread(timings, "median_ms", "min_ms", "max_ms")
                 figures[label]["budget_ms"] = SNAPSTART_MS[kind][label]
             if http_function.kind is Kind.SEED_QUERY:
                 # The same run's baseline: the seed's app, measured as the seed measured it (the
                 # development venv, no tracing, DATABASE_URL, no secret, no TLS).
                 seed_event = REPO / "events" / f"{name}_alias.json"
-                figures["cold init"]["seed_ms"] = cold_start_ms("seed", name, seed_event, runs)[
-                    "cold_ms"
-                ]
+                seed = cold_start_ms("seed", name, seed_event, runs)
+                figures["cold init"]["seed_ms"] = seed["cold_ms"]
             results[name] = figures
     return {"runs": runs, "build_dir": str(build_dir), "functions": results}
 

@@ -8,6 +8,7 @@ The scale bench takes hours: it runs only when named (`make bench-scale`).
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 
 from bench.comparisons import COMPARE, Comparison
 from bench.files import OUT_DIR, REPO, RESULTS_JSON, read_json, write_json
+from bench.harness import chart
 from bench.local_stack import database_env, local_stack
 
 BENCH_TIMEOUT_S = 3600.0
@@ -28,35 +30,17 @@ STACK_START_TIMEOUT_S = 1800.0
 """The load test's stack serves once it has loaded the data and trained the model."""
 
 
-def run_module(module: str, args: list[str], env: dict[str, str], timeout: float) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=REPO,
-        env=env,
-        timeout=timeout,
-        text=True,
-        stderr=subprocess.PIPE,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{module} exited {done.returncode}: {done.stderr.strip()[-1500:]}")
-
-
-def bench_args(name: str, args: argparse.Namespace) -> list[str]:
-    """The command line of a bench run as a module of its own."""
-    calls = ["--calls", str(args.calls), "--cold-runs", str(args.cold_runs)]
-    return {
-        "etl": ["--ratings", str(args.ratings)],
-        "queries": calls,
-        "recommendations": calls,
-        "evaluate": ["--ratings", str(args.ratings)],
-        "snapstart": ["--runs", str(args.cold_runs)],
-        "scale": ["--base", str(args.ratings)],
-        "load": ["--duration", str(args.load_duration)],
-        "relevance": [],
-    }[name] + ["--out", str(args.out_dir / f"{name}.json")]
+BENCHES = (
+    *("etl", "queries", "load", "recommendations", "evaluate", "package_sizes", "snapstart"),
+    "relevance",
+)
+ALL_BENCHES = (*BENCHES, "scale")
+"""`make bench` runs `BENCHES`; the scale bench, hours long, only when named."""
 
 
 def run_bench(name: str, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """One bench as a module of its own; the load test against the local stack as `make run`
+    runs it, data loaded."""
     if name == "package_sizes":
         return package_sizes()
     if name == "snapstart":
@@ -64,18 +48,33 @@ def run_bench(name: str, args: argparse.Namespace, env: dict[str, str]) -> dict[
 
         if not (BUILD_DIR / "template.yaml").is_file():
             raise FileNotFoundError(f"no SAM build at {BUILD_DIR}: run `make build-host`")
-    timeout = SCALE_TIMEOUT_S if name == "scale" else BENCH_TIMEOUT_S
-    if name == "load":  # against the local stack as `make run` runs it, data loaded
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-stack-") as scratch,
-            local_stack(
-                env, ["--ratings", str(args.ratings)], Path(scratch), 200, STACK_START_TIMEOUT_S
-            ) as stack,
-        ):
-            extra = ["--base-url", stack.base_url, *bench_args(name, args)]
-            run_module("bench.load", extra, env, timeout)
-    else:
-        run_module(f"bench.{name}", bench_args(name, args), env, timeout)
+    cold = ["--cold-runs", str(args.cold_runs)]
+    command = {
+        "etl": ["--ratings", str(args.ratings)],
+        "queries": ["--calls", str(args.calls)],
+        "recommendations": ["--calls", str(args.calls), *cold],
+        "evaluate": ["--ratings", str(args.ratings)],
+        "snapstart": ["--runs", str(args.cold_runs)],
+        "scale": ["--base", str(args.ratings)],
+        "load": ["--duration", str(args.load_duration)],
+        "relevance": [],
+    }[name] + ["--out", str(args.out_dir / f"{name}.json")]
+    with contextlib.ExitStack() as stack:
+        if name == "load":
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-stack-")))
+            ratings = ["--ratings", str(args.ratings)]
+            started = local_stack(env, ratings, scratch, 200, STACK_START_TIMEOUT_S)
+            command += ["--base-url", stack.enter_context(started).base_url]
+        done = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}", *command],
+            cwd=REPO,
+            env=env,
+            timeout=SCALE_TIMEOUT_S if name == "scale" else BENCH_TIMEOUT_S,
+            text=True,
+            stderr=subprocess.PIPE,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.{name} exited {done.returncode}: {done.stderr.strip()[-1500:]}")
     return read_json(args.out_dir / f"{name}.json")
 
 
@@ -86,25 +85,11 @@ def package_sizes() -> dict[str, Any]:
 
     if not (DEFAULT_BUILD_DIR / "template.yaml").is_file():
         raise FileNotFoundError(f"no SAM build at {DEFAULT_BUILD_DIR}: run `sam build` first")
-    return {
-        "limit_bytes": PACKAGE_BYTES,
-        "functions": {
-            size.logical_id: {
-                "code_bytes": size.code_bytes,
-                "layer_bytes": size.layer_bytes,
-                "total_bytes": size.total_bytes,
-            }
-            for size in measure(DEFAULT_BUILD_DIR)
-        },
+    fields = ("code_bytes", "layer_bytes", "total_bytes")
+    functions = {
+        f.logical_id: {k: getattr(f, k) for k in fields} for f in measure(DEFAULT_BUILD_DIR)
     }
-
-
-BENCHES = (
-    *("etl", "queries", "load", "recommendations", "evaluate", "package_sizes", "snapstart"),
-    "relevance",
-)
-ALL_BENCHES = (*BENCHES, "scale")
-"""`make bench` runs `BENCHES`; the scale bench, hours long, only when named."""
+    return {"limit_bytes": PACKAGE_BYTES, "functions": functions}
 
 
 def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
@@ -138,30 +123,21 @@ def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chart(comparisons: list[Comparison], path: Path) -> None:
+def plot(comparisons: list[Comparison], path: Path) -> None:
     """One bar per comparison: its ratio to the baseline (log scale), green when ours wins."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     shown = [c for c in comparisons if c.ratio is not None and c.ratio > 0]
-    figure, axis = plt.subplots(figsize=(9, max(3.0, 0.28 * len(shown) + 1.2)))
-    axis.barh(
-        range(len(shown)),
-        [c.ratio or 0.0 for c in shown],
-        color=["#2a9d8f" if c.wins else "#e76f51" for c in shown],
-    )
-    labels = [f"{c.bench}: {c.what} vs {c.baseline_name}" for c in shown]
-    axis.set_yticks(range(len(shown)), labels, fontsize=7)
-    axis.invert_yaxis()
-    axis.set_xscale("log")
-    axis.axvline(1.0, color="black", linewidth=0.8)
-    axis.set_xlabel("ours / baseline (log scale; green: ours is better or within budget)")
-    axis.set_title("StreamCat benchmarks")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    with chart(
+        path, "StreamCat benchmarks", (1, 1), (9, max(3.0, 0.28 * len(shown) + 1.2))
+    ) as axes:
+        axis = axes[0][0]
+        colours = ["#2a9d8f" if c.wins else "#e76f51" for c in shown]
+        axis.barh(range(len(shown)), [c.ratio or 0.0 for c in shown], color=colours)
+        labels = [f"{c.bench}: {c.what} vs {c.baseline_name}" for c in shown]
+        axis.set_yticks(range(len(shown)), labels, fontsize=7)
+        axis.invert_yaxis()
+        axis.set_xscale("log")
+        axis.axvline(1.0, color="black", linewidth=0.8)
+        axis.set_xlabel("ours / baseline (log scale; green: ours is better or within budget)")
 
 
 def run_suite(args: argparse.Namespace) -> dict[str, Any]:
@@ -227,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     comparisons = [Comparison.from_dict(c) for c in results["comparisons"]]
     write_json(args.results, results)
     args.results.with_suffix(".md").write_text(markdown(results, comparisons))
-    chart(comparisons, args.results.with_suffix(".png"))
+    plot(comparisons, args.results.with_suffix(".png"))
     print(f"wrote {args.results} and its .md and .png")
     return 1 if any(b["status"] == "failed" for b in results["benches"].values()) else 0
 

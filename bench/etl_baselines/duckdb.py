@@ -1,11 +1,9 @@
 """The ETL as a data engineer would write it with DuckDB, the strongest single-machine tool
-for the job: every ratings file read at once by DuckDB's parallel `read_csv`, the per-file
-stats and the scores by `GROUP BY`, the ratings written by `COPY ... TO` Parquet (one
-file per ratings file), the catalog loaded into PostgreSQL with COPY (CSV written by DuckDB).
-
-The 23k titles are cleaned by the seed baseline's pandas code (`seed.clean_titles`), not in
-DuckDB SQL: the cleaning rules are the same for both baselines, and at 23k rows it is not
-where the time goes. DuckDB joins the scores to them and writes every PostgreSQL table.
+for the job (its statements in duckdb.sql): every ratings file read at once by the parallel
+`read_csv`, the per-file stats and the scores by `GROUP BY`, the ratings written by `COPY ... TO`
+Parquet, the catalog loaded into PostgreSQL with COPY (CSV written by DuckDB). The 23k titles
+are cleaned by the seed baseline's pandas code (the same rules; at 23k rows not where the time
+goes); DuckDB joins the scores to them and writes every PostgreSQL table.
 """
 
 import tempfile
@@ -27,14 +25,12 @@ from bench.etl_baselines.common import (
 )
 from bench.etl_baselines.outputs import CATALOG_TABLES
 from bench.etl_baselines.seed import clean_titles
+from bench.harness import statements
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-RATINGS_COLUMNS = (
-    "{'userId': 'INTEGER', 'rating': 'FLOAT', 'timestamp': 'BIGINT', 'movieId': 'VARCHAR'}"
-)
-"""The types ours reads and writes (userId int32, rating float32, timestamp int64)."""
+SQL = statements(Path(__file__).with_suffix(".sql"))
 
 
 def run(
@@ -65,37 +61,15 @@ def run(
             db.register("clean_countries", catalog.countries)
             db.register("clean_genres", catalog.genres)
             with steps.timed("read_ratings"):
-                paths = [str(path) for _, path in sorted(raw.ratings.items())]
-                db.execute(
-                    "CREATE TABLE ratings AS SELECT"
-                    " userId, rating, timestamp, movieId,"
-                    " CAST(regexp_extract(filename, 'ratings-([0-9]+)\\.csv$', 1) AS INTEGER)"
-                    " AS source"
-                    f" FROM read_csv(?, header = true, columns = {RATINGS_COLUMNS},"
-                    " filename = true)",
-                    [paths],
-                )
+                db.execute(SQL["read_ratings"], [[str(p) for _, p in sorted(raw.ratings.items())]])
             with steps.timed("group_by"):
-                db.execute(
-                    "CREATE TABLE rating_stats AS SELECT 'ratings/' || source || '.csv' AS source,"
-                    " movieId AS movie_id, sum(rating)::DOUBLE AS rating_sum, count(*) AS votes"
-                    " FROM ratings GROUP BY ALL"
-                )
-                db.execute(
-                    "CREATE TABLE titles AS SELECT t.*, s.score, coalesce(s.votes, 0) AS votes"
-                    " FROM clean_titles AS t"
-                    " LEFT JOIN (SELECT movieId, avg(rating) AS score, count(*) AS votes"
-                    "            FROM ratings GROUP BY movieId) AS s ON s.movieId = t.id"
-                )
+                db.execute(SQL["rating_stats"])
+                db.execute(SQL["titles"])
             with steps.timed("copy_to_postgres"):
                 _load_catalog(db, database_url, schema, workdir)
             with steps.timed("parquet"):
                 out = workdir / "curated"
-                db.execute(
-                    "COPY (SELECT userId, rating, timestamp, movieId, source FROM ratings)"
-                    f" TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (source),"
-                    " FILENAME_PATTERN 'part-{i}')"
-                )
+                db.execute(SQL["parquet"].format(out=out))
                 for number in sorted(raw.ratings):
                     written = sorted((out / f"source={number}").glob("*.parquet"))
                     if [p.name for p in written] != ["part-0.parquet"]:

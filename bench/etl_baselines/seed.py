@@ -1,17 +1,8 @@
 """The seed project's ETL, done its way but producing our outputs: pandas `read_csv` of every
 file, the titles cleaned in pandas, `to_sql` for the catalog tables, `groupby` for the scores,
-`to_parquet` for each file's ratings.
-
-The cleaning reproduces ours (streamcat_etl.titles, titles_fields) on well-formed files: ids
-prefixed by platform, an empty rating made `g`, a duration found in the rating moved to the
-duration, dates parsed, text lower-cased with zero-width characters removed, inner runs of
-whitespace made one space and trimmed, `seasons` made `season`, `0 min` stored as no duration,
-lists split on commas with parts without a letter (Amazon's placeholder cast `1, 2, 3`, director
-`1`) and repeats dropped, name suffixes (`Jr.`, `Ph.D.`) kept with the name before them. Like
-the seed, it validates nothing: a malformed file is loaded as it comes, or fails with pandas'
-error.
-
-`clean_titles` is shared with the DuckDB baseline.
+`to_parquet` for each file's ratings. The cleaning reproduces ours (streamcat_etl.titles) on
+well-formed files; like the seed, it validates nothing: a malformed file is loaded as it comes,
+or fails with pandas' error. `clean_titles` is shared with the DuckDB baseline.
 """
 
 import tempfile
@@ -98,10 +89,22 @@ def run(
         engine = create_engine(
             "postgresql+psycopg2://", creator=lambda: psycopg2.connect(database_url)
         )
-        try:
-            with steps.timed("to_sql"):
-                _to_sql(engine, database_url, schema, titles, catalog, stats)
-        finally:
+        with steps.timed("to_sql"):
+            connection = psycopg2.connect(database_url)
+            with connection, connection.cursor() as cursor:
+                create_catalog(cursor, schema)
+            connection.close()
+            with engine.begin() as db:
+                for name, frame in (
+                    ("titles", titles[list(TITLE_COLUMNS)]),
+                    ("title_cast", catalog.cast),
+                    ("title_countries", catalog.countries),
+                    ("title_genres", catalog.genres),
+                    ("rating_stats", stats),
+                ):
+                    frame.to_sql(name, db, schema=schema, if_exists="append", index=False)
+                proxied: Any = db.connection.cursor()  # psycopg2's, under SQLAlchemy's proxy
+                finish_catalog(proxied, schema, f"seed-{uuid.uuid4().hex[:8]}")
             engine.dispose()
         with steps.timed("to_parquet"):
             for number, part in ratings.groupby("source", sort=True):
@@ -117,33 +120,6 @@ def run(
         "ratings_read": len(ratings),
         "ratings_matched": int(ratings["movieId"].isin(titles["id"]).sum()),
     }
-
-
-def _to_sql(
-    engine: Any,
-    database_url: str,
-    schema: str,
-    titles: pd.DataFrame,
-    catalog: CleanCatalog,
-    stats: pd.DataFrame,
-) -> None:
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection, connection.cursor() as cursor:
-            create_catalog(cursor, schema)
-    finally:
-        connection.close()
-    with engine.begin() as db:
-        for name, frame in (
-            ("titles", titles[list(TITLE_COLUMNS)]),
-            ("title_cast", catalog.cast),
-            ("title_countries", catalog.countries),
-            ("title_genres", catalog.genres),
-            ("rating_stats", stats),
-        ):
-            frame.to_sql(name, db, schema=schema, if_exists="append", index=False)
-        cursor = db.connection.cursor()
-        finish_catalog(cursor, schema, f"seed-{uuid.uuid4().hex[:8]}")
 
 
 def clean_titles(files: dict[Platform, Path]) -> CleanCatalog:

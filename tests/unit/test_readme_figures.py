@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from bench.files import REPO, RESULTS_JSON
-from bench.readme import diff, documents, main
-from bench.render import EN_DASH, block_names, render
+from bench.readme import EN_DASH, block_names, diff, documents, main, render
 
 
 def _together() -> str:

@@ -4,24 +4,18 @@ family whose hidden tastes owe nothing to genres."""
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from bench import evaluate
-from bench.evaluate import FamilyData, Split, rescored, select, split_family
-from bench.recommenders import (
-    content_only_lists,
-    item_knn_lists,
-    popularity_lists,
-    seed_kmeans_lists,
-    svd_boosted_lists,
-    svd_only_lists,
-)
+from bench.evaluate import Family, rescored, select, split_family
+from bench.recommenders import BLENDS, item_knn_lists, popularity_lists, seed_kmeans_lists
 from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import read_catalog, true_item_factors
 from streamcat.training_input import Ratings
-from streamcat_train.model import BlendWeights, families, signals
+from streamcat_train.model import BlendWeights, blend, families, signals
 from tests.support.recommend import subset_titles_dir
 
 K = 10
@@ -38,21 +32,19 @@ def data(small_titles: Path, tmp_path_factory: pytest.TempPathFactory) -> RatedC
 
 
 @pytest.fixture(scope="module")
-def split(small_titles: Path, data: RatedCatalog) -> Split:
+def split(small_titles: Path, data: RatedCatalog) -> Family:
     truth = true_item_factors(small_titles).aligned(data.catalog.ids)
-    return split_family(FamilyData("genre", data.catalog, data.ratings, truth))
+    return split_family("genre", data.catalog, data.ratings, truth)
 
 
-def test_every_baseline_gives_each_title_its_own_list_without_it(split: Split) -> None:
-    catalog = rescored(split.data.catalog, split.train)
+def test_every_baseline_gives_each_title_its_own_list_without_it(split: Family) -> None:
+    catalog = rescored(split.catalog, split.train)
     parts = signals(catalog, split.train)
     family = families(catalog.titles)
     rows = np.arange(len(catalog))[:, None]
-    baselines = {
-        "item_knn": item_knn_lists(split.train, catalog.titles, K),
-        "svd_only": svd_only_lists(parts, K),
-        "svd_boosted": svd_boosted_lists(parts, K),
-        "content_only": content_only_lists(parts, K),
+    baselines: dict[str, Any] = {
+        "item_knn": item_knn_lists(split.train, catalog.titles, K, [100.0])[100.0],
+        **{name: blend(parts, weights, K) for name, weights in BLENDS.items()},
         "popularity": popularity_lists(catalog, K),
         "seed_kmeans": seed_kmeans_lists(catalog, K),
     }
@@ -80,9 +72,9 @@ def test_item_knn_shrinks_pairs_few_users_rated_together() -> None:
     slightly_lower = _ratings({0: [0, 1, 2, 3], 1: [0], 2: [0, 1, 2, 3, *range(4, 17)]} | other)
     equal = _ratings({0: [0, 1, 2, 3], 1: [0], 2: [0, 1, 2, 3, *range(4, 16)]} | other)
     query = np.array([0])
-    assert item_knn_lists(slightly_lower, titles, 2, shrinkage=0.0, rows=query)[0, 0] == 1
-    assert item_knn_lists(slightly_lower, titles, 2, shrinkage=10.0, rows=query)[0, 0] == 2
-    assert item_knn_lists(equal, titles, 2, shrinkage=10.0, rows=query)[0].tolist() == [2, 1]
+    found = item_knn_lists(slightly_lower, titles, 2, [0.0, 10.0], rows=query)
+    assert (found[0.0][0, 0], found[10.0][0, 0]) == (1, 2)
+    assert item_knn_lists(equal, titles, 2, [10.0], rows=query)[10.0][0].tolist() == [2, 1]
 
 
 def _pairs(ratings: Ratings) -> set[tuple[int, int]]:
@@ -90,7 +82,7 @@ def _pairs(ratings: Ratings) -> set[tuple[int, int]]:
 
 
 def test_weight_selection_never_sees_the_test_part(
-    split: Split, monkeypatch: pytest.MonkeyPatch
+    split: Family, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What selection reads is carved from the training part only, and replacing every test
     rating changes nothing it chooses."""
@@ -113,11 +105,8 @@ def test_weight_selection_never_sees_the_test_part(
     assert _pairs(seen[0]) == _pairs(split.train)
 
     flipped = dataclasses.replace(split.test, rating=(5.5 - split.test.rating))
-    scrambled = Split(split.data, split.train, flipped)
-    again = select([scrambled], grid)
-    assert again.grid_scores == chosen.grid_scores
-    assert again.shrinkage_scores == chosen.shrinkage_scores
-    assert again.weights == chosen.weights
+    again = select([dataclasses.replace(split, test=flipped)], grid)
+    assert again == chosen  # the weights, the shrinkage, every validation score
 
 
 def _same_genre_excess(factors: np.ndarray, genres: list[list[str]]) -> float:

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from bench import comparisons, growth, scale
+from bench import comparisons, scale
 from bench.files import REPO
-from bench.readme import main
-from bench.render import render
+from bench.readme import main, render
 from bench.scale import ETL_FUNCTION, TRAIN_FUNCTION
 from bench.suite import BENCHES
 from local.stack import DataFiles
@@ -51,7 +50,7 @@ def _sample() -> dict[str, Any]:
             _factor(10, 120.0, 60.0, None),
         ],
     }
-    sample["projections"] = growth.projections(sample)
+    sample["projections"] = scale.projections(sample)
     return sample
 
 
@@ -171,16 +170,16 @@ def test_summarize_says_when_no_function_reported_a_peak() -> None:
 
 
 def test_the_growth_fit_recovers_a_power_law_and_where_it_meets_a_limit() -> None:
-    fit = growth.growth([(1e6, 2.0), (1e7, 2.0 * 10**1.5), (1e8, 2.0 * 100**1.5)])
+    fit = scale.fit([(1e6, 2.0), (1e7, 2.0 * 10**1.5), (1e8, 2.0 * 100**1.5)])
     assert fit is not None
     assert fit[1] == pytest.approx(1.5)
-    assert growth.project(fit, 1e9) == pytest.approx(2.0 * 1000**1.5)
-    reached = growth.crossing(fit, 2.0 * 1000**1.5)
+    assert scale.project(fit, 1e9) == pytest.approx(2.0 * 1000**1.5)
+    reached = scale.crossing(fit, 2.0 * 1000**1.5)
     assert reached is not None and math.isclose(reached, 1e9, rel_tol=1e-9)
-    single = growth.growth([(1e6, 5.0)])
+    single = scale.fit([(1e6, 5.0)])
     assert single is not None and single[1] == 1.0
-    assert growth.growth([]) is None
-    assert growth.crossing((0.0, 0.0), 10.0) is None
+    assert scale.fit([]) is None
+    assert scale.crossing((0.0, 0.0), 10.0) is None
 
 
 def _results(output: dict[str, Any] | None) -> dict[str, Any]:
