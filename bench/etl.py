@@ -37,8 +37,16 @@ from bench.etl_baselines.outputs import (
     differences,
     parquet_digests,
 )
-from bench.files import REPO, write_json
-from bench.harness import arguments, ratings_dir, run_json, spread, summed, titles_dir
+from bench.harness import (
+    REPO,
+    arguments,
+    ratings_dir,
+    run_json,
+    spread,
+    summed,
+    titles_dir,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -24,8 +24,7 @@ import numpy.typing as npt
 
 from bench import recommenders as rec
 from bench.budgets import POPULAR
-from bench.files import REPO
-from bench.harness import arguments, chart, write_out
+from bench.harness import REPO, arguments, chart, write_out
 from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
@@ -187,12 +186,10 @@ def family_ratings(
     if not path.exists():
         made = generated_ratings(titles_dir, n_ratings, family=family)
         position = {title_id: i for i, title_id in enumerate(ids)}
-        to_catalog = np.array([position.get(i, -1) for i in made.ids] + [-1] * 16)
-        item = to_catalog[made.item]
-        known = item >= 0
+        item = np.array([position.get(i, -1) for i in made.ids] + [-1] * 16)[made.item]
+        known, rating2 = item >= 0, (made.rating * 2).astype(np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
-        rating2 = (made.rating[known] * 2).astype(np.uint8)
-        np.savez(path, user=made.user[known], item=item[known], rating2=rating2)
+        np.savez(path, user=made.user[known], item=item[known], rating2=rating2[known])
     with np.load(path) as data:
         user, item = data["user"].astype(np.int64), data["item"].astype(np.int64)
         return Ratings(user, item, (data["rating2"] / 2).astype(np.float32))
@@ -203,16 +200,18 @@ def load_families(
 ) -> list[Family]:
     """The default family read back from its CSVs (as the ETL would), the others in memory."""
     base = generated_rated_catalog(titles_dir, cache_dir, n_ratings)
-    found = []
-    for family in names:
-        ratings = (
+    ids = base.catalog.ids
+    return [
+        split_family(
+            family,
+            base.catalog,
             base.ratings
             if family == DEFAULT_FAMILY
-            else family_ratings(titles_dir, cache_dir, base.catalog.ids, n_ratings, family)
+            else family_ratings(titles_dir, cache_dir, ids, n_ratings, family),
+            true_item_factors(titles_dir, family=family).aligned(ids),
         )
-        truth = true_item_factors(titles_dir, family=family).aligned(base.catalog.ids)
-        found.append(split_family(family, base.catalog, ratings, truth))
-    return found
+        for family in names
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,14 +320,13 @@ def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
     def blended(weights: BlendWeights) -> Recommender:
         return lambda parts, _c, _r: blend(parts, weights, LIST_LENGTH).astype(np.int64)
 
-    def item_knn(_p: Signals, catalog: CatalogTitles, ratings: Ratings) -> Lists:
-        return rec.item_knn_lists(ratings, catalog.titles, LIST_LENGTH, [shrinkage])[shrinkage]
-
-    found = {"streamcat": blended(DEFAULT_WEIGHTS)}
-    if chosen != DEFAULT_WEIGHTS:
-        found["streamcat_chosen"] = blended(chosen)
-    return found | {
-        "item_knn": item_knn,
+    ours = {"streamcat": DEFAULT_WEIGHTS} | (
+        {"streamcat_chosen": chosen} if chosen != DEFAULT_WEIGHTS else {}
+    )
+    return {name: blended(weights) for name, weights in ours.items()} | {
+        "item_knn": lambda _p, c, r: rec.item_knn_lists(r, c.titles, LIST_LENGTH, [shrinkage])[
+            shrinkage
+        ],
         **{name: blended(weights) for name, weights in rec.BLENDS.items()},
         "popularity": lambda _p, catalog, _r: rec.popularity_lists(catalog, LIST_LENGTH),
         "seed_kmeans": lambda _p, catalog, _r: rec.seed_kmeans_lists(catalog, LIST_LENGTH),
@@ -396,10 +394,8 @@ def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any
 
 def plot(report: dict[str, Any], path: Path) -> None:
     """A row of bar charts per family, one per ranking metric and coverage@10."""
-    metrics, families = (
-        ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"],
-        report["families"],
-    )
+    metrics = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
+    families = report["families"]
     title = f"Recommender offline evaluation ({report['ratings']:,} ratings)"
     size = (3.0 * len(metrics), 3.2 * len(families))
     with chart(path, title, (len(families), len(metrics)), size) as axes:

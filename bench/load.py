@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from bench.harness import arguments, percentile, statements, write_out
+from bench.local_stack import database_env
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"
@@ -270,29 +271,14 @@ def check_serving(base_url: str) -> None:
     if urlsplit(base_url).hostname not in LOOPBACK:
         raise SystemExit(f"refusing to load {base_url}: only a loopback API may be load tested")
     try:
-        response = httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S)
-    except httpx.TransportError as error:
-        raise SystemExit(f"no API answers at {base_url} ({error}); `make run` starts it") from error
-    if response.status_code != 200:
-        raise SystemExit(f"{base_url}/health answered {response.status_code}: {response.text}")
-
-
-def catalog_database_url() -> str:
-    """DATABASE_URL, else the local stack's own server (what `python -m local.stack` serves)."""
-    from local.postgres import database_url, default_server, running_port
-    from streamcat.settings import get_settings
-
-    if configured := get_settings().database_url:
-        return str(configured)
-    server = default_server()
-    if (port := running_port(server)) is None:
-        raise SystemExit("set DATABASE_URL to the API's database, or start `python -m local.stack`")
-    return str(database_url(server.url(port)))
+        httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S).raise_for_status()
+    except httpx.HTTPError as error:
+        raise SystemExit(f"no API serves at {base_url} ({error}); `make run` starts it") from error
 
 
 def run(base_url: str, duration: float, levels: list[int], seed: int = 1) -> dict[str, Any]:
     check_serving(base_url)
-    sample = sample_catalog(catalog_database_url())
+    sample = sample_catalog(database_env()["DATABASE_URL"])
     not_ready = wait_until_ready(base_url, sample)
     seconds = duration / len(levels)
     results = [run_level(base_url, sample, level, seconds, seed) for level in levels]

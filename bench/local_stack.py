@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.files import REPO, read_json
+from bench.harness import REPO, read_json
 
 
 def database_env() -> dict[str, str]:

@@ -135,14 +135,13 @@ def stdout_silenced() -> Iterator[None]:
     is still paid, as in Lambda) so the table stays readable."""
     sys.stdout.flush()
     saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), 1)
     try:
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)
-        os.close(devnull)
         os.close(saved)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 
 from bench.comparisons import errors
-from bench.files import REPO, RESULTS_JSON, read_json
+from bench.harness import REPO, RESULTS_JSON, read_json
 from bench.load import count_errors
 from streamcat.api.registry import HTTP_FUNCTIONS, Kind, of_kind
 

@@ -15,8 +15,7 @@ from typing import Any
 from bench import queries
 from bench.budgets import RECOMMENDATIONS_MS
 from bench.evaluate import titles_source
-from bench.files import REPO
-from bench.harness import arguments, write_out
+from bench.harness import REPO, arguments, write_out
 
 EVENT = REPO / "events" / "recommendations.json"
 TITLE_ID = "ns1"
@@ -55,17 +54,12 @@ def publish(body: bytes) -> None:
     from streamcat.settings import get_settings
     from streamcat.storage import s3_client
 
-    settings = get_settings()
-    s3 = s3_client()
-    s3.create_bucket(Bucket=settings.data_bucket)
-    key = S3Layout.of(settings).model(1)
-    s3.put_object(Bucket=settings.data_bucket, Key=key, Body=body)
-    pointer = {"version": 1, "key": key, "trained_at": "bench"}
-    s3.put_object(
-        Bucket=settings.data_bucket,
-        Key=S3Layout.of(settings).latest_model,
-        Body=json.dumps(pointer).encode(),
-    )
+    settings, s3 = get_settings(), s3_client()
+    bucket, layout = settings.data_bucket, S3Layout.of(settings)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=layout.model(1), Body=body)
+    pointer = {"version": 1, "key": layout.model(1), "trained_at": "bench"}
+    s3.put_object(Bucket=bucket, Key=layout.latest_model, Body=json.dumps(pointer).encode())
 
 
 def bench_event() -> dict[str, Any]:

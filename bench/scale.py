@@ -19,13 +19,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.budgets import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S, MB
-from bench.files import REPO
-from bench.harness import arguments, chart, ratings_dir, summed, titles_dir, write_out
+from bench.harness import REPO, arguments, chart, ratings_dir, summed, titles_dir, write_out
 from bench.local_stack import Stack, database_env, local_stack
 from local.stack import DataFiles
 
@@ -125,35 +125,25 @@ def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
 
 
 INVOKING = re.compile(r"(\S+): invoking (\S+) with \d+ messages")
-INVOKING = re.compile(r"(\S+): invoking (\S+) with \d+ messages")
 HANDLED = re.compile(r"(\S+): handled \d+, failed \d+ in ([0-9.]+) s")
 
 
-def invocations(log: str, function: str) -> int:
-    """The trigger's `<queue>: invoking <function> with <n> messages` lines."""
-    return sum(1 for found in INVOKING.finditer(log) if found.group(2) == function)
-
-
-def invocation_seconds(log: str, function: str) -> list[float]:
-    """How long each of the function's invocations that returned took, per the trigger's
-    `<queue>: handled <n>, failed <m> in <s> s` lines (the queue named by its invoking line)."""
-    queues = {found.group(1) for found in INVOKING.finditer(log) if found.group(2) == function}
-    return [float(found.group(2)) for found in HANDLED.finditer(log) if found.group(1) in queues]
+def invocations(log: str, function: str) -> tuple[int, list[float]]:
+    """The trigger's invocations of the function, and the seconds of each that returned (its
+    queue's `handled ... in <s> s` lines)."""
+    queues = [found.group(1) for found in INVOKING.finditer(log) if found.group(2) == function]
+    seconds = [float(found.group(2)) for found in HANDLED.finditer(log) if found.group(1) in queues]
+    return len(queues), seconds
 
 
 def logged(log: str, message: str) -> list[dict[str, Any]]:
     """The functions' structured log lines (Powertools JSON) with this message."""
     found = []
     for line in log.splitlines():
-        start = line.find("{")
-        if start < 0 or message not in line:
-            continue
-        try:
-            document = json.loads(line[start:])
-        except ValueError:
-            continue
-        if isinstance(document, dict) and document.get("message") == message:
-            found.append(document)
+        if message in line and (start := line.find("{")) >= 0:
+            with suppress(ValueError):
+                if (document := json.loads(line[start:])).get("message") == message:
+                    found.append(document)
     return found
 
 
@@ -211,7 +201,9 @@ def summarize(
             " the reports); the Parquet and the training parts keep every rating, and the final"
             + (f" training used {trained:,}" if trained else " training matches them again")
         )
-    etl_invocation_s = invocation_seconds(log, ETL_FUNCTION)
+    (etl_calls, etl_invocation_s), (train_calls, train_invocation_s) = (
+        invocations(log, name) for name in (ETL_FUNCTION, TRAIN_FUNCTION)
+    )
     return {
         "ratings": read,
         "ratings_kept": kept,
@@ -221,12 +213,8 @@ def summarize(
         "titles_bytes": sum(path.stat().st_size for path in data.titles),
         **{name: round(value, 3) for name, value in seconds.items()},
         "catalog_version": final_version,
-        "invocations": {
-            "etl": invocations(log, ETL_FUNCTION),
-            "train": invocations(log, TRAIN_FUNCTION),
-            "loads": len(loads),
-        },
-        "invocation_s": {"etl": etl_invocation_s, "train": invocation_seconds(log, TRAIN_FUNCTION)},
+        "invocations": {"etl": etl_calls, "train": train_calls, "loads": len(loads)},
+        "invocation_s": {"etl": etl_invocation_s, "train": train_invocation_s},
         "max_invocation_s": max(etl_invocation_s, default=0.0),
         "max_under_lock_s": max((load["under_lock_s"] for load in loads), default=0.0),
         "etl_peak_rss_mb": etl_peak,
@@ -316,16 +304,13 @@ def template_settings() -> dict[str, Any]:
     for name in (ETL_FUNCTION, TRAIN_FUNCTION):
         spec = function_spec(template, name, REPO)
         storage = (resources[name].get("Properties") or {}).get("EphemeralStorage") or {}
-        found[name] = {
-            "memory_mb": spec.memory_mb,
-            "timeout_s": spec.timeout_s,
-            "tmp_mb": storage.get("Size", 512),
-        }
+        tmp_mb = storage.get("Size", 512)
+        found[name] = {"memory_mb": spec.memory_mb, "timeout_s": spec.timeout_s, "tmp_mb": tmp_mb}
     for resource in resources.values():
-        if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
-            continue
-        properties = resource["Properties"]
-        if (function := properties["FunctionName"].get("Ref")) not in found:
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") != "AWS::Lambda::EventSourceMapping" or (
+            (function := properties["FunctionName"].get("Ref")) not in found
+        ):
             continue
         concurrency = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
         if isinstance(concurrency, dict) and "Ref" in concurrency:  # a parameter's default
@@ -339,26 +324,19 @@ def template_settings() -> dict[str, Any]:
 def plot(out: Mapping[str, Any], path: Path) -> None:
     """Seconds and peak MB against ratings, each with the line linear from the first factor."""
     factors = ", ".join(f"{f['factor']}x" for f in out["factors"])
+    panels = (
+        (("etl_s", "train_s"), "seconds", "time, first upload to done"),
+        (("etl_peak_rss_mb", "train_peak_rss_mb"), "peak MB", "peak memory of one invocation"),
+    )
+    lines = (("ETL", "#2a9d8f"), ("training", "#e76f51"))
     with chart(path, f"StreamCat data path at {factors}", (1, 2), (11, 4.2)) as axes:
-        for axis, keys, unit, title in (
-            (axes[0][0], ("etl_s", "train_s"), "seconds", "time, first upload to done"),
-            (
-                axes[0][1],
-                ("etl_peak_rss_mb", "train_peak_rss_mb"),
-                "peak MB",
-                "peak memory of one invocation",
-            ),
-        ):
-            for key, label, color in zip(
-                keys, ("ETL", "training"), ("#2a9d8f", "#e76f51"), strict=True
-            ):
+        for axis, (keys, unit, title) in zip(axes[0], panels, strict=True):
+            for key, (label, color) in zip(keys, lines, strict=True):
                 if points := series(out, key):
                     xs, ys = [x / 1e6 for x, _ in points], [y for _, y in points]
                     axis.plot(xs, ys, "o-", color=color, label=f"{label} (measured)")
-                    linear = [ys[0] * x / xs[0] for x in xs]
-                    axis.plot(
-                        xs, linear, "--", color=color, alpha=0.6, label=f"{label} if linear from 1x"
-                    )
+                    linear, dashed = [ys[0] * x / xs[0] for x in xs], f"{label} if linear from 1x"
+                    axis.plot(xs, linear, "--", color=color, alpha=0.6, label=dashed)
             axis.set(xlabel="ratings (millions)", ylabel=unit, title=title)
             axis.grid(alpha=0.3)
             axis.legend(fontsize=8)

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.budgets import SNAPSTART_MS
-from bench.files import REPO
-from bench.harness import arguments, run_json, spread, write_out
+from bench.harness import REPO, arguments, run_json, spread, write_out
 
 BUILD_DIR = REPO / ".aws-sam" / "test-x86_64" / "build"
 HARNESS = REPO / "local" / "snapstart.py"

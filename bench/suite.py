@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.comparisons import COMPARE, Comparison
-from bench.files import OUT_DIR, REPO, RESULTS_JSON, read_json, write_json
-from bench.harness import chart
+from bench.harness import OUT_DIR, REPO, RESULTS_JSON, chart, read_json, write_json
 from bench.local_stack import database_env, local_stack
 
 BENCH_TIMEOUT_S = 3600.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.files import REPO
+from bench.harness import REPO
 from bench.snapstart import HARNESS
 
 IMPORT_S, INVOCATION_S = 100.0, 7.0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench.files import REPO, RESULTS_JSON
+from bench.harness import REPO, RESULTS_JSON
 from bench.readme import EN_DASH, block_names, diff, documents, main, render
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench import comparisons, scale
-from bench.files import REPO
+from bench.harness import REPO
 from bench.readme import main, render
 from bench.scale import ETL_FUNCTION, TRAIN_FUNCTION
 from bench.suite import BENCHES
@@ -96,8 +96,8 @@ def test_the_log_gives_invocations_and_the_training_figures() -> None:
             "{not json, model published",
         ]
     )
-    assert scale.invocations(log, ETL_FUNCTION) == 2
-    assert scale.invocations(log, TRAIN_FUNCTION) == 1
+    assert scale.invocations(log, ETL_FUNCTION) == (2, [])
+    assert scale.invocations(log, TRAIN_FUNCTION) == (1, [])
     assert [d["version"] for d in scale.logged(log, "model published")] == [1, 2]
 
 

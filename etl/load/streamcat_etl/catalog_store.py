@@ -74,9 +74,8 @@ def live_version(cursor: Cursor) -> int | None:
 
 def create_staging(cursor: Cursor) -> None:
     """An empty catalog: the shared schema file run with the staging schema as search path."""
-    staging = sql.Identifier(STAGING)
-    cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(staging))
-    cursor.execute(sql.SQL("CREATE SCHEMA {}").format(staging))
+    drop_staging(cursor)
+    cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(STAGING)))
     _run_in_staging(cursor, SCHEMA_FILE)
 
 
@@ -167,11 +166,8 @@ def score_titles(cursor: Cursor) -> None:
 
 def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
     """The ratings files whose sums a catalog holds."""
-    cursor.execute(
-        sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source").format(
-            sql.Identifier(schema)
-        )
-    )
+    query = sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source")
+    cursor.execute(query.format(sql.Identifier(schema)))
     return [row[0] for row in cursor.fetchall()]
 
 
@@ -184,12 +180,8 @@ def index_staging(cursor: Cursor) -> None:
 
 
 def stamp_version(cursor: Cursor, version: int, load_id: str) -> None:
-    cursor.execute(
-        sql.SQL("INSERT INTO {}.meta (version, load_id) VALUES (%s, %s)").format(
-            sql.Identifier(STAGING)
-        ),
-        (version, load_id),
-    )
+    query = sql.SQL("INSERT INTO {}.meta (version, load_id) VALUES (%s, %s)")
+    cursor.execute(query.format(sql.Identifier(STAGING)), (version, load_id))
     _analyze(cursor, "meta")
 
 
@@ -242,10 +234,9 @@ def _copy_csv(cursor: Cursor, table: str, rows: pa.Table) -> None:
     buffer = io.BytesIO()
     pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
     buffer.seek(0)
+    columns = sql.SQL(", ").join(map(sql.Identifier, rows.column_names))
     query = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        sql.Identifier(STAGING),
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, rows.column_names)),
+        sql.Identifier(STAGING), sql.Identifier(table), columns
     )
     cursor.copy_expert(query, buffer)
 

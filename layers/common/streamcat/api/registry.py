@@ -57,12 +57,5 @@ def of_kind(*kinds: Kind) -> tuple[HttpFunction, ...]:
     return tuple(function for function in HTTP_FUNCTIONS if function.kind in kinds)
 
 
-def by_name(name: str) -> HttpFunction:
-    for function in HTTP_FUNCTIONS:
-        if function.name == name:
-            return function
-    raise KeyError(name)
-
-
 QUERY_ROUTERS = of_kind(Kind.SEED_QUERY, Kind.BROWSE, Kind.RECOMMENDATIONS)
 """The functions whose routers make up the whole API beside `/health` and the docs."""
