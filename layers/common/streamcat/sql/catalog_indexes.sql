@@ -17,7 +17,7 @@ ALTER TABLE title_cast ADD FOREIGN KEY (title_id) REFERENCES titles (id);
 ALTER TABLE title_countries ADD FOREIGN KEY (title_id) REFERENCES titles (id);
 ALTER TABLE title_genres ADD FOREIGN KEY (title_id) REFERENCES titles (id);
 
--- The titles' lookups, one per query of SPEC section 4.
+-- The titles' lookups, one per query route (docs/api.md).
 CREATE INDEX titles_duration ON titles (duration_type, duration_int DESC, id);
 CREATE INDEX titles_platform_duration
     ON titles (platform, duration_type, release_year, duration_int DESC, id);
@@ -25,14 +25,14 @@ CREATE INDEX titles_rating ON titles (rating);
 CREATE INDEX titles_title ON titles (title, id);
 
 -- GET /titles: the words of a title, the words of all titles (for a query word's close
--- spellings), close spellings (trigrams, for `<%`) and the list filters
+-- spellings), close spellings (trigrams of the key, for `<%`) and the list filters
 -- as exact members (its other filters use the indexes above; its page is sorted among the
 -- matches, which it counts anyway). GET /titles/{id}: the copies of a title (same search form
 -- and release year).
 CREATE INDEX titles_search_words ON titles USING gin (search_words);
 INSERT INTO title_words (word) SELECT word FROM ts_stat('SELECT search_words FROM titles');
 CREATE INDEX title_words_trigrams ON title_words USING gin (word public.gin_trgm_ops);
-CREATE INDEX titles_search_trigrams ON titles USING gin (search_title public.gin_trgm_ops);
+CREATE INDEX titles_search_trigrams ON titles USING gin (search_key public.gin_trgm_ops);
 CREATE INDEX titles_copies ON titles (search_title, release_year);
 CREATE INDEX titles_genres ON titles USING gin (genres);
 CREATE INDEX titles_countries ON titles USING gin (countries);

@@ -1,0 +1,1 @@
+SELECT count(*) FROM works WHERE words @@ plainto_tsquery('simple', %(words)s)
