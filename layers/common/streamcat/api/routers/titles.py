@@ -1,4 +1,4 @@
-"""`GET /titles`: search by words, filter, sort and page through every title (see docs/api.md and docs/search.md).
+"""`GET /titles`: search by words, filter, sort and page through every title.
 
 The cursor is opaque to clients: base64url JSON of the catalog version, a digest of the query it
 pages (filters, sort, order) and the last row's keys. A cursor of another query is a 422; one of
