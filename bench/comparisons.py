@@ -6,13 +6,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from bench.budgets import (
-    LAMBDA_MEMORY_MB,
-    LAMBDA_TIMEOUT_S,
-    MB,
-    MIN_COVERAGE,
-    SCALE_ETL_PEAK_RSS_MB,
-)
+from bench import budgets
 from bench.load import count_errors
 
 TIMES = "\u00d7"
@@ -122,32 +116,27 @@ def evaluate(out: dict[str, Any]) -> list[Comparison]:
     """The served model (`streamcat`) against every baseline on each ranking metric, and its
     coverage@10 against its budget, per generator family: `<metric>` for the default family,
     `<metric> (<family> generator)` for the others."""
-    found = []
+    found, higher = [], partial(Comparison, "evaluate", unit="", better="higher")
     for family, results in out["families"].items():
-        methods = results["methods"]
-        ours, tag = (
-            methods["streamcat"],
-            "" if family == out["default_family"] else f" ({family} generator)",
-        )
+        methods, ours = results["methods"], results["methods"]["streamcat"]
+        tag = "" if family == out["default_family"] else f" ({family} generator)"
         found += [
-            Comparison("evaluate", m + tag, "", ours[m], name, methods[name][m], "higher")
+            higher(m + tag, value=ours[m], baseline_name=name, baseline=methods[name][m])
             for m in ("hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10")
             for name in EVALUATE_BASELINES
             if m in ours and m in methods.get(name, {})
         ]
         if (coverage := ours.get("coverage@10")) is not None:
-            what = "coverage@10" + tag
-            found.append(
-                Comparison("evaluate", what, "", coverage, "budget", MIN_COVERAGE, "higher")
-            )
+            budget: dict[str, Any] = {"baseline_name": "budget", "baseline": budgets.MIN_COVERAGE}
+            found.append(higher("coverage@10" + tag, value=coverage, **budget))
     return found
 
 
 def package_sizes(out: dict[str, Any]) -> list[Comparison]:
-    limit = out["limit_bytes"] / MB
+    limit = out["limit_bytes"] / budgets.MB
     sizes = partial(Comparison, "package_sizes", unit="MB", baseline_name=f"{limit:.0f} MB limit")
     return [
-        sizes(name, value=size["total_bytes"] / MB, baseline=limit)
+        sizes(name, value=size["total_bytes"] / budgets.MB, baseline=limit)
         for name, size in out["functions"].items()
     ]
 
@@ -178,12 +167,16 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
             linear = f"{times:g} {TIMES} {first['factor']}x"
             found.append(c(f"ETL seconds {x}", "s", f["etl_s"], linear, times * first["etl_s"]))
         if (peak := f.get("etl_peak_rss_mb")) is not None:
-            found.append(c(f"ETL peak RSS {x}", "MB", peak, "budget", SCALE_ETL_PEAK_RSS_MB))
+            found.append(
+                c(f"ETL peak RSS {x}", "MB", peak, "budget", budgets.SCALE_ETL_PEAK_RSS_MB)
+            )
         found.append(
-            c(f"training seconds {x}", "s", f["train_s"], "Lambda 15 min", LAMBDA_TIMEOUT_S)
+            c(f"training seconds {x}", "s", f["train_s"], "Lambda 15 min", budgets.LAMBDA_TIMEOUT_S)
         )
         if (peak := f.get("train_peak_rss_mb")) is not None:
-            found.append(c(f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", LAMBDA_MEMORY_MB))
+            found.append(
+                c(f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", budgets.LAMBDA_MEMORY_MB)
+            )
     return found
 
 
@@ -192,18 +185,13 @@ def relevance(out: dict[str, Any]) -> list[Comparison]:
     from bench.relevance import DEPTH, GRADED_DEPTH, RANKERS
 
     rankers, metrics = out["rankers"], (f"mrr@{DEPTH}", f"ndcg@{GRADED_DEPTH}")
-    ours = rankers["streamcat"]
-    found = [
-        Comparison(
-            "relevance", metrics[0], "", ours[metrics[0]], "target", out["target_mrr"], "higher"
-        )
+    ours, higher = rankers["streamcat"], partial(Comparison, "relevance", unit="", better="higher")
+    target: dict[str, Any] = {"baseline_name": "target", "baseline": out["target_mrr"]}
+    return [higher(metrics[0], value=ours[metrics[0]], **target)] + [
+        higher(m, value=ours[m], baseline_name=name, baseline=rankers[name][m])
+        for name in RANKERS[1:]
+        for m in metrics
     ]
-    for name in RANKERS[1:]:
-        found += [
-            Comparison("relevance", metric, "", ours[metric], name, rankers[name][metric], "higher")
-            for metric in metrics
-        ]
-    return found
 
 
 COMPARE: dict[str, Callable[[dict[str, Any]], list[Comparison]]] = {

@@ -116,13 +116,12 @@ def built_etl(runtime: Path) -> tuple[str, list[Path]]:
     for package in SOURCES:
         copies = [path / package.name for path in function.import_paths]
         built = next((copy for copy in copies if copy.is_dir()), copies[0])
-        for source in sorted(package.rglob("*")):
-            if source.is_file() and "__pycache__" not in source.parts:
-                copy = built / source.relative_to(package)
-                if not copy.is_file() or copy.read_bytes() != source.read_bytes():
-                    raise RuntimeError(
-                        f"the build in {BUILD_DIR} is older than {source}: run `make build-host`"
-                    )
+        for source in (
+            s for s in package.rglob("*") if s.is_file() and "__pycache__" not in s.parts
+        ):
+            copy = built / source.relative_to(package)
+            if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+                raise RuntimeError(f"{BUILD_DIR} is older than {source}: run `make build-host`")
     return function.handler, [*function.import_paths, runtime_stand_in(runtime)]
 
 
@@ -201,20 +200,20 @@ def fresh_target(
 
 
 def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def over(key: str, found: list[dict[str, Any]] = runs) -> dict[str, Any]:
-        values = [r[key] for r in found]
+    """`cpu_s` is the ETL process's alone; `init_s` is Lambda's init (imports, the S3 client)."""
+    trained = [r for r in runs if "train_s" in r]
+
+    def over(key: str) -> dict[str, Any]:
+        values = [r[key] for r in (trained if key.startswith("train") else runs)]
         return spread(values, "median", "min", "max") | {"runs": values}
 
     steps = {step: median(r["steps_s"].get(step, 0.0) for r in runs) for step in runs[0]["steps_s"]}
     found: dict[str, Any] = {"seconds": over("seconds"), "peak_rss_mb": over("peak_rss_mb")}
     found |= {"steps_s": steps, "runs": runs}
-    if name == "ours":  # the ETL process's CPU; the moto server's and PostgreSQL's not in it
-        found["cpu_s"] = over("cpu_s")
-        # Lambda's init before the invocation (imports, the S3 client), not in `seconds`.
-        found["init_s"] = over("import_s")
-        if trained := [r for r in runs if "train_s" in r]:
-            found["train_s"] = over("train_s", trained)
-            found["train_peak_rss_mb"] = over("train_peak_rss_mb", trained)
+    if name == "ours":
+        found |= {"cpu_s": over("cpu_s"), "init_s": over("import_s")}
+        if trained:
+            found |= {"train_s": over("train_s"), "train_peak_rss_mb": over("train_peak_rss_mb")}
     return found
 
 
@@ -229,11 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
     inputs = [(p, "raw/titles/" + p.name) for p in sorted(titles.glob("*.csv"))]
     inputs += [(p, "raw/ratings/" + p.name) for p in sorted(ratings.glob("*.csv"))]
-    with tempfile.TemporaryDirectory(prefix="bench-etl-runtime-") as runtime:
-        return measure(args, inputs, rows, built_etl(Path(runtime)))
-
-
-def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: Any) -> int:
+    scratch = tempfile.TemporaryDirectory(prefix="bench-etl-runtime-")
+    built = built_etl(Path(scratch.name))
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -298,6 +294,7 @@ def measure(args: Any, inputs: list[tuple[Path, str]], rows: int, built: Any) ->
     finally:
         server.stop()
         admin.close()
+        scratch.cleanup()
         result["pipelines"] = {
             name: summarise(name, runs) for name, runs in measured.items() if runs
         }

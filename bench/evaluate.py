@@ -64,11 +64,10 @@ def split_ratings(ratings: Ratings, share: float, seed: int) -> tuple[Ratings, R
     rng = np.random.default_rng(seed)
     per_user = np.bincount(ratings.user)
     held = (rng.random(len(ratings.user)) < share) & (per_user[ratings.user] >= 5)
-
-    def part(mask: npt.NDArray[np.bool_]) -> Ratings:
-        return Ratings(ratings.user[mask], ratings.item[mask], ratings.rating[mask])
-
-    return part(~held), part(held)
+    train, test = (
+        Ratings(ratings.user[m], ratings.item[m], ratings.rating[m]) for m in (~held, held)
+    )
+    return train, test
 
 
 def rescored(catalog: CatalogTitles, ratings: Ratings) -> CatalogTitles:
@@ -129,14 +128,12 @@ def list_quality(
         np.mean([len(genres[i] & genres[j]) / max(1, len(genres[i] | genres[j])) for j in row])
         for i, row in enumerate(shown.tolist())
     ]
-    factors = truth.factors
-    taste = np.einsum("ij,ikj->ik", factors, factors[shown]).mean()
-    distinct_popular = len({tuple(shown[i]) for i in popular.tolist()})
+    taste = np.einsum("ij,ikj->ik", truth.factors, truth.factors[shown]).mean()
     return {
         "genre_coherence": float(np.mean(jaccard)),
         "true_taste_similarity": float(taste),
         "distinct_lists": len({tuple(row) for row in shown.tolist()}),
-        "distinct_lists_top100": distinct_popular,
+        "distinct_lists_top100": len({tuple(shown[i]) for i in popular.tolist()}),
     }
 
 
@@ -149,8 +146,7 @@ def scores(lists: Lists, queries: Queries, coverage: bool = True) -> Metrics:
 
 
 def titles_source(given: Path | None) -> tuple[Path, Path]:
-    """The titles to work on (`--titles`, else the seeded generator's full-size catalogs) and
-    the cache folder of what is derived from them, one per source so caches never mix."""
+    """The titles (`--titles`, else generated) and a cache folder per source: caches never mix."""
     if given is None:
         titles, cache = CACHE_DIR / "generated" / "titles", CACHE_DIR / "generated"
         if not (titles / "netflix_titles.csv").exists():
@@ -180,8 +176,7 @@ def split_family(name: str, catalog: CatalogTitles, ratings: Ratings, truth: Tru
 def family_ratings(
     titles_dir: Path, cache_dir: Path, ids: list[str], n_ratings: int, family: str
 ) -> Ratings:
-    """A family's generated ratings over the catalog `ids` (unknown ids dropped), generated in
-    memory once and cached beside the default family's CSVs."""
+    """A family's generated ratings over `ids` (unknown ids dropped), cached once made."""
     path = cache_dir / f"ratings_{family}_{n_ratings}_42.npz"
     if not path.exists():
         made = generated_ratings(titles_dir, n_ratings, family=family)
@@ -216,9 +211,7 @@ def load_families(
 
 @dataclasses.dataclass(frozen=True)
 class Validation:
-    """A validation split carved from one family's training part: a fifth of each training
-    user's ratings held out, the signals computed from the rest (`fit`); lists are computed for
-    the query titles (`rows`) only."""
+    """A fifth of each training user's ratings held out; lists only for the query titles."""
 
     family: str
     catalog: CatalogTitles
@@ -232,9 +225,14 @@ class Validation:
         full[self.rows] = lists
         return scores(full, self.queries, coverage=False)
 
+    def checks(self, weights: BlendWeights) -> dict[str, Any]:
+        lists = blend(self.parts, weights, LIST_LENGTH).astype(np.int64)
+        popular = np.argsort(-self.catalog.votes, kind="stable")[:POPULAR]
+        top = len({tuple(r) for r in lists[popular, :SHOWN].tolist()})
+        return {"coverage@10": coverage_at(lists, 10), "distinct_lists_top100": top}
+
 
 def validation_split(family: str, catalog: CatalogTitles, train_part: Ratings) -> Validation:
-    """The validation split of `train_part`; nothing but `train_part` is seen here."""
     fit_part, valid_part = split_ratings(train_part, 0.2, SEED + 1)
     fit_catalog = rescored(catalog, fit_part)
     queries = make_queries(fit_part, valid_part, QUERIES, SEED + 1)
@@ -271,23 +269,14 @@ def select(
         knn_scores[v.family] = {s: v.scores(lists) for s, lists in knn.items()}
     shares = [min(found) for found in zip(*map(_share_of_best, grid_scores.values()), strict=True)]
     checked: dict[int, dict[str, dict[str, Any]]] = {}
-    chosen = None
-    for i in sorted(range(len(grid)), key=lambda i: (-shares[i], i)):
-        checked[i] = {}
-        for v in validations:
-            lists = blend(v.parts, grid[i], LIST_LENGTH).astype(np.int64)
-            popular = np.argsort(-v.catalog.votes, kind="stable")[:POPULAR]
-            checked[i][v.family] = {
-                "coverage@10": coverage_at(lists, 10),
-                "distinct_lists_top100": len({tuple(r) for r in lists[popular, :SHOWN].tolist()}),
-            }
+    for chosen in sorted(range(len(grid)), key=lambda i: (-shares[i], i)):
+        checked[chosen] = {v.family: v.checks(grid[chosen]) for v in validations}
         if all(
             c["coverage@10"] >= VALIDATION_COVERAGE and c["distinct_lists_top100"] == POPULAR
-            for c in checked[i].values()
+            for c in checked[chosen].values()
         ):
-            chosen = i
             break
-    if chosen is None:
+    else:
         chosen = max(range(len(grid)), key=lambda i: (shares[i], -i))
     shrinkage = {
         family: list(found)[int(np.argmax(_share_of_best(list(found.values()))))]
@@ -314,8 +303,6 @@ Recommender = Callable[[Signals, CatalogTitles, Ratings], Lists]
 
 
 def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
-    """Every method evaluated, by name: each turns the training signals, the rescored catalog
-    and the training ratings into per-title lists of `LIST_LENGTH`."""
 
     def blended(weights: BlendWeights) -> Recommender:
         return lambda parts, _c, _r: blend(parts, weights, LIST_LENGTH).astype(np.int64)
@@ -336,8 +323,7 @@ def methods(chosen: BlendWeights, shrinkage: float) -> dict[str, Recommender]:
 def held_out_scores(
     family: Family, weights: BlendWeights, shrinkage: float
 ) -> tuple[dict[str, Metrics], int, dict[str, float]]:
-    """Every method trained on the whole training part, scored on the test part: the metrics
-    per method, the number of queries and the seconds each method took."""
+    """Every method trained on the training part, scored on the test part; seconds per method."""
     catalog = rescored(family.catalog, family.train)
     queries = make_queries(family.train, family.test, QUERIES, SEED)
     popular = np.argsort(-catalog.votes, kind="stable")[:POPULAR]

@@ -8,6 +8,7 @@ every client a thread with its own keep-alive connection. An error is every answ
 not meant to give (`is_error`) and every connection error. Loopback only.
 """
 
+import contextlib
 import random
 import statistics
 import sys
@@ -172,33 +173,27 @@ def is_error(route: Route | None, status: str) -> bool:
 def count_errors(
     by_route: Mapping[str, Mapping[str, int]], routes: Mapping[str, Route] = ROUTES
 ) -> dict[str, dict[str, int]]:
-    """Per route with any error, the errors by status (`by_route` as `run_level` reports it:
-    route name -> status -> count). No route is left out: every answer counts."""
-    found: dict[str, dict[str, int]] = {}
-    for name, statuses in sorted(by_route.items()):
-        errors = {s: n for s, n in sorted(statuses.items()) if n and is_error(routes.get(name), s)}
-        if errors:
-            found[name] = errors
-    return found
+    """Per route with any error, the errors by status (`by_route`: route -> status -> count)."""
+    found = {
+        name: {s: n for s, n in sorted(statuses.items()) if n and is_error(routes.get(name), s)}
+        for name, statuses in sorted(by_route.items())
+    }
+    return {name: errors for name, errors in found.items() if errors}
 
 
 def wait_until_ready(
     base_url: str, sample: CatalogSample, timeout_s: float = READY_TIMEOUT_S
 ) -> list[str]:
-    """Probes each route of the mix until it answers anything but a 503 (e.g. recommendations
-    before any model is published), for at most `timeout_s` in all; returns the routes still
-    not ready. They stay in the mix: their 503s count as errors."""
+    """The routes still answering 503 (e.g. recommendations before any model is published)
+    after at most `timeout_s`; they stay in the mix, their 503s errors."""
     probe = random.Random(0)  # noqa: S311 - reproducible probes
-    waiting = dict(ROUTES)
-    deadline = time.monotonic() + timeout_s
+    waiting, deadline = set(ROUTES), time.monotonic() + timeout_s
     while waiting:
-        for name, route in list(waiting.items()):
-            try:
-                answer = httpx.get(base_url + route.build(probe, sample), timeout=REQUEST_TIMEOUT_S)
-            except httpx.TransportError:
-                continue
-            if answer.status_code != HTTPStatus.SERVICE_UNAVAILABLE:
-                del waiting[name]
+        for name in sorted(waiting):
+            with contextlib.suppress(httpx.TransportError):
+                url = base_url + ROUTES[name].build(probe, sample)
+                if httpx.get(url, timeout=REQUEST_TIMEOUT_S).status_code != 503:
+                    waiting.discard(name)
         if not waiting or time.monotonic() > deadline:
             break
         time.sleep(1)

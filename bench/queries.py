@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +106,7 @@ else:
     from bench.queries import seed_handler
     handler = seed_handler()
 from local.lambda_context import LocalLambdaContext
-with open(event_path) as f:
-    event = json.load(f)
-response = handler(event, LocalLambdaContext())
+response = handler(json.loads(open(event_path).read()), LocalLambdaContext())
 elapsed = (time.perf_counter() - started) * 1000
 assert response["statusCode"] == 200, response
 print(json.dumps({"cold_ms": elapsed}))
@@ -131,8 +129,7 @@ def cold_start_ms(which: str, name: str, event_path: Path, runs: int) -> dict[st
 
 @contextmanager
 def stdout_silenced() -> Iterator[None]:
-    """Handlers log and emit metrics on stdout at every call: send them to /dev/null (the write
-    is still paid, as in Lambda) so the table stays readable."""
+    """The handlers' logs and metrics to /dev/null: the write still paid, as in Lambda."""
     sys.stdout.flush()
     saved = os.dup(1)
     with open(os.devnull, "wb") as devnull:
@@ -148,8 +145,7 @@ def stdout_silenced() -> Iterator[None]:
 def warm_ms(handler: Handler, event: dict[str, Any], calls: int) -> dict[str, float]:
     from local.lambda_context import LocalLambdaContext
 
-    context = LocalLambdaContext()
-    timings = []
+    context, timings = LocalLambdaContext(), []
     with stdout_silenced():
         for _ in range(20):
             assert handler(event, context)["statusCode"] == 200
@@ -172,20 +168,15 @@ def ensure_catalog(database_url: str) -> str:
 
     from local.catalog_fixtures import create_catalog, generated_titles
 
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('catalog.meta') IS NOT NULL")
-            if (cursor.fetchone() or [False])[0]:
-                cursor.execute(
-                    "SELECT (SELECT max(version) FROM catalog.meta),"
-                    " (SELECT count(*) FROM catalog.titles)"
-                )
-                version, count = cursor.fetchone() or (None, 0)
-                if version is not None:
-                    return f"loaded catalog v{version}, {count} titles"
-    finally:
-        connection.close()
+    with closing(psycopg2.connect(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('catalog.meta') IS NOT NULL")
+        if (cursor.fetchone() or [False])[0]:
+            cursor.execute(
+                "SELECT max(version), (SELECT count(*) FROM catalog.titles) FROM catalog.meta"
+            )
+            version, count = cursor.fetchone() or (None, 0)
+            if version is not None:
+                return f"loaded catalog v{version}, {count} titles"
     titles = generated_titles()
     create_catalog(database_url, titles, load_id="bench-generated")
     return f"generated catalog, {len(titles)} titles (none was loaded)"

@@ -12,8 +12,11 @@ and the exit status is 1, with a diff, when a file and the results disagree.
 
 import argparse
 import difflib
+import functools
+import operator
 import re
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +50,7 @@ class Range:
 
 def span(figures: Mapping[str, Any], names: list[str], path: str, per: float = 1.0) -> Range:
     """The range of `figures[name]` at the dotted `path`, over `names`, divided by `per`."""
-    found = []
-    for name in names:
-        value = figures[name]
-        for key in path.split("."):
-            value = value[key]
-        found.append(value / per)
+    found = [functools.reduce(operator.getitem, path.split("."), figures[n]) / per for n in names]
     return Range(min(found), max(found))
 
 
@@ -73,11 +71,10 @@ def missed(results: Results, bench: str, whats: str | list[str]) -> str:
 
 def load_errors(out: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     """(route, status, count) of every wrong answer of the load test, all levels together."""
-    totals: dict[tuple[str, str], int] = {}
+    totals: Counter[tuple[str, str]] = Counter()
     for level in out["levels"]:
         for route, statuses in count_errors(level["by_route"]).items():
-            for status, n in statuses.items():
-                totals[route, status] = totals.get((route, status), 0) + n
+            totals.update({(route, status): n for status, n in statuses.items()})
     return [(route, status, n) for (route, status), n in sorted(totals.items())]
 
 
@@ -172,13 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     disagree = []
     for path in args.files or documents():
-        if args.check:
-            if found := diff(path, args.results):
-                sys.stdout.write(found)
-                disagree.append(path)
-            continue
-        current = path.read_text()
-        if (rendered := render(current, read_json(args.results))) != current:
+        if args.check and (found := diff(path, args.results)):
+            sys.stdout.write(found)
+            disagree.append(path)
+        elif not args.check and (current := path.read_text()) != (
+            rendered := render(current, read_json(args.results))
+        ):
             path.write_text(rendered)
             print(f"rewrote the figures of {path} from {args.results}")
     if disagree:

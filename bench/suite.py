@@ -95,30 +95,23 @@ def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in results["settings"].items())
     merged = results.get("merged_at")
     lines = [
-        "# Benchmark results",
-        "",
+        "# Benchmark results\n",
         f"Generated {results['generated_at']} on {results['cores']} cores by"
         f" `python -m bench.suite` ({settings})."
-        + (f" Benches rerun with --merge at {merged}." if merged else ""),
-        "",
-        "| bench | status | seconds |",
-        "|---|---|---:|",
+        + (f" Benches rerun with --merge at {merged}." if merged else "")
+        + "\n\n| bench | status | seconds |\n|---|---|---:|",
     ]
     for name, bench in results["benches"].items():
         status = bench["status"] + (f": {bench['error'][:120]}" if bench.get("error") else "")
         lines.append(f"| {name} | {status.replace('|', '/')} | {bench.get('seconds', 0):.1f} |")
+    lines.append("\n| bench | what | ours | baseline | baseline value | ratio | better |")
+    lines.append("|---|---|---:|---|---:|---:|---|")
     lines += [
-        "",
-        "| bench | what | ours | baseline | baseline value | ratio | better |",
-        "|---|---|---:|---|---:|---:|---|",
+        f"| {c.bench} | {c.what} | {c.value:,.3f} {c.unit} | {c.baseline_name}"
+        f" | {c.baseline:,.3f} {c.unit} | {'n/a' if c.ratio is None else f'{c.ratio:.3f}'}"
+        f" | {'yes' if c.wins else 'no'} ({c.better} is better) |"
+        for c in comparisons
     ]
-    for c in comparisons:
-        ratio = f"{c.ratio:.3f}" if c.ratio is not None else "n/a"
-        verdict = ("yes" if c.wins else "no") + f" ({c.better} is better)"
-        lines.append(
-            f"| {c.bench} | {c.what} | {c.value:,.3f} {c.unit} | {c.baseline_name}"
-            f" | {c.baseline:,.3f} {c.unit} | {ratio} | {verdict} |"
-        )
     return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,6 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,25 +24,14 @@ RATINGS_NAME = re.compile(r"(?:.*/)?ratings/([1-9][0-9]{0,5})\.csv")
 """`raw/ratings/<n>.csv`, as ours names a ratings file; its `source` is `ratings/<n>.csv`."""
 
 
-@dataclass
-class RawFiles:
-    titles: dict[Platform, Path]
-    ratings: dict[int, Path]
-
-
-@dataclass
-class Steps:
-    """Seconds per step, as ours reports `steps_s`."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def timed(self, name: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+@contextmanager
+def timed(steps: dict[str, float], name: str) -> Iterator[None]:
+    """Adds the block's seconds to `steps[name]`, as ours reports `steps_s`."""
+    began = time.perf_counter()
+    try:
+        yield
+    finally:
+        steps[name] = steps.get(name, 0.0) + time.perf_counter() - began
 
 
 def ratings_source(number: int) -> str:
@@ -55,25 +43,23 @@ def parquet_key(curated_prefix: str, number: int) -> str:
     return f"{curated_prefix}ratings/source={number}/part-0.parquet"
 
 
-def download_raw(s3: "S3Client", bucket: str, raw_prefix: str, workdir: Path) -> RawFiles:
-    """Every titles and ratings file under `raw_prefix`, downloaded into `workdir`."""
-    found = RawFiles({}, {})
+def download_raw(
+    s3: "S3Client", bucket: str, raw_prefix: str, workdir: Path
+) -> tuple[dict[Platform, Path], dict[int, Path]]:
+    """Every titles and every ratings file under `raw_prefix`, downloaded into `workdir`."""
+    titles: dict[Platform, Path] = {}
+    ratings: dict[int, Path] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=raw_prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
+        for key in (obj["Key"] for obj in page.get("Contents", [])):
             name = key.rsplit("/", 1)[-1]
-            platform = Platform.from_titles_file(name)
-            matched = RATINGS_NAME.fullmatch(key[len(raw_prefix) :])
-            if platform is not None:
-                path = workdir / name
-                found.titles[platform] = path
-            elif matched is not None:
-                path = workdir / f"ratings-{matched.group(1)}.csv"
-                found.ratings[int(matched.group(1))] = path
+            if (platform := Platform.from_titles_file(name)) is not None:
+                path = titles[platform] = workdir / name
+            elif matched := RATINGS_NAME.fullmatch(key[len(raw_prefix) :]):
+                path = ratings[int(matched.group(1))] = workdir / f"ratings-{matched.group(1)}.csv"
             else:
                 continue
             s3.download_file(bucket, key, str(path))
-    return found
+    return titles, ratings
 
 
 def create_catalog(cursor: Cursor, schema: str) -> None:

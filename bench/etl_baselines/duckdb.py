@@ -17,11 +17,11 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from bench.etl_baselines.common import (
-    Steps,
     create_catalog,
     download_raw,
     finish_catalog,
     parquet_key,
+    timed,
 )
 from bench.etl_baselines.outputs import CATALOG_TABLES
 from bench.etl_baselines.seed import clean_titles
@@ -42,13 +42,13 @@ def run(
     schema: str = "catalog",
 ) -> dict[str, Any]:
     """Raw CSVs under `raw_prefix` to the catalog in `schema` and the ratings Parquet."""
-    steps = Steps()
+    steps: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as folder:
         workdir = Path(folder)
-        with steps.timed("download"):
-            raw = download_raw(s3, bucket, raw_prefix, workdir)
-        with steps.timed("clean_titles"):
-            catalog = clean_titles(raw.titles)
+        with timed(steps, "download"):
+            titles_files, ratings_files = download_raw(s3, bucket, raw_prefix, workdir)
+        with timed(steps, "clean_titles"):
+            catalog = clean_titles(titles_files)
             titles = catalog.titles.assign(
                 cast_members=catalog.titles["cast_members"].map(_pg_array),
                 countries=catalog.titles["countries"].map(_pg_array),
@@ -60,17 +60,19 @@ def run(
             db.register("clean_cast", catalog.cast)
             db.register("clean_countries", catalog.countries)
             db.register("clean_genres", catalog.genres)
-            with steps.timed("read_ratings"):
-                db.execute(SQL["read_ratings"], [[str(p) for _, p in sorted(raw.ratings.items())]])
-            with steps.timed("group_by"):
+            with timed(steps, "read_ratings"):
+                db.execute(
+                    SQL["read_ratings"], [[str(p) for _, p in sorted(ratings_files.items())]]
+                )
+            with timed(steps, "group_by"):
                 db.execute(SQL["rating_stats"])
                 db.execute(SQL["titles"])
-            with steps.timed("copy_to_postgres"):
+            with timed(steps, "copy_to_postgres"):
                 _load_catalog(db, database_url, schema, workdir)
-            with steps.timed("parquet"):
+            with timed(steps, "parquet"):
                 out = workdir / "curated"
                 db.execute(SQL["parquet"].format(out=out))
-                for number in sorted(raw.ratings):
+                for number in sorted(ratings_files):
                     written = sorted((out / f"source={number}").glob("*.parquet"))
                     if [p.name for p in written] != ["part-0.parquet"]:
                         raise RuntimeError(f"DuckDB wrote {written} for ratings file {number}")
@@ -81,7 +83,7 @@ def run(
         finally:
             db.close()
     return {
-        "steps_s": steps.seconds,
+        "steps_s": steps,
         "titles": counts[0] if counts else None,
         "ratings_read": counts[1] if counts else None,
     }

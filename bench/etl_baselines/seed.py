@@ -16,12 +16,12 @@ import pandas as pd
 import psycopg2
 
 from bench.etl_baselines.common import (
-    Steps,
     create_catalog,
     download_raw,
     finish_catalog,
     parquet_key,
     ratings_source,
+    timed,
 )
 from streamcat.catalog import TITLE_COLUMNS
 from streamcat.platforms import Platform
@@ -61,19 +61,19 @@ def run(
     """Raw CSVs under `raw_prefix` to the catalog in `schema` and the ratings Parquet."""
     from sqlalchemy import create_engine
 
-    steps = Steps()
+    steps: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-seed-") as folder:
         workdir = Path(folder)
-        with steps.timed("download"):
-            raw = download_raw(s3, bucket, raw_prefix, workdir)
-        with steps.timed("clean_titles"):
-            catalog = clean_titles(raw.titles)
-        with steps.timed("read_ratings"):
+        with timed(steps, "download"):
+            titles_files, ratings_files = download_raw(s3, bucket, raw_prefix, workdir)
+        with timed(steps, "clean_titles"):
+            catalog = clean_titles(titles_files)
+        with timed(steps, "read_ratings"):
             ratings = pd.concat(
-                [pd.read_csv(path).assign(source=n) for n, path in sorted(raw.ratings.items())],
+                [pd.read_csv(path).assign(source=n) for n, path in sorted(ratings_files.items())],
                 ignore_index=True,
             )
-        with steps.timed("groupby"):
+        with timed(steps, "groupby"):
             stats = (
                 ratings.groupby(["source", "movieId"], sort=False)["rating"]
                 .agg(rating_sum="sum", votes="count")
@@ -89,7 +89,7 @@ def run(
         engine = create_engine(
             "postgresql+psycopg2://", creator=lambda: psycopg2.connect(database_url)
         )
-        with steps.timed("to_sql"):
+        with timed(steps, "to_sql"):
             connection = psycopg2.connect(database_url)
             with connection, connection.cursor() as cursor:
                 create_catalog(cursor, schema)
@@ -106,7 +106,7 @@ def run(
                 proxied: Any = db.connection.cursor()  # psycopg2's, under SQLAlchemy's proxy
                 finish_catalog(proxied, schema, f"seed-{uuid.uuid4().hex[:8]}")
             engine.dispose()
-        with steps.timed("to_parquet"):
+        with timed(steps, "to_parquet"):
             for number, part in ratings.groupby("source", sort=True):
                 key = parquet_key(curated_prefix, int(number))  # type: ignore[arg-type]
                 path = workdir / f"curated-{number}.parquet"
@@ -115,7 +115,7 @@ def run(
                 ).to_parquet(path, index=False, compression="zstd")
                 s3.upload_file(str(path), bucket, key)
     return {
-        "steps_s": steps.seconds,
+        "steps_s": steps,
         "titles": len(titles),
         "ratings_read": len(ratings),
         "ratings_matched": int(ratings["movieId"].isin(titles["id"]).sum()),

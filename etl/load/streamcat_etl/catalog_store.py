@@ -110,14 +110,8 @@ def derive_title_links(cursor: Cursor) -> None:
 
 def copy_rating_stats(cursor: Cursor, source: str, stats: pa.Table) -> None:
     """One ratings file's per-movie sums, as CSV written by pyarrow (no Python rows)."""
-    table = pa.table(
-        {
-            "source": pa.array([source] * stats.num_rows, pa.string()),
-            "movie_id": stats["movie_id"],
-            "rating_sum": stats["rating_sum"],
-            "votes": stats["votes"],
-        }
-    )
+    sources = pa.array([source] * stats.num_rows, pa.string())
+    table = stats.select(["movie_id", "rating_sum", "votes"]).add_column(0, "source", sources)
     _copy_csv(cursor, "rating_stats", table)
 
 
@@ -141,10 +135,8 @@ def live_ids(cursor: Cursor, platforms: list[str]) -> list[str]:
     """The live catalog's ids of these platforms (none before the first load)."""
     if not platforms or not _live_exists(cursor):
         return []
-    cursor.execute(
-        sql.SQL("SELECT id FROM {}.titles WHERE platform = ANY(%s)").format(sql.Identifier(LIVE)),
-        (platforms,),
-    )
+    query = sql.SQL("SELECT id FROM {}.titles WHERE platform = ANY(%s)")
+    cursor.execute(query.format(sql.Identifier(LIVE)), (platforms,))
     return [row[0] for row in cursor.fetchall()]
 
 
@@ -152,14 +144,12 @@ def score_titles(cursor: Cursor) -> None:
     """Per movieId, the sum of all sources' ratings and their number; a title's score is their
     quotient, and a title nobody rated keeps no score and 0 votes. Then the scores'
     index and their statistics (rating_stats gets none: only the next load reads it, whole)."""
-    cursor.execute(
-        sql.SQL(
-            "UPDATE {staging}.titles AS t SET score = s.total / s.votes, votes = s.votes"
-            " FROM (SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
-            "       FROM {staging}.rating_stats GROUP BY movie_id) AS s"
-            " WHERE s.movie_id = t.id"
-        ).format(staging=sql.Identifier(STAGING))
+    query = sql.SQL(
+        "UPDATE {0}.titles AS t SET score = s.total / s.votes, votes = s.votes"
+        " FROM (SELECT movie_id, sum(rating_sum) AS total, sum(votes) AS votes"
+        "       FROM {0}.rating_stats GROUP BY movie_id) AS s WHERE s.movie_id = t.id"
     )
+    cursor.execute(query.format(sql.Identifier(STAGING)))
     _run_in_staging(cursor, SCORE_INDEX)
     _analyze(cursor, "titles", "score", "votes")
 
@@ -235,10 +225,10 @@ def _copy_csv(cursor: Cursor, table: str, rows: pa.Table) -> None:
     pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
     buffer.seek(0)
     columns = sql.SQL(", ").join(map(sql.Identifier, rows.column_names))
-    query = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        sql.Identifier(STAGING), sql.Identifier(table), columns
+    query = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv)")
+    cursor.copy_expert(
+        query.format(sql.Identifier(STAGING), sql.Identifier(table), columns), buffer
     )
-    cursor.copy_expert(query, buffer)
 
 
 def _live_exists(cursor: Cursor) -> bool:
@@ -272,16 +262,6 @@ def _insert_from_live(
     """`columns`: by default every column both schemas' `table` have."""
     shared = _shared_columns(cursor, table) if columns is None else columns
     names = sql.SQL(", ").join(map(sql.Identifier, shared))
-    cursor.execute(
-        sql.SQL(
-            "INSERT INTO {staging}.{table} ({names}) SELECT {names} FROM {live}.{table}"
-            " WHERE {where}"
-        ).format(
-            staging=sql.Identifier(STAGING),
-            live=sql.Identifier(LIVE),
-            table=sql.Identifier(table),
-            names=names,
-            where=where,
-        ),
-        (arg,),
-    )
+    query = sql.SQL("INSERT INTO {0}.{2} ({3}) SELECT {3} FROM {1}.{2} WHERE {4}")
+    schemas_and_table = (sql.Identifier(name) for name in (STAGING, LIVE, table))
+    cursor.execute(query.format(*schemas_and_table, names, where), (arg,))
