@@ -4,6 +4,7 @@ and cached: the seeded generator's four catalogs at the real sizes, and ratings 
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -121,3 +122,16 @@ def ratings_dir(n_ratings: int, n_files: int) -> Path:
         lambda out: generate_ratings(titles, out, n_ratings=n_ratings, n_files=n_files),
     )
     return folder
+
+
+def database_env() -> dict[str, str]:
+    """DATABASE_URL for the benches: the configured one, or the project's own server (with
+    its CA, so the stack's functions connect as in the cloud: Secrets Manager, TLS)."""
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        from local.postgres import database_url, default_server, ensure_server
+
+        server = default_server()
+        env["DATABASE_URL"] = database_url(ensure_server(server))
+        env["DB_SSL_ROOT_CERT"] = str(server.ca_cert_path)
+    return env

@@ -24,8 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from bench.harness import arguments, percentile, statements, write_out
-from bench.local_stack import database_env
+from bench.harness import arguments, database_env, percentile, statements, write_out
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_ERROR = "connection_error"

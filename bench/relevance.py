@@ -41,7 +41,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import extensions, sql
 
-from bench.files import OUT_DIR, REPO, write_json
+from bench.harness import OUT_DIR, REPO, write_json
 
 SQL_DIR = REPO / "bench" / "relevance"
 QUERIES = SQL_DIR / "queries.json"

@@ -25,9 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.budgets import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S, MB
-from bench.harness import REPO, arguments, chart, ratings_dir, summed, titles_dir, write_out
-from bench.local_stack import Stack, database_env, local_stack
+from bench.harness import (
+    REPO,
+    arguments,
+    chart,
+    database_env,
+    ratings_dir,
+    summed,
+    titles_dir,
+    write_out,
+)
 from local.stack import DataFiles
+from local.stack_process import StackProcess, running_stack
 
 ETL_FUNCTION, TRAIN_FUNCTION = "EtlFunction", "TrainFunction"
 STACK_START_TIMEOUT_S = 300.0
@@ -61,7 +70,7 @@ def scale_data(n_ratings: int, n_files: int) -> DataFiles:
     return DataFiles([titles_dir() / name for name in TITLES_FILES.values()], ratings)
 
 
-def measure(data: DataFiles, stack: Stack) -> dict[str, Any]:
+def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
     """Upload as the deployer and time the ETL, then the training, from the first upload."""
     from local.cloud import LocalCloud
     from local.iam import client
@@ -289,7 +298,9 @@ def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, st
     data = scale_data(factor * base, factor * files_per_base)
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch,
-        local_stack(env, ["--no-upload"], Path(scratch), None, STACK_START_TIMEOUT_S) as stack,
+        running_stack(
+            ["--no-upload"], {**env, "STREAMCAT_S3_PORT": "0"}, Path(scratch), STACK_START_TIMEOUT_S
+        ) as stack,
     ):
         return measure(data, stack) | {"factor": factor, "generated_ratings": factor * base}
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.comparisons import COMPARE, Comparison
-from bench.harness import OUT_DIR, REPO, RESULTS_JSON, chart, read_json, write_json
-from bench.local_stack import database_env, local_stack
+from bench.harness import OUT_DIR, REPO, RESULTS_JSON, chart, database_env, read_json, write_json
+from local.stack_process import running_stack
 
 BENCH_TIMEOUT_S = 3600.0
 SCALE_TIMEOUT_S = 12 * 3600.0
@@ -62,8 +62,10 @@ def run_bench(name: str, args: argparse.Namespace, env: dict[str, str]) -> dict[
         if name == "load":
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-stack-")))
             ratings = ["--ratings", str(args.ratings)]
-            started = local_stack(env, ratings, scratch, 200, STACK_START_TIMEOUT_S)
-            command += ["--base-url", stack.enter_context(started).base_url]
+            started = running_stack(
+                ratings, {**env, "STREAMCAT_S3_PORT": "0"}, scratch, STACK_START_TIMEOUT_S, 200
+            )
+            command += ["--base-url", stack.enter_context(started).api_url]
         done = subprocess.run(
             [sys.executable, "-m", f"bench.{name}", *command],
             cwd=REPO,

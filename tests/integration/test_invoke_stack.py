@@ -18,16 +18,11 @@ from psycopg2 import sql
 from local import invoke
 from local.iam import client
 from local.postgres import OwnServer
+from local.stack_process import StackProcess, running_stack
 from local.template import load_template
 from streamcat.platforms import TITLES_FILES, Platform
 from tests.support.etl import titles_csv
-from tests.support.local import (
-    REPO,
-    StackProcess,
-    provisioned_cloud,
-    running_stack,
-    stack_environment,
-)
+from tests.support.local import REPO, provisioned_cloud, stack_environment
 from tests.support.samples import sample_ratings, sample_titles
 from tests.support.statement_log import log_end
 

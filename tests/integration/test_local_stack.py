@@ -17,14 +17,10 @@ from local.iam import client
 from local.postgres import OwnServer
 from local.ratings_generator import generate_ratings
 from local.stack import RATINGS_FILES, DataFolderError, find_data
+from local.stack_process import running_stack, stop_stack
 from local.template import load_template
 from streamcat.platforms import TITLES_FILES
-from tests.support.local import (
-    running_stack,
-    stack_environment,
-    stop_stack,
-    without_action,
-)
+from tests.support.local import stack_environment, without_action
 from tests.support.titles import csv_bytes, title_row
 
 DEAD_LETTER_TIMEOUT_S = 90.0

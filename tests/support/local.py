@@ -3,15 +3,8 @@ the stack run as a user runs it (a process of its own)."""
 
 import copy
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,27 +30,6 @@ def receive_all(sqs: "SQSClient", queue_url: str) -> list[dict[str, Any]]:
 
 
 REPO = Path(__file__).resolve().parents[2]
-STACK_START_TIMEOUT_S = 120.0
-
-
-@dataclass(frozen=True)
-class StackProcess:
-    """A running `python -m local.stack` (or `make run`) and where it wrote its outputs."""
-
-    process: "subprocess.Popen[bytes]"
-    state: Path
-    log: Path
-
-    def cloud(self) -> LocalCloud:
-        return LocalCloud.load(self.state)
-
-    @property
-    def api_url(self) -> str:
-        """On the port the stack bound (it is started on port 0), as its state file says."""
-        return self.cloud().outputs["ApiUrl"].rstrip("/")
-
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 def stack_environment(database_url: str, ca_cert: Path) -> dict[str, str]:
@@ -70,69 +42,6 @@ def stack_environment(database_url: str, ca_cert: Path) -> dict[str, str]:
         "DB_SSL_ROOT_CERT": str(ca_cert),
         "STREAMCAT_S3_PORT": "0",
     }
-
-
-@contextmanager
-def running_stack(
-    arguments: list[str],
-    environment: Mapping[str, str],
-    scratch: Path,
-    through_make: bool = False,
-    timeout: float = STACK_START_TIMEOUT_S,
-    repo: Path = REPO,
-    state: Path | None = None,
-) -> Iterator[StackProcess]:
-    """Start the stack of `repo` (`python -m local.stack ARGUMENTS`, or `make run ARGUMENTS`)
-    on any free port, its outputs in `state` (default: in `scratch`), wait until its API
-    answers, and SIGTERM it at the end."""
-    state, log = state or scratch / "stack.json", scratch / "stack.log"
-    if through_make:
-        command = ["make", "-s", "run", "PORT=0", f"STATE={state}"]
-    else:
-        command = [sys.executable, "-m", "local.stack", "--port", "0", "--state", str(state)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*command, *arguments],
-            cwd=repo,
-            env=dict(environment),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    running = StackProcess(process, state, log)
-    try:
-        _wait_until_serving(running, timeout)
-        yield running
-    finally:
-        stop_stack(running)
-
-
-def _wait_until_serving(stack: StackProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            raise AssertionError(
-                f"the stack exited ({stack.process.returncode}):\n{stack.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{stack.api_url}/health", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (503 before the first load)
-        except (OSError, ValueError):  # no state file yet, a half-written one, or not serving
-            time.sleep(0.5)
-    raise AssertionError(f"the stack did not serve in {timeout:.0f} s:\n{stack.log_tail()}")
-
-
-def stop_stack(stack: StackProcess, timeout: float = 60.0) -> int:
-    """SIGTERM, as a service manager stops it; its exit code."""
-    if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGTERM)
-        try:
-            stack.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            stack.process.kill()
-            stack.process.wait()
-    return stack.process.returncode
 
 
 def without_action(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
