@@ -27,9 +27,6 @@ from pathlib import Path
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
-import psycopg2
-from psycopg2 import sql
-
 from bench.etl_baselines.outputs import (
     Digests,
     OutputsDifferError,
@@ -40,11 +37,10 @@ from bench.etl_baselines.outputs import (
 from bench.harness import (
     REPO,
     arguments,
-    ratings_dir,
+    data_files,
     run_json,
     spread,
     summed,
-    titles_dir,
     write_json,
 )
 
@@ -165,38 +161,30 @@ def run_ours(built: tuple[str, list[Path]], env: dict[str, str], s3: "S3Client")
 
 @contextmanager
 def fresh_target(
-    admin: psycopg2.extensions.connection,
+    admin_url: str,
     s3: "S3Client",
     base_env: dict[str, str],
     label: str,
-    inputs: list[tuple[Path, str]],
+    uploads: list[tuple[Path, str]],
 ) -> Iterator[dict[str, str]]:
     """A new database and a new bucket holding the raw files; both gone afterwards."""
-    suffix = f"{label}-{uuid.uuid4().hex[:8]}"
-    database, bucket = f"bench_etl_{suffix.replace('-', '_')}", f"bench-etl-{suffix}"
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    s3.create_bucket(Bucket=bucket)
-    try:
-        for path, key in inputs:
-            s3.upload_file(str(path), bucket, key)
-        yield {
-            **base_env,
-            "DATABASE_URL": psycopg2.extensions.make_dsn(admin.dsn, dbname=database),
-            "DATA_BUCKET": bucket,
-        }
-    finally:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys: list[ObjectIdentifierTypeDef] = [
-                {"Key": o["Key"]} for o in page.get("Contents", [])
-            ]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-        s3.delete_bucket(Bucket=bucket)
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
+    from local.postgres import fresh_database
+
+    bucket = f"bench-etl-{label}-{uuid.uuid4().hex[:8]}"
+    with fresh_database(admin_url, f"bench_etl_{label.replace('-', '_')}") as url:
+        s3.create_bucket(Bucket=bucket)
+        try:
+            for path, key in uploads:
+                s3.upload_file(str(path), bucket, key)
+            yield {**base_env, "DATABASE_URL": url, "DATA_BUCKET": bucket}
+        finally:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": o["Key"]} for o in page.get("Contents", [])
+                ]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+            s3.delete_bucket(Bucket=bucket)
 
 
 def summarise(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -224,10 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_train(*key) if mode == "train" else child_baseline(mode)))
         return 0
     args = arguments("etl", __doc__, argv, ratings=11_000_000, runs=3)
-    titles, ratings = titles_dir(), ratings_dir(args.ratings, 8)
-    rows = sum(count_rows(path) for path in sorted(ratings.glob("*.csv")))
-    inputs = [(p, "raw/titles/" + p.name) for p in sorted(titles.glob("*.csv"))]
-    inputs += [(p, "raw/ratings/" + p.name) for p in sorted(ratings.glob("*.csv"))]
+    data = data_files(args.ratings, 8)
+    rows = sum(count_rows(path) for path in data.ratings)
+    uploads = data.uploads("raw/")
     scratch = tempfile.TemporaryDirectory(prefix="bench-etl-runtime-")
     built = built_etl(Path(scratch.name))
     import boto3
@@ -235,20 +222,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import budgets
     from local.postgres import ensure_server
+    from local.s3 import local_environment
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    admin = psycopg2.connect(os.environ.get("DATABASE_URL") or ensure_server())
-    admin.autocommit = True
+    admin_url = os.environ.get("DATABASE_URL") or ensure_server()
     base_env = {
         **os.environ,
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
+        **local_environment(f"http://{host}:{port}", "", "us-east-1"),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
@@ -272,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for run in range(args.runs):
             for name in PIPELINES:
-                with fresh_target(admin, s3, base_env, f"{name}-{run + 1}", inputs) as env:
+                with fresh_target(admin_url, s3, base_env, f"{name}-{run + 1}", uploads) as env:
                     found = run_ours(built, env, s3) if name == "ours" else run_child(name, env)
                     catalog = catalog_digests(env["DATABASE_URL"]).items()
                     digests = {f"catalog.{k}": v for k, v in catalog}
@@ -293,7 +276,6 @@ def main(argv: list[str] | None = None) -> int:
         result["titles_rows"] = int(reference["catalog.titles"].split()[0])
     finally:
         server.stop()
-        admin.close()
         scratch.cleanup()
         result["pipelines"] = {
             name: summarise(name, runs) for name, runs in measured.items() if runs

@@ -114,7 +114,6 @@ def ranking_quality(lists: Lists, queries: Queries, k: int) -> Metrics:
 
 
 def coverage_at(lists: Lists, k: int) -> float:
-    """Share of the titles that appear in some title's first k."""
     return float(len(np.unique(lists[:, :k])) / len(lists))
 
 
@@ -138,7 +137,6 @@ def list_quality(
 
 
 def scores(lists: Lists, queries: Queries, coverage: bool = True) -> Metrics:
-    """Hit rate and NDCG at 5 and 10, and coverage at 5 and 10."""
     found: Metrics = {}
     for k in CUTOFFS:
         found |= ranking_quality(lists, queries, k)

@@ -11,12 +11,13 @@ import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.stack import DataFiles
 
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "bench" / "out"
-"""Each bench's own JSON; a trial run at small sizes passes another folder, so it does not
-replace the full-scale outputs."""
 RESULTS_JSON = REPO / "bench" / "results.json"
 DATA_CACHE = REPO / ".local" / "benchdata"
 
@@ -33,11 +34,14 @@ def write_json(path: Path, document: Any) -> None:
 
 def arguments(name: str, doc: str | None, argv: list[str] | None, **defaults: Any) -> Any:
     """`--out` (bench/out/<name>.json) and an option per default, typed by it (`cold_runs` is
-    `--cold-runs`; a None default takes a folder)."""
+    `--cold-runs`; a None default takes a folder, a False one is a flag)."""
     parser = argparse.ArgumentParser(prog=f"python -m bench.{name}", description=doc)
     for key, default in defaults.items():
-        kind = Path if default is None else type(default)
-        parser.add_argument("--" + key.replace("_", "-"), type=kind, default=default)
+        option, kind = "--" + key.replace("_", "-"), Path if default is None else type(default)
+        if default is False:
+            parser.add_argument(option, action="store_true")
+        else:
+            parser.add_argument(option, type=kind, default=default)
     parser.add_argument("--out", type=Path, default=OUT_DIR / f"{name}.json")
     return parser.parse_args(argv)
 
@@ -59,7 +63,6 @@ def run_json(command: list[str], what: str, **options: Any) -> dict[str, Any]:
 
 
 def spread(values: Sequence[float], *names: str) -> dict[str, float]:
-    """Median, min and max of `values`, under `names`."""
     return dict(zip(names, (statistics.median(values), min(values), max(values)), strict=True))
 
 
@@ -110,10 +113,12 @@ def titles_dir() -> Path:
     return DATA_CACHE / "titles"
 
 
-def ratings_dir(n_ratings: int, n_files: int) -> Path:
-    """`n_ratings` ratings over `titles_dir` in `n_files` CSVs named 1.csv, 2.csv, ..."""
+def data_files(n_ratings: int, n_files: int) -> "DataFiles":
+    """The catalog (it does not grow with the ratings) and `n_ratings` ratings over it in
+    `n_files` CSVs named 1.csv, 2.csv, ..."""
     from local.ratings_generator import generate_ratings
-    from local.stack import generate_once
+    from local.stack import DataFiles, generate_once
+    from streamcat.platforms import TITLES_FILES
 
     titles, folder = titles_dir(), DATA_CACHE / f"ratings-{n_ratings}-in-{n_files}"
     generate_once(
@@ -121,7 +126,8 @@ def ratings_dir(n_ratings: int, n_files: int) -> Path:
         f"{n_ratings:,} ratings in {n_files} files",
         lambda out: generate_ratings(titles, out, n_ratings=n_ratings, n_files=n_files),
     )
-    return folder
+    ratings = sorted(folder.glob("*.csv"), key=lambda path: int(path.stem))
+    return DataFiles([titles / name for name in TITLES_FILES.values()], ratings)
 
 
 def database_env() -> dict[str, str]:

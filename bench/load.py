@@ -260,18 +260,13 @@ def run_level(
     }
 
 
-def check_serving(base_url: str) -> None:
-    """Only a loopback API, one that answers /health."""
+def run(base_url: str, duration: float, levels: list[int], seed: int = 1) -> dict[str, Any]:
     if urlsplit(base_url).hostname not in LOOPBACK:
         raise SystemExit(f"refusing to load {base_url}: only a loopback API may be load tested")
     try:
         httpx.get(f"{base_url}/health", timeout=REQUEST_TIMEOUT_S).raise_for_status()
     except httpx.HTTPError as error:
         raise SystemExit(f"no API serves at {base_url} ({error}); `make run` starts it") from error
-
-
-def run(base_url: str, duration: float, levels: list[int], seed: int = 1) -> dict[str, Any]:
-    check_serving(base_url)
     sample = sample_catalog(database_env()["DATABASE_URL"])
     not_ready = wait_until_ready(base_url, sample)
     seconds = duration / len(levels)

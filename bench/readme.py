@@ -148,8 +148,7 @@ def documents(root: Path = REPO) -> list[Path]:
 
 
 def diff(path: Path, results: Path) -> str:
-    """The unified diff from the file to the file rendered from the results: empty when they
-    agree."""
+    """The unified diff from the file to the file rendered from the results: empty if equal."""
     current = path.read_text()
     return "".join(
         difflib.unified_diff(

@@ -32,16 +32,15 @@ import math
 import os
 import statistics
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg2
-from psycopg2 import extensions, sql
+from psycopg2 import extensions
 
-from bench.harness import OUT_DIR, REPO, write_json
+from bench.harness import REPO, arguments, write_out
 
 SQL_DIR = REPO / "bench" / "relevance"
 QUERIES = SQL_DIR / "queries.json"
@@ -208,25 +207,14 @@ def derive(cursor: extensions.cursor) -> list[dict[str, Any]]:
 def loaded_catalog(titles_dir: Path, ratings: int, work_dir: Path) -> Iterator[str]:
     """A fresh database holding the real catalogs (see the module's docstring), then dropped."""
     from local.catalog_fixtures import create_catalog, generated_rated_catalog
-    from local.postgres import ensure_server
+    from local.postgres import ensure_server, fresh_database
 
-    admin_url = os.environ.get("DATABASE_URL") or ensure_server()
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    name = sql.Identifier(f"bench_relevance_{uuid.uuid4().hex[:10]}")
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
-        try:
-            url = extensions.make_dsn(admin_url, dbname=name.strings[0])
-            rated = generated_rated_catalog(titles_dir, work_dir, ratings)
-            create_catalog(url, rated.catalog_rows(), load_id="bench-relevance")
-            yield url
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    finally:
-        admin.close()
+    with fresh_database(
+        os.environ.get("DATABASE_URL") or ensure_server(), "bench_relevance"
+    ) as url:
+        rated = generated_rated_catalog(titles_dir, work_dir, ratings)
+        create_catalog(url, rated.catalog_rows(), load_id="bench-relevance")
+        yield url
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -257,44 +245,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def table(report: dict[str, Any]) -> str:
-    mrr, graded = f"mrr@{DEPTH}", f"ndcg@{GRADED_DEPTH}"
-    lines = [
-        f"{report['catalog']}; {report['queries']} judged queries {report['kinds']}",
-        f"{'ranker':<16} {mrr:>8} {graded:>8}  " + " ".join(f"{k:>14}" for k in report["kinds"]),
-    ]
-    for name, result in report["rankers"].items():
-        by_kind = " ".join(f"{result['by_kind'][k][mrr]:>14.3f}" for k in report["kinds"])
-        lines.append(f"{name:<16} {result[mrr]:>8.3f} {result[graded]:>8.3f}  {by_kind}")
-    ours = report["rankers"]["streamcat"]
-    ahead = all(ours[mrr] > r[mrr] for n, r in report["rankers"].items() if n != "streamcat")
-    target = report["target_mrr"]
-    verdict = "met" if ours[mrr] >= target and ahead else "NOT MET"
-    lines.append(f"target: {mrr} >= {target} and ahead of every baseline: {verdict}")
-    lines += [
-        f"  not first: {m['q']!r} (rr {m['rr']:.2f}, first {m['first']})" for m in ours["not_first"]
-    ]
-    slowest = report["slowest_shape"]
-    lines.append(
-        f"slowest GET /titles statement: q={slowest['q']!r} ({slowest['shape']}), "
-        f"{slowest['ms']:.2f} ms planning + execution:"
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(
+        "relevance",
+        __doc__,
+        argv,
+        titles=DEFAULT_TITLES,
+        queries=QUERIES,
+        ratings=1_000_000,
+        derive=False,
     )
-    return "\n".join(lines + [f"  {line}" for line in slowest["plan"]])
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__)
-    parser.add_argument("--titles", type=Path, default=DEFAULT_TITLES, help="the real catalogs")
-    parser.add_argument("--queries", type=Path, default=QUERIES, help="the judged set")
-    parser.add_argument("--ratings", type=int, default=1_000_000, help="generated, for votes")
-    parser.add_argument("--derive", action="store_true", help="write --queries by the rules")
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "relevance.json")
-    args = parser.parse_args(argv)
-    report = run(args)
-    print(table(report))
-    write_json(args.out, report)
-    print(f"wrote {args.out}", file=sys.stderr)
+    return write_out(args.out, run(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

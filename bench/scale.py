@@ -29,10 +29,9 @@ from bench.harness import (
     REPO,
     arguments,
     chart,
+    data_files,
     database_env,
-    ratings_dir,
     summed,
-    titles_dir,
     write_out,
 )
 from local.stack import DataFiles
@@ -60,14 +59,6 @@ LIMITS: dict[str, float | None] = {
     "train_peak_rss_mb": LAMBDA_MEMORY_MB,
 }
 """Each projected figure of a factor, with the Lambda limit it must stay under."""
-
-
-def scale_data(n_ratings: int, n_files: int) -> DataFiles:
-    """The catalog (shared by every factor: it does not grow) and the factor's ratings."""
-    from streamcat.platforms import TITLES_FILES
-
-    ratings = sorted(ratings_dir(n_ratings, n_files).glob("*.csv"), key=lambda p: int(p.stem))
-    return DataFiles([titles_dir() / name for name in TITLES_FILES.values()], ratings)
 
 
 def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
@@ -295,7 +286,7 @@ def projections(out: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, str]) -> Any:
-    data = scale_data(factor * base, factor * files_per_base)
+    data = data_files(factor * base, factor * files_per_base)
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch,
         running_stack(
@@ -308,27 +299,22 @@ def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, st
 def template_settings() -> dict[str, Any]:
     """The memory, timeout and /tmp of the two functions and their mappings' settings."""
     from local.functions import function_spec
-    from local.template import load_template
+    from local.template import LocalStack, load_template
+    from local.trigger import event_source_mappings
 
-    template = load_template()
-    resources, found = template["Resources"], {}
+    template, found = load_template(), {}
     for name in (ETL_FUNCTION, TRAIN_FUNCTION):
         spec = function_spec(template, name, REPO)
-        storage = (resources[name].get("Properties") or {}).get("EphemeralStorage") or {}
+        storage = template["Resources"][name]["Properties"].get("EphemeralStorage") or {}
         tmp_mb = storage.get("Size", 512)
         found[name] = {"memory_mb": spec.memory_mb, "timeout_s": spec.timeout_s, "tmp_mb": tmp_mb}
-    for resource in resources.values():
-        properties = resource.get("Properties") or {}
-        if resource.get("Type") != "AWS::Lambda::EventSourceMapping" or (
-            (function := properties["FunctionName"].get("Ref")) not in found
-        ):
-            continue
-        concurrency = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
-        if isinstance(concurrency, dict) and "Ref" in concurrency:  # a parameter's default
-            concurrency = template["Parameters"][concurrency["Ref"]]["Default"]
-        found[function]["batch_size"] = properties.get("BatchSize")
-        found[function]["batching_window_s"] = properties.get("MaximumBatchingWindowInSeconds")
-        found[function]["maximum_concurrency"] = concurrency
+    for mapping in event_source_mappings(LocalStack(template=template, region="us-east-1")):
+        if (settings := mapping.settings) and mapping.function in found:
+            found[mapping.function] |= {
+                "batch_size": settings.batch_size,
+                "batching_window_s": int(settings.batching_window_s),
+                "maximum_concurrency": settings.maximum_concurrency,
+            }
     return found
 
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,6 +195,24 @@ def _alive(pid: int) -> bool:
 def database_url(admin_url: str, database: str = DATABASE) -> str:
     """The DSN of `database` on the server of `admin_url`."""
     return psycopg2.extensions.make_dsn(admin_url, dbname=database)
+
+
+@contextmanager
+def fresh_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database (its DSN yielded), dropped at the end whoever still uses it."""
+    name = sql.Identifier(f"{prefix}_{uuid.uuid4().hex[:10]}")
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        try:
+            yield database_url(admin_url, name.strings[0])
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+    finally:
+        admin.close()
 
 
 @contextmanager
