@@ -25,7 +25,9 @@ def log_end(server: OwnServer, dsn: str, timeout: float = 30.0) -> int:
     leave out a statement already run; a statement of our own, on a connection of its own, marks
     the point and is waited for."""
     marker = f"log-mark-{uuid.uuid4().hex}"
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True  # no COMMIT logged after the mark
+    with connection, connection.cursor() as cursor:
         cursor.execute("SELECT %s", (marker,))
     connection.close()
     deadline = time.monotonic() + timeout
