@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from bench import recommenders as rec
 from bench.budgets import POPULAR
-from bench.harness import REPO, arguments, chart, write_out
+from bench.harness import REPO, arguments, write_out
 from local.catalog_fixtures import generated_rated_catalog
 from local.ratings_generator import FAMILIES, TrueItems, generated_ratings, true_item_factors
 from local.titles_generator import generate_catalogs
@@ -376,26 +376,9 @@ def evaluate(n_ratings: int, titles_dir: Path, cache_dir: Path) -> dict[str, Any
     }
 
 
-def plot(report: dict[str, Any], path: Path) -> None:
-    """A row of bar charts per family, one per ranking metric and coverage@10."""
-    metrics = ["hit_rate@5", "ndcg@5", "hit_rate@10", "ndcg@10", "coverage@10"]
-    families = report["families"]
-    title = f"Recommender offline evaluation ({report['ratings']:,} ratings)"
-    size = (3.0 * len(metrics), 3.2 * len(families))
-    with chart(path, title, (len(families), len(metrics)), size) as axes:
-        for row, (family, found) in enumerate(families.items()):
-            names = list(found["methods"])
-            colours = ["#2a9d8f" if name.startswith("streamcat") else "#8d99ae" for name in names]
-            for axis, metric in zip(axes[row], metrics, strict=True):
-                axis.bar(names, [found["methods"][name][metric] for name in names], color=colours)
-                axis.set_title(f"{metric} ({family})", fontsize=9)
-                axis.tick_params(axis="x", labelrotation=45, labelsize=7)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = arguments("evaluate", __doc__, argv, ratings=11_000_000, titles=None)
     report = evaluate(args.ratings, *titles_source(args.titles))
-    plot(report, args.out.with_suffix(".png"))
     return write_out(args.out, report)
 
 

@@ -8,8 +8,7 @@ import os
 import re
 import statistics
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,24 +76,6 @@ def summed(parts: Iterable[Mapping[str, float]], digits: int) -> dict[str, float
         for step, seconds in part.items():
             total[step] = total.get(step, 0.0) + float(seconds)
     return {step: round(seconds, digits) for step, seconds in sorted(total.items())}
-
-
-@contextmanager
-def chart(
-    path: Path, title: str, shape: tuple[int, int], size: tuple[float, float]
-) -> Iterator[Any]:
-    """A grid of matplotlib axes (`shape`: rows, columns), saved as `path` under `title`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(*shape, figsize=size, squeeze=False)
-    yield axes
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def statements(path: Path) -> dict[str, str]:

@@ -8,7 +8,7 @@ clocks from the first upload: ETL time, until every ratings file is loaded per t
 names the final catalog version. Peak memory is what the functions report (the load reports,
 the training's log line). Writes the JSON (`--out`) with its projections: a power law fitted to
 the measured factors, projected to 100x and 1,000x the base and to where it meets Lambda's
-limits; and a chart beside it (`.png`).
+limits.
 """
 
 import json
@@ -28,7 +28,6 @@ from bench.budgets import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S, MB
 from bench.harness import (
     REPO,
     arguments,
-    chart,
     data_files,
     database_env,
     summed,
@@ -318,27 +317,6 @@ def template_settings() -> dict[str, Any]:
     return found
 
 
-def plot(out: Mapping[str, Any], path: Path) -> None:
-    """Seconds and peak MB against ratings, each with the line linear from the first factor."""
-    factors = ", ".join(f"{f['factor']}x" for f in out["factors"])
-    panels = (
-        (("etl_s", "train_s"), "seconds", "time, first upload to done"),
-        (("etl_peak_rss_mb", "train_peak_rss_mb"), "peak MB", "peak memory of one invocation"),
-    )
-    lines = (("ETL", "#2a9d8f"), ("training", "#e76f51"))
-    with chart(path, f"StreamCat data path at {factors}", (1, 2), (11, 4.2)) as axes:
-        for axis, (keys, unit, title) in zip(axes[0], panels, strict=True):
-            for key, (label, color) in zip(keys, lines, strict=True):
-                if points := series(out, key):
-                    xs, ys = [x / 1e6 for x, _ in points], [y for _, y in points]
-                    axis.plot(xs, ys, "o-", color=color, label=f"{label} (measured)")
-                    linear, dashed = [ys[0] * x / xs[0] for x in xs], f"{label} if linear from 1x"
-                    axis.plot(xs, linear, "--", color=color, alpha=0.6, label=dashed)
-            axis.set(xlabel="ratings (millions)", ylabel=unit, title=title)
-            axis.grid(alpha=0.3)
-            axis.legend(fontsize=8)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = arguments("scale", __doc__, argv, base=11_000_000, factors="1,3,10", files_per_base=8)
     env = database_env()
@@ -354,7 +332,6 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     out["projections"] = projections(out)
-    plot(out, args.out.with_suffix(".png"))
     return write_out(args.out, out)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.comparisons import COMPARE, Comparison
-from bench.harness import OUT_DIR, REPO, RESULTS_JSON, chart, database_env, read_json, write_json
+from bench.harness import OUT_DIR, REPO, RESULTS_JSON, database_env, read_json, write_json
 from local.stack_process import running_stack
 
 BENCH_TIMEOUT_S = 3600.0
@@ -119,19 +119,25 @@ def markdown(results: dict[str, Any], comparisons: list[Comparison]) -> str:
 
 def plot(comparisons: list[Comparison], path: Path) -> None:
     """One bar per comparison: its ratio to the baseline (log scale), green when ours wins."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     shown = [c for c in comparisons if c.ratio is not None and c.ratio > 0]
-    with chart(
-        path, "StreamCat benchmarks", (1, 1), (9, max(3.0, 0.28 * len(shown) + 1.2))
-    ) as axes:
-        axis = axes[0][0]
-        colours = ["#2a9d8f" if c.wins else "#e76f51" for c in shown]
-        axis.barh(range(len(shown)), [c.ratio or 0.0 for c in shown], color=colours)
-        labels = [f"{c.bench}: {c.what} vs {c.baseline_name}" for c in shown]
-        axis.set_yticks(range(len(shown)), labels, fontsize=7)
-        axis.invert_yaxis()
-        axis.set_xscale("log")
-        axis.axvline(1.0, color="black", linewidth=0.8)
-        axis.set_xlabel("ours / baseline (log scale; green: ours is better or within budget)")
+    figure, axis = plt.subplots(figsize=(9, max(3.0, 0.28 * len(shown) + 1.2)))
+    colours = ["#2a9d8f" if c.wins else "#e76f51" for c in shown]
+    axis.barh(range(len(shown)), [c.ratio or 0.0 for c in shown], color=colours)
+    labels = [f"{c.bench}: {c.what} vs {c.baseline_name}" for c in shown]
+    axis.set_yticks(range(len(shown)), labels, fontsize=7)
+    axis.invert_yaxis()
+    axis.set_xscale("log")
+    axis.axvline(1.0, color="black", linewidth=0.8)
+    axis.set_xlabel("ours / baseline (log scale; green: ours is better or within budget)")
+    axis.set_title("StreamCat benchmarks")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def run_suite(args: argparse.Namespace) -> dict[str, Any]:
