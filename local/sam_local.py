@@ -9,7 +9,9 @@ stack writes:
   the host named as a container reaches it (`host.docker.internal`) and the CA's PEM itself,
   since a container sees none of this machine's files;
 - `sam-credentials`: a shared credentials file with a profile per function holding its role's
-  keys, so IAM judges each call as it would judge the function's role in AWS.
+  keys, so IAM judges each call as it would judge the function's role in AWS;
+- on Linux, `docker.sock`: the Docker API socket (local.docker_proxy) through which SAM's
+  containers run on the host's network, where the stack listens.
 
 See docs/sam-local-invoke.md.
 """
@@ -32,6 +34,11 @@ ENDPOINT_VARIABLES = {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}
 def sam_files(state: Path) -> tuple[Path, Path]:
     """The env-vars file and the credentials file written beside the state file."""
     return state.with_name("sam-env.json"), state.with_name("sam-credentials")
+
+
+def docker_socket(state: Path) -> Path:
+    """The Docker socket `sam local invoke` is pointed at on Linux (DOCKER_HOST)."""
+    return state.with_name("docker.sock")
 
 
 def container_value(name: str, value: str) -> str:

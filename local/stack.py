@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local import postgres, s3
+from local import docker_proxy, postgres, s3
 from local.api_gateway import ApiGateway, http_routes
 from local.cloud import STATE_FILE, DatabaseLogin, LocalCloud, provision
 from local.functions import (
@@ -35,7 +35,7 @@ from local.functions import (
 )
 from local.iam import client
 from local.ports import HOST, bound_port, bound_socket, moto_port
-from local.sam_local import remove_sam_files, write_sam_files
+from local.sam_local import docker_socket, remove_sam_files, write_sam_files
 from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
@@ -465,6 +465,8 @@ def run(
         stack.callback(state.unlink, missing_ok=True)
         write_sam_files(cloud, template, state)
         stack.callback(remove_sam_files, state)
+        if sys.platform == "linux":
+            _serve_docker_proxy(stack, docker_socket(state))
         print(
             f"Provisioned from template.yaml with IAM enforced; outputs: {cloud.outputs}",
             flush=True,
@@ -477,6 +479,22 @@ def run(
         functions = {name: pool.invoke for name, pool in pools.items()}
         serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), listener)
         print("Shutting down ...", flush=True)
+
+
+def _serve_docker_proxy(stack: ExitStack, path: Path) -> None:
+    """The socket `sam local invoke` creates its containers through on Linux, forwarding to
+    the user's daemon; the stack runs without it (SAM then fails to reach it, saying so)."""
+    upstream = docker_proxy.user_docker_host()
+    try:
+        stack.enter_context(docker_proxy.serving(path, upstream))
+    except (docker_proxy.DockerProxyError, OSError) as error:
+        print(f"sam local invoke: no Docker socket at {path}: {error}", flush=True)
+        return
+    print(
+        f"sam local invoke: DOCKER_HOST=unix://{path} (forwards to {upstream}; "
+        "docs/sam-local-invoke.md)",
+        flush=True,
+    )
 
 
 def _load(

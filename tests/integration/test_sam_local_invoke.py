@@ -3,10 +3,10 @@ SAM CLI and Docker, against a local stack: PostgreSQL over TLS, and moto with IA
 
 Every function runs from `sam build`'s output (built natively: the Architecture parameter) with
 its sample event, the `--env-vars` file and the per-function credentials profile the stack
-writes (local.sam_local), and `--add-host host.docker.internal:host-gateway`. The one thing the
-harness changes is the containers' network (tests/support/sam_host_network): the daemons these
-tests start have no bridge. The base image is the real one where it can be pulled, else a
-stand-in built once and kept (tests/support/lambda_image.py).
+writes (local.sam_local), and `--add-host host.docker.internal:host-gateway`; on Linux through
+the Docker socket the stack serves for it (local.docker_proxy), as the Linux lines say. The
+base image is the real one where it can be pulled, else a stand-in built once and kept
+(tests/support/lambda_image.py).
 """
 
 import json
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ import psycopg2
 import pytest
 
 from local.cloud import DatabaseLogin, provision
+from local.docker_proxy import serving
 from local.iam import client
 from local.postgres import OwnServer
 from local.s3 import start_moto
-from local.sam_local import sam_files, write_sam_files
+from local.sam_local import docker_socket, sam_files, write_sam_files
 from local.stack import Database, local_overrides
 from local.template import load_template
 from tests.support.database import fresh_database
@@ -39,7 +41,6 @@ from tests.support.titles import csv_bytes, title_row
 pytestmark = pytest.mark.sam_local
 
 REPO = Path(__file__).resolve().parents[2]
-HOST_NETWORK_HOOK = REPO / "tests" / "support" / "sam_host_network"
 ARCH = lambda_arch()
 LAMBDA_ARCH = {value: key for key, value in TEMPLATE_ARCH.items()}[ARCH]
 # The HTTP functions' sample events, each answered 200 once the sample data is loaded.
@@ -92,7 +93,7 @@ class SamStack:
     env_file: Path
     credentials_file: Path
     build_dir: Path
-    docker: DockerDaemon
+    docker_host: str
     deployer_s3: Any
 
     def invoke(self, function: str, event: str, scratch: Path) -> dict[str, Any]:
@@ -103,6 +104,7 @@ class SamStack:
             *("--add-host", "host.docker.internal:host-gateway"),
             *("--parameter-overrides", f"Architecture={ARCH}"),
             *("--template", str(self.build_dir / "template.yaml"), "--skip-pull-image"),
+            *("--config-file", str(REPO / "samconfig.toml")),
         ]
         shell = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         done = subprocess.run(
@@ -115,8 +117,7 @@ class SamStack:
                 **shell,
                 "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials_file),
                 "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
-                "DOCKER_HOST": self.docker.host,
-                "PYTHONPATH": str(HOST_NETWORK_HOOK),
+                "DOCKER_HOST": self.docker_host,
                 "SAM_CLI_TELEMETRY": "0",
             },
             check=False,
@@ -150,18 +151,21 @@ def sam_stack(
             password=parts["password"],
             dbname=parts["dbname"],
         )
-        moto = start_moto()
-        try:
+        with ExitStack() as stack:
+            moto = start_moto()
+            stack.callback(moto.stop)
             cloud = provision(template, moto.endpoint, "us-east-1", login)
             database = Database(url=url, login=login, ca_cert=own_server.ca_cert_path)
             cloud = replace(cloud, function_overrides=local_overrides(cloud, database))
             state = scratch / "stack.json"
             write_sam_files(cloud, template, state)
             env_file, credentials_file = sam_files(state)
+            docker_host = docker.host
+            if sys.platform == "linux":
+                stack.enter_context(serving(docker_socket(state), docker.host))
+                docker_host = f"unix://{docker_socket(state)}"
             deployer_s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
-            yield SamStack(url, env_file, credentials_file, build_dir, docker, deployer_s3)
-        finally:
-            moto.stop()
+            yield SamStack(url, env_file, credentials_file, build_dir, docker_host, deployer_s3)
 
 
 @pytest.fixture(scope="module")
