@@ -26,10 +26,12 @@ def log_end(server: OwnServer, dsn: str, timeout: float = 30.0) -> int:
     the point and is waited for."""
     marker = f"log-mark-{uuid.uuid4().hex}"
     connection = psycopg2.connect(dsn)
-    connection.autocommit = True  # no COMMIT logged after the mark
-    with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT %s", (marker,))
-    connection.close()
+    try:
+        connection.autocommit = True  # no COMMIT logged after the mark
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s", (marker,))
+    finally:
+        connection.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = server.log_path.read_bytes()
