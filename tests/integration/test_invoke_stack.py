@@ -186,11 +186,13 @@ def test_the_invoke_tests_leave_a_running_stack_unchanged(
     ) as stack:
         before = _contents(stack, stack_database_url)
         assert before.catalog and before.reports, stack.log_tail()
+        files_before = _local_files(repository)
+        assert Path(".local/stack.json") in files_before
         start = log_end(own_server, stack_database_url)
 
         done = _run_invoke_tests(repository)
 
         assert _statements_on(own_server, stack_database_url, start) == []
         assert _contents(stack, stack_database_url) == before
-        assert _local_files(repository) == [Path(".local/stack.json")]
+        assert _local_files(repository) == files_before  # the stack's own files, nothing more
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
