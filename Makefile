@@ -23,7 +23,8 @@ endif
 
 # Everything installs from uv.lock, hashes checked, nothing resolved: uv itself is bootstrapped
 # with pip at the version the lock holds, then `uv sync --frozen` makes the venv exactly the lock
-# (the project, editable, and the dev group).
+# (the project, editable, and the dev group), its bytecode compiled once, as the Lambda builds'
+# is: a shell with PYTHONDONTWRITEBYTECODE would otherwise compile every import of every process.
 UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
 export UV_PYTHON_DOWNLOADS := never
 $(INSTALLED): pyproject.toml uv.lock
@@ -33,7 +34,7 @@ $(INSTALLED): pyproject.toml uv.lock
 	test -x $(BIN)/python || "$(PYTHON)" -m venv $(VENV)
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv sync --frozen --python $(BIN)/python
+	$(BIN)/uv sync --frozen --compile-bytecode --python $(BIN)/python
 	touch $@
 
 setup: $(INSTALLED)

@@ -115,6 +115,8 @@ def database_env() -> dict[str, str]:
     """DATABASE_URL for the benches: the configured one, or the project's own server (with
     its CA, so the stack's functions connect as in the cloud: Secrets Manager, TLS)."""
     env = dict(os.environ)
+    # A measured process keeps its bytecode, as Lambda's packages do (compiled at build time).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if not env.get("DATABASE_URL"):
         from local.postgres import database_url, default_server, ensure_server
 
