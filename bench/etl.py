@@ -214,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments("etl", __doc__, argv, ratings=11_000_000, runs=3)
     data = data_files(args.ratings, 8)
     rows = sum(count_rows(path) for path in data.ratings)
-    uploads = data.uploads("raw/")
+    from streamcat.s3_layout import S3Layout
+    from streamcat.settings import get_settings
+
+    uploads = data.uploads(S3Layout.of(get_settings()))
     scratch = tempfile.TemporaryDirectory(prefix="bench-etl-runtime-")
     built = built_etl(Path(scratch.name))
     import boto3

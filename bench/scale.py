@@ -71,8 +71,9 @@ def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
     settings, cloud = get_settings(), LocalCloud.load(stack.state)
     s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     bucket = cloud.outputs["DataBucketName"]
-    uploads = data.uploads(settings.raw_prefix)
-    ratings_keys = {key for _, key in uploads if key.startswith(f"{settings.raw_prefix}ratings/")}
+    layout = S3Layout.of(settings)
+    uploads = data.uploads(layout)
+    ratings_keys = {key for _, key in uploads if key.startswith(layout.ratings_upload(""))}
     reports: dict[str, dict[str, Any]] = {}
 
     def read(key: str) -> Any:
@@ -103,7 +104,7 @@ def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
 
     def published_version() -> int:
         try:
-            version = read(S3Layout.of(settings).latest_model).get("version")
+            version = read(layout.latest_model).get("version")
         except s3.exceptions.NoSuchKey:
             return 0
         return version if isinstance(version, int) else 0
@@ -288,9 +289,7 @@ def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, st
     data = data_files(factor * base, factor * files_per_base)
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch,
-        running_stack(
-            ["--no-upload"], {**env, "STREAMCAT_S3_PORT": "0"}, Path(scratch), STACK_START_TIMEOUT_S
-        ) as stack,
+        running_stack(["--no-upload"], env, Path(scratch), STACK_START_TIMEOUT_S) as stack,
     ):
         return measure(data, stack) | {"factor": factor, "generated_ratings": factor * base}
 

@@ -62,9 +62,7 @@ def run_bench(name: str, args: argparse.Namespace, env: dict[str, str]) -> dict[
         if name == "load":
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-stack-")))
             ratings = ["--ratings", str(args.ratings)]
-            started = running_stack(
-                ratings, {**env, "STREAMCAT_S3_PORT": "0"}, scratch, STACK_START_TIMEOUT_S, 200
-            )
+            started = running_stack(ratings, env, scratch, STACK_START_TIMEOUT_S, 200)
             command += ["--base-url", stack.enter_context(started).api_url]
         done = subprocess.run(
             [sys.executable, "-m", f"bench.{name}", *command],

@@ -69,9 +69,8 @@ class DataFiles:
     titles: list[Path]
     ratings: list[Path]
 
-    def uploads(self, raw_prefix: str) -> list[tuple[Path, str]]:
+    def uploads(self, layout: S3Layout) -> list[tuple[Path, str]]:
         """(file, key) pairs: titles first, so ratings match a loaded catalog."""
-        layout = S3Layout(raw=raw_prefix)
         return [(p, layout.titles_upload(p.name)) for p in self.titles] + [
             (p, layout.ratings_upload(p.name)) for p in self.ratings
         ]
@@ -505,7 +504,7 @@ def _load(
     layout = S3Layout.of(get_settings())
     deployer_s3 = client("s3", cloud.endpoint_url, cloud.region, cloud.deployer)
     print(f"Uploading to s3://{bucket}/{layout.raw} ...", flush=True)
-    upload(deployer_s3, bucket, files.uploads(layout.raw))
+    upload(deployer_s3, bucket, files.uploads(layout))
     wait_for_loads(triggers)
     print_summary(deployer_s3, bucket, database_url, port)
 

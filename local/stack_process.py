@@ -67,7 +67,8 @@ def running_stack(
 ) -> Iterator[StackProcess]:
     """The stack of `repo` started with `arguments`, yielded once /health answers
     `ready_status` (any status when None: an empty stack answers 503 until its first load),
-    stopped afterwards. Its state file is `state`, else one in `scratch` beside its log."""
+    stopped afterwards. Its state file is `state`, else one in `scratch` beside its log; its API
+    and (unless `environment` says otherwise) its moto server take ports the kernel gives."""
     state, log = state or scratch / "stack.json", scratch / "stack.log"
     if through_make:
         command = ["make", "-s", "run", "PORT=0", f"STATE={state}"]
@@ -77,7 +78,7 @@ def running_stack(
         process = subprocess.Popen(
             [*command, *arguments],
             cwd=repo,
-            env=dict(environment),
+            env={"STREAMCAT_S3_PORT": "0", **environment},  # its moto on a port of its own
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -51,7 +51,7 @@ def admin_url(own_server: OwnServer) -> str:
 @pytest.fixture
 def stack_database_url(admin_url: str) -> Iterator[str]:
     """A database of its own for a stack a test starts, as `make run`'s is not the tests'."""
-    from tests.support.database import fresh_database
+    from local.postgres import fresh_database
 
     with fresh_database(admin_url, "streamcat_stack") as url:
         yield url

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.postgres import OwnServer
+from local.postgres import OwnServer, fresh_database
 from local.stack_process import running_stack
 from tests.e2e.target import Target, deployed_target, local_target
-from tests.support.database import fresh_database
 from tests.support.local import stack_environment
 
 

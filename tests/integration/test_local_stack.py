@@ -20,6 +20,8 @@ from local.stack import RATINGS_FILES, DataFolderError, find_data
 from local.stack_process import running_stack, stop_stack
 from local.template import load_template
 from streamcat.platforms import TITLES_FILES
+from streamcat.s3_layout import S3Layout
+from streamcat.settings import get_settings
 from tests.support.local import stack_environment, without_action
 from tests.support.titles import csv_bytes, title_row
 
@@ -56,7 +58,7 @@ def test_data_folder_finds_titles_subfolder_and_orders_ratings(tmp_path: Path) -
     files = find_data(_data_folder(tmp_path, ["10.csv", "2.csv", "1.csv"]))
 
     assert [p.name for p in files.ratings] == ["1.csv", "2.csv", "10.csv"]
-    keys = [key for _, key in files.uploads("raw/")]
+    keys = [key for _, key in files.uploads(S3Layout.of(get_settings()))]
     assert keys[:4] == [f"raw/titles/{name}" for name in TITLES_FILES.values()]
     assert keys[4:] == ["raw/ratings/1.csv", "raw/ratings/2.csv", "raw/ratings/10.csv"]
 

@@ -26,12 +26,11 @@ import pytest
 from local.cloud import DatabaseLogin, provision
 from local.docker_proxy import serving
 from local.iam import client
-from local.postgres import OwnServer
+from local.postgres import OwnServer, fresh_database
 from local.s3 import start_moto
 from local.sam_local import docker_socket, sam_files, write_sam_files
 from local.stack import Database, local_overrides
 from local.template import load_template
-from tests.support.database import fresh_database
 from tests.support.docker_daemon import DockerDaemon, DockerUnavailableError, docker_daemon
 from tests.support.lambda_image import ensure_image, lambda_arch
 from tests.support.sam_build import TEMPLATE_ARCH, sam_build

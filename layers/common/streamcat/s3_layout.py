@@ -13,16 +13,16 @@ _MANIFEST = re.compile(r"interactions/v(\d{1,18})\.json")
 
 @dataclass(frozen=True)
 class S3Layout:
-    """The prefixes, each the settings' `<name>_prefix`."""
+    """The prefixes, each the settings' `<name>_prefix` (their defaults are there)."""
 
-    raw: str = "raw/"
+    raw: str
     """Uploads: a titles or ratings file under any folder (`raw_files.recognise`)."""
-    curated: str = "curated/"
-    staging: str = "staging/"
+    curated: str
+    staging: str
     """A load's outputs until its catalog commits; the bucket's lifecycle rule expires them."""
-    quarantine: str = "quarantine/"
-    reports: str = "reports/"
-    models: str = "models/"
+    quarantine: str
+    reports: str
+    models: str
 
     @classmethod
     def of(cls, settings: "Settings") -> "S3Layout":
