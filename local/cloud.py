@@ -1,10 +1,11 @@
 """The stack's AWS resources in the local moto server, made from template.yaml.
 
 The data bucket (its name, versioning and notifications), the queues (visibility timeout,
-retention, redrive policy), the two database logins in Secrets Manager and every function's
-execution role are read from the template and created as CloudFormation would create them;
-then IAM is enforced. What was made is saved to `.local/stack.json`, the local counterpart of
-the stack's outputs, so `make invoke` and the end-to-end tests reach the same resources.
+retention, redrive policy), the two database logins in Secrets Manager, the EMR Serverless
+application, every function's execution role and the Spark job's role are read from the template
+and created as CloudFormation would create them; then IAM is enforced. What was made is saved to
+`.local/stack.json`, the local counterpart of the stack's outputs, so `make invoke` and the
+end-to-end tests reach the same resources.
 """
 
 import json
@@ -21,11 +22,14 @@ from local.iam import (
     enforce_access_control,
     function_roles,
     provision_roles,
+    role_arn,
+    service_roles,
 )
 from local.s3 import LocalS3Error, is_local_endpoint
 from local.template import LocalStack, TemplateError, resources_of_type
 
 STATE_FILE = Path(__file__).resolve().parent.parent / ".local" / "stack.json"
+EMR_SERVERLESS = "emr-serverless.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class LocalCloud:
     functions: dict[str, Credentials]
     # What every function's environment changes from the template locally (set by the stack).
     function_overrides: dict[str, str] = field(default_factory=dict)
+    # The roles EMR Serverless runs jobs as, by their logical ids (local.emr_serverless).
+    job_roles: dict[str, Credentials] = field(default_factory=dict)
 
     def stack(self, template: dict[str, Any]) -> LocalStack:
         return LocalStack(template=template, region=self.region, resources=self.resources)
@@ -72,6 +78,7 @@ class LocalCloud:
             deployer=Credentials(**data["deployer"]),
             functions={name: Credentials(**c) for name, c in data["functions"].items()},
             function_overrides=data.get("function_overrides", {}),
+            job_roles={name: Credentials(**c) for name, c in data.get("job_roles", {}).items()},
         )
 
 
@@ -86,8 +93,11 @@ def provision(
     stack = _secrets(stack, endpoint_url, database)
     stack = _database(stack, database)
     stack = _bucket(stack, endpoint_url)
+    stack = _emr_serverless(stack, endpoint_url)
+    stack = _roles(stack)
     stack = _functions(stack)
-    deployer, functions = provision_roles(endpoint_url, region, function_roles(stack))
+    of_functions, of_jobs = function_roles(stack), service_roles(stack, EMR_SERVERLESS)
+    deployer, sessions = provision_roles(endpoint_url, region, {**of_functions, **of_jobs})
     enforce_access_control(endpoint_url)
     outputs = {
         name: str(value)
@@ -100,7 +110,8 @@ def provision(
         resources={name: dict(facts) for name, facts in stack.resources.items()},
         outputs=outputs,
         deployer=deployer,
-        functions=functions,
+        functions={name: sessions[name] for name in of_functions},
+        job_roles={name: sessions[name] for name in of_jobs},
     )
 
 
@@ -213,6 +224,52 @@ def _queue_notification(notification: dict[str, Any]) -> dict[str, Any]:
             "Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}
         }
     return found
+
+
+def _emr_serverless(stack: LocalStack, endpoint_url: str) -> LocalStack:
+    """Each EMR Serverless application, its id its `Ref` (and `ApplicationId`)."""
+    emr = client("emr-serverless", endpoint_url, stack.region, BOOTSTRAP)
+    for name, raw in resources_of_type(stack.template, "AWS::EMRServerless::Application").items():
+        properties = stack.resolve(raw)
+        created = emr.create_application(
+            name=properties.get("Name", name),
+            releaseLabel=properties["ReleaseLabel"],
+            type=properties["Type"].upper(),
+            clientToken=name,
+            architecture=properties.get("Architecture", "X86_64"),
+            **{
+                api_name: _api_names(properties[cfn_name])
+                for cfn_name, api_name in _APPLICATION_SETTINGS.items()
+                if cfn_name in properties
+            },
+        )
+        application_id = created["applicationId"]
+        stack = stack.with_resource(
+            name, application_id, Arn=created["arn"], ApplicationId=application_id
+        )
+    return stack
+
+
+_APPLICATION_SETTINGS = {
+    "AutoStartConfiguration": "autoStartConfiguration",
+    "AutoStopConfiguration": "autoStopConfiguration",
+    "MaximumCapacity": "maximumCapacity",
+}
+"""The application's properties the local stack passes on, by their names in the API."""
+
+
+def _api_names(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's names (`IdleTimeoutMinutes`) as the API's (`idleTimeoutMinutes`)."""
+    return {name[0].lower() + name[1:]: value for name, value in properties.items()}
+
+
+def _roles(stack: LocalStack) -> LocalStack:
+    """The template's own roles by name and ARN, as the local stack creates them, so that
+    policies and variables naming them (TrainFunction's SparkJobRole) resolve."""
+    for name in resources_of_type(stack.template, "AWS::IAM::Role"):
+        arn = role_arn(stack, name)
+        stack = stack.with_resource(name, arn.rsplit("/", 1)[1], Arn=arn)
+    return stack
 
 
 def _functions(stack: LocalStack) -> LocalStack:

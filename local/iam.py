@@ -1,4 +1,5 @@
-"""Each function's execution role, as `sam deploy` would create it, in the local moto server.
+"""Each function's execution role, as `sam deploy` would create it, in the local moto server,
+and the roles the stack's services run jobs as (the Spark training job's).
 
 The roles come from template.yaml through SAM's own translator (policy templates such as
 `AWSSecretsManagerGetSecretValuePolicy` expanded) with every intrinsic resolved to the local
@@ -64,38 +65,68 @@ def client(service: str, endpoint_url: str, region: str, credentials: Credential
 
 
 @dataclass(frozen=True)
-class FunctionRole:
-    """One function's execution role with its policies resolved to local ARNs."""
+class ExecutionRole:
+    """The role a function (or a job a service runs) acts as, with its policies resolved to
+    local ARNs; `holder` names the function, or for a service's job the role itself."""
 
-    function: str
+    holder: str
     role_name: str
     trust_policy: dict[str, Any]
     inline_policies: dict[str, dict[str, Any]]
     managed_policy_arns: list[str]
 
 
-def function_roles(stack: LocalStack) -> dict[str, FunctionRole]:
+def role_name(stack: LocalStack, role_id: str) -> str:
+    """As the local stack names a role of the template (the stack's name, then its id)."""
+    return f"{stack.stack_name}-{role_id}"
+
+
+def role_arn(stack: LocalStack, role_id: str) -> str:
+    return f"arn:aws:iam::{stack.account_id}:role/{role_name(stack, role_id)}"
+
+
+def function_roles(stack: LocalStack) -> dict[str, ExecutionRole]:
     """Function logical id to its role, for every function of the template."""
     expanded = expand_sam(stack.template, stack.region)
     roles = resources_of_type(expanded, "AWS::IAM::Role")
-    found: dict[str, FunctionRole] = {}
+    found: dict[str, ExecutionRole] = {}
     for function, properties in resources_of_type(expanded, "AWS::Lambda::Function").items():
         role_ref = properties.get("Role") or {}
         role_id = (role_ref.get("Fn::GetAtt") or [None])[0]
         if role_id not in roles:
             raise TemplateError(f"{function}: its role is not created by the template")
-        role = roles[role_id]
-        found[function] = FunctionRole(
-            function=function,
-            role_name=f"{stack.stack_name}-{role_id}",
-            trust_policy=stack.resolve(role["AssumeRolePolicyDocument"]),
-            inline_policies={
-                policy["PolicyName"]: _versioned(stack.resolve(policy["PolicyDocument"]))
-                for policy in role.get("Policies") or []
-            },
-            managed_policy_arns=stack.resolve(role.get("ManagedPolicyArns") or []),
-        )
+        found[function] = _execution_role(stack, function, role_id, roles[role_id])
     return found
+
+
+def service_roles(stack: LocalStack, service: str) -> dict[str, ExecutionRole]:
+    """Role logical id to role, for every role of the template that `service` (its principal,
+    `emr-serverless.amazonaws.com`) may assume: the roles the local stack's stand-in for that
+    service acts as."""
+    found: dict[str, ExecutionRole] = {}
+    for role_id, role in resources_of_type(stack.template, "AWS::IAM::Role").items():
+        trusted = [
+            statement.get("Principal", {}).get("Service")
+            for statement in role["AssumeRolePolicyDocument"]["Statement"]
+        ]
+        if service in trusted:
+            found[role_id] = _execution_role(stack, role_id, role_id, role)
+    return found
+
+
+def _execution_role(
+    stack: LocalStack, holder: str, role_id: str, role: dict[str, Any]
+) -> ExecutionRole:
+    return ExecutionRole(
+        holder=holder,
+        role_name=role_name(stack, role_id),
+        trust_policy=stack.resolve(role["AssumeRolePolicyDocument"]),
+        inline_policies={
+            policy["PolicyName"]: _versioned(stack.resolve(policy["PolicyDocument"]))
+            for policy in role.get("Policies") or []
+        },
+        managed_policy_arns=stack.resolve(role.get("ManagedPolicyArns") or []),
+    )
 
 
 def _versioned(document: dict[str, Any]) -> dict[str, Any]:
@@ -105,20 +136,21 @@ def _versioned(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def provision_roles(
-    endpoint_url: str, region: str, roles: Mapping[str, FunctionRole]
+    endpoint_url: str, region: str, roles: Mapping[str, ExecutionRole]
 ) -> tuple[Credentials, dict[str, Credentials]]:
     """Create the deployer and the roles, then take each role's session credentials as
-    Lambda does (sts:AssumeRole). Runs before access control is on."""
+    Lambda (or the service running a job) does (sts:AssumeRole), by the roles' keys. Runs
+    before access control is on."""
     iam: IAMClient = client("iam", endpoint_url, region, BOOTSTRAP)
     deployer = _deployer(iam)
     sts = client("sts", endpoint_url, region, deployer)
     sessions: dict[str, Credentials] = {}
-    for function, role in roles.items():
+    for key, role in roles.items():
         arn = _create_role(iam, role)
         answer = sts.assume_role(
-            RoleArn=arn, RoleSessionName=function[:64], DurationSeconds=_SESSION_SECONDS
+            RoleArn=arn, RoleSessionName=role.holder[:64], DurationSeconds=_SESSION_SECONDS
         )["Credentials"]
-        sessions[function] = Credentials(
+        sessions[key] = Credentials(
             answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"]
         )
     return deployer, sessions
@@ -133,7 +165,7 @@ def _deployer(iam: "IAMClient") -> Credentials:
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def _create_role(iam: "IAMClient", role: FunctionRole) -> str:
+def _create_role(iam: "IAMClient", role: ExecutionRole) -> str:
     arn = iam.create_role(
         RoleName=role.role_name,
         AssumeRolePolicyDocument=json.dumps(role.trust_policy),

@@ -5,7 +5,8 @@ emulator release can differ from AWS.
 moto 5.2.6 fails the two S3 cases (it authorises CopyObject as "s3:CopyObject", an action IAM
 does not have, and GetObject of a version as s3:GetObject), which is why uv.lock holds moto below
 it. Run this file against a candidate moto before raising that cap: `make upgrade` then
-`make test` does. The SQS case holds through local.moto_server's correction of moto.
+`make test` does. The SQS and EMR Serverless cases hold through local.moto_server's corrections
+of moto.
 """
 
 import json
@@ -145,3 +146,110 @@ def test_a_batch_of_sqs_calls_needs_the_single_calls_permission(
         QueueUrl=queue,
         Entries=[{"Id": "1", "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}],
     )
+
+
+ROLE = "arn:aws:iam::123456789012:role/job"
+PASS_THE_ROLE = {
+    "Effect": "Allow",
+    "Action": "iam:PassRole",
+    "Resource": ROLE,
+    "Condition": {"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+}
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[tuple[str, str, dict[str, Credentials]]]:
+    """A moto server with IAM on and an EMR Serverless application; its endpoint, the
+    application's id and users granted what their names say."""
+    server = start_moto()
+    try:
+        emr = client("emr-serverless", server.endpoint, REGION, BOOTSTRAP)
+        application = emr.create_application(
+            name="fidelity", releaseLabel="emr-7.11.0", type="SPARK", clientToken="fidelity"
+        )
+        arn = application["arn"]
+        start = {"Effect": "Allow", "Action": "emr-serverless:StartJobRun", "Resource": arn}
+        read = {"Effect": "Allow", "Action": "emr-serverless:GetJobRun", "Resource": f"{arn}/*"}
+        users = {
+            "starter": _user(server.endpoint, "starter", [start, read, PASS_THE_ROLE]),
+            "no-pass": _user(server.endpoint, "no-pass", [start, read]),
+            "pass-to-glue": _user(
+                server.endpoint,
+                "pass-to-glue",
+                [
+                    start,
+                    {
+                        **PASS_THE_ROLE,
+                        "Condition": {
+                            "StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}
+                        },
+                    },
+                ],
+            ),
+            "other-application": _user(
+                server.endpoint,
+                "other-application",
+                [{**start, "Resource": f"{arn}-other"}, PASS_THE_ROLE],
+            ),
+            "starts-only": _user(server.endpoint, "starts-only", [start, PASS_THE_ROLE]),
+        }
+        enforce_access_control(server.endpoint)
+        yield server.endpoint, application["applicationId"], users
+    finally:
+        server.stop()
+
+
+def _start(endpoint: str, application_id: str, who: Credentials, token: str) -> str:
+    emr = client("emr-serverless", endpoint, REGION, who)
+    started = emr.start_job_run(
+        applicationId=application_id,
+        executionRoleArn=ROLE,
+        clientToken=token,
+        name="fidelity",
+        jobDriver={"sparkSubmit": {"entryPoint": "s3://fidelity/job.py"}},
+    )
+    job_run_id: str = started["jobRunId"]
+    return job_run_id
+
+
+def test_starting_a_job_run_needs_its_application_and_the_role_passed_to_emr_serverless(
+    spark: tuple[str, str, dict[str, Credentials]],
+) -> None:
+    """AWS: StartJobRun is authorised on the application's ARN, and hands the job its
+    execution role: iam:PassRole on that role, with iam:PassedToService emr-serverless."""
+    endpoint, application_id, users = spark
+
+    assert _start(endpoint, application_id, users["starter"], "allowed")
+    for who in ("no-pass", "pass-to-glue", "other-application"):
+        with pytest.raises(botocore.exceptions.ClientError) as raised:
+            _start(endpoint, application_id, users[who], f"denied-{who}")
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, who
+
+
+def test_reading_a_job_run_needs_a_grant_on_its_job_runs(
+    spark: tuple[str, str, dict[str, Credentials]],
+) -> None:
+    """AWS: GetJobRun is authorised on the job run's ARN (the application's, /jobruns/<id>)."""
+    endpoint, application_id, users = spark
+    job_run_id = _start(endpoint, application_id, users["starter"], "read")
+    arguments = {"applicationId": application_id, "jobRunId": job_run_id}
+
+    reader = client("emr-serverless", endpoint, REGION, users["starter"])
+    assert reader.get_job_run(**arguments)["jobRun"]["jobRunId"] == job_run_id
+    starter_only = client("emr-serverless", endpoint, REGION, users["starts-only"])
+    assert _denied(starter_only.get_job_run, **arguments)
+
+
+def test_a_job_run_waits_submitted_and_its_client_token_starts_it_once(
+    spark: tuple[str, str, dict[str, Credentials]],
+) -> None:
+    """AWS: a run starts SUBMITTED and moves as it runs; StartJobRun is idempotent on its
+    clientToken (a retried request gets the run it started)."""
+    endpoint, application_id, users = spark
+    first = _start(endpoint, application_id, users["starter"], "once")
+
+    assert _start(endpoint, application_id, users["starter"], "once") == first
+    assert _start(endpoint, application_id, users["starter"], "twice") != first
+    emr = client("emr-serverless", endpoint, REGION, users["starter"])
+    run = emr.get_job_run(applicationId=application_id, jobRunId=first)["jobRun"]
+    assert run["state"] == "SUBMITTED"

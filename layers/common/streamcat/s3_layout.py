@@ -23,6 +23,8 @@ class S3Layout:
     quarantine: str
     reports: str
     models: str
+    jobs: str
+    """Spark jobs: their scripts and, per training, its inputs and output."""
 
     @classmethod
     def of(cls, settings: "Settings") -> "S3Layout":
@@ -82,3 +84,21 @@ class S3Layout:
     def latest_model(self) -> str:
         """The pointer to the newest complete model, written last."""
         return f"{self.models}recommender/latest.json"
+
+    def spark_script(self, digest: str) -> str:
+        """A Spark job's script by the SHA-256 of its content: a job always runs the script of
+        the function that started it, whatever was deployed since."""
+        return f"{self.jobs}spark/{digest}/train_job.py"
+
+    def spark_training(self, version: int, load_id: str) -> str:
+        """The folder of one version's Spark training; its load id keeps apart two catalogs
+        that share a version number (a database loaded afresh)."""
+        return f"{self.jobs}training/v{version}-{load_id}/"
+
+    def spark_titles(self, version: int, load_id: str) -> str:
+        """The catalog's titles in its item order, the job's input (JSON Lines)."""
+        return f"{self.spark_training(version, load_id)}titles.jsonl"
+
+    def spark_output(self, version: int, load_id: str) -> str:
+        """Where the job writes its factors and singular values, and nothing else."""
+        return f"{self.spark_training(version, load_id)}output/"

@@ -7,6 +7,9 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+SPARK_MEMORY = r"^[1-9][0-9]*[mg]$"
+"""A JVM memory size as Spark takes it: `512m`, `14g`."""
+
 
 class Settings(BaseSettings):
     """Where the data lives. Locally `DATABASE_URL` names the server; in the cloud the
@@ -34,6 +37,23 @@ class Settings(BaseSettings):
     quarantine_prefix: str = "quarantine/"
     reports_prefix: str = "reports/"
     models_prefix: str = "models/"
+    # Spark jobs' scripts, inputs and outputs (written by the training and its jobs only).
+    jobs_prefix: str = "jobs/"
+
+    # Training past `spark_training_threshold` ratings runs as a job of the EMR Serverless
+    # application, as its job role (docs/spark-training.md); without an application, always in
+    # the function. The template's parameter SparkTrainingThreshold sets the threshold.
+    spark_application_id: str | None = None
+    spark_job_role_arn: str | None = None
+    spark_training_threshold: int = Field(default=50_000_000, ge=0)
+    spark_driver_cores: int = Field(default=4, ge=1)
+    spark_driver_memory: str = Field(default="14g", pattern=SPARK_MEMORY)
+    spark_executor_cores: int = Field(default=4, ge=1)
+    spark_executor_memory: str = Field(default="14g", pattern=SPARK_MEMORY)
+    spark_job_timeout_minutes: int = Field(default=180, ge=5)
+    # The local stack's own: the memory of the spark-submit driver that runs a job on this
+    # machine (local mode runs the whole job in it).
+    spark_local_driver_memory: str = Field(default="6g", pattern=SPARK_MEMORY)
 
     aws_endpoint_url: str | None = None
     # The partition's domain (the template passes AWS::URLSuffix): `amazonaws.com`, or
