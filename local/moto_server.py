@@ -14,6 +14,11 @@ corrected to AWS's.
   place. AWS authorises each key on its own: `s3:DeleteObject` on the key's ARN, or
   `s3:DeleteObjectVersion` for a version.
 
+- S3 listings: moto ignores a policy's conditions on S3 calls, so SparkJobRole's ListBucket,
+  granted for its own prefixes only (a condition on `s3:prefix`), listed the whole bucket. Here
+  a listing is judged with its prefix as `s3:prefix` (StringEquals and StringLike, which moto's
+  conditions lack, evaluated), and an Allow whose condition fails does not apply, as in AWS,
+  where moto would make it an explicit deny.
 - EMR Serverless's GET calls (GetJobRun): moto checks a signature over the request's parsed
   parameters as if they were its body, so every signed GET failed with SignatureDoesNotMatch. A
   GET is signed over its empty body, and checked so here.
@@ -32,10 +37,12 @@ first two and the EMR Serverless ones; tests/integration/test_etl_load.py's
 `test_a_published_load_leaves_nothing_staged` the third.
 """
 
+import fnmatch
 import json
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import xmltodict
 from botocore.awsrequest import AWSRequest
@@ -47,7 +54,14 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.emrserverless.models import EMRServerlessBackend, JobRun, emrserverless_backends
 from moto.emrserverless.responses import EMRServerlessResponse
-from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult
+from moto.iam import policy_conditions
+from moto.iam.access_control import (
+    IAMPolicy,
+    IAMPolicyStatement,
+    IAMRequest,
+    PermissionResult,
+    S3IAMRequest,
+)
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -90,6 +104,53 @@ class _SqsRequest(IAMRequest):
 
 def _authorise_sqs(self: SQSResponse, resource: str = "*") -> None:
     self._authenticate_and_authorize_action(_SqsRequest, resource)
+
+
+class _S3Request(S3IAMRequest):
+    """A listing (s3:ListBucket) judged with its prefix, as AWS judges it."""
+
+    def check_action_permitted(self, resource: str) -> None:
+        if self._action != "s3:ListBucket":
+            super().check_action_permitted(resource)
+            return
+        prefix = parse_qs(urlsplit(self._path).query).get("prefix", [""])[0]
+        context = {"s3:prefix": prefix}
+        results = [
+            _statement_result(statement, self._action, resource, context)
+            for policy in self._access_key.collect_policies()
+            for statement in _statements(policy)
+        ]
+        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+            self._raise_access_denied()
+
+
+def _statements(policy: Any) -> list[dict[str, Any]]:
+    document = IAMPolicy(policy)._policy_json
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _statement_result(
+    statement: dict[str, Any], action: str, resource: str, context: dict[str, str]
+) -> PermissionResult:
+    """moto's answer for one statement, except that an Allow whose condition fails does not
+    apply (moto answers DENIED: an Allow cannot deny)."""
+    result = IAMPolicyStatement(statement).is_action_permitted(action, resource, None, context)
+    if statement.get("Effect") == "Allow" and result == PermissionResult.DENIED:
+        return PermissionResult.NEUTRAL
+    return result
+
+
+def _authorise_s3(
+    self: S3Response, bucket_name: str | None = None, key_name: str | None = None
+) -> None:
+    arn = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
+    self._authenticate_and_authorize_action(_S3Request, f"arn:aws:s3:::{arn}")
+
+
+def _string_like(expected: list[str] | str, actual: str) -> bool:
+    patterns = [expected] if isinstance(expected, str) else expected
+    return any(fnmatch.fnmatchcase(actual, pattern) for pattern in patterns)
 
 
 def _delete_keys_each_authorised(
@@ -248,6 +309,8 @@ class _WithJobRunStates:
 SecretsManagerResponse._determine_resource = _requested_secret_arn  # type: ignore[attr-defined]
 SQSResponse._authenticate_and_authorize_normal_action = _authorise_sqs  # type: ignore[assignment]
 S3Response._bucket_response_delete_keys = _delete_keys_each_authorised  # type: ignore[method-assign]
+S3Response._authenticate_and_authorize_s3_action = _authorise_s3  # type: ignore[method-assign]
+policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
 EMRServerlessResponse._authenticate_and_authorize_normal_action = _authorise_emr_serverless  # type: ignore[assignment]
 EMRServerlessResponse._determine_resource = _emr_serverless_resource  # type: ignore[attr-defined]
 EMRServerlessResponse.start_job_run = _start_job_run_passing_its_role  # type: ignore[method-assign]

@@ -71,6 +71,31 @@ def users(versioned: tuple[str, str]) -> dict[str, Credentials]:
             "reader",
             [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{arn}/*"}],
         ),
+        "lister": _user(
+            endpoint,
+            "lister",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": arn,
+                    "Condition": {"StringLike": {"s3:prefix": ["src/*"]}},
+                }
+            ],
+        ),
+        "lister-of-all": _user(
+            endpoint,
+            "lister-of-all",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": arn,
+                    "Condition": {"StringLike": {"s3:prefix": ["src/*"]}},
+                },
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn},
+            ],
+        ),
         "poller": _user(
             endpoint,
             "poller",
@@ -122,6 +147,22 @@ def test_reading_a_version_needs_get_object_version(
 
     assert s3.get_object(Bucket=BUCKET, Key="src/a")["Body"].read() == b"a"
     assert _denied(s3.get_object, Bucket=BUCKET, Key="src/a", VersionId=version)
+
+
+def test_a_listing_is_judged_by_its_prefix(
+    versioned: tuple[str, str], users: dict[str, Credentials]
+) -> None:
+    """AWS: ListObjects carries its prefix as the condition key s3:prefix; an Allow whose
+    condition it does not meet does not apply (another Allow still can)."""
+    endpoint, _ = versioned
+    lister = client("s3", endpoint, REGION, users["lister"])
+
+    listed = lister.list_objects_v2(Bucket=BUCKET, Prefix="src/")
+    assert [found["Key"] for found in listed["Contents"]] == ["src/a"]
+    assert _denied(lister.list_objects_v2, Bucket=BUCKET, Prefix="dst/")
+    assert _denied(lister.list_objects_v2, Bucket=BUCKET)
+    everything = client("s3", endpoint, REGION, users["lister-of-all"])
+    assert everything.list_objects_v2(Bucket=BUCKET, Prefix="dst/")["KeyCount"] >= 0
 
 
 def test_a_batch_of_sqs_calls_needs_the_single_calls_permission(

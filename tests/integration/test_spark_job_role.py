@@ -89,3 +89,12 @@ def test_the_job_writes_its_output_and_nowhere_else(job_s3: "S3Client", bucket: 
         assert _denied(s3.put_object, Bucket=bucket, Key=key, Body=b"y"), key
     latest = deployer_s3().get_object(Bucket=bucket, Key=layout.latest_model)["Body"].read()
     assert latest == b"x"
+
+
+def test_the_job_lists_its_own_prefixes_only(job_s3: "S3Client", bucket: str) -> None:
+    layout = S3Layout.of(get_settings())
+    output = layout.spark_output(VERSION, LOAD)
+    for prefix in (layout.ratings_parquet_prefix, output, layout.spark_titles(VERSION, LOAD)):
+        job_s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    for prefix in (layout.raw, layout.reports, layout.models, layout.curated, ""):
+        assert _denied(job_s3.list_objects_v2, Bucket=bucket, Prefix=prefix), prefix
