@@ -2,20 +2,23 @@
 
 PostgreSQL (DATABASE_URL, else the project's own server with TLS), and a moto server on
 loopback holding what template.yaml declares: the bucket and its notifications, the queues, the
-database logins in Secrets Manager and every function's role, with IAM enforced. Every function
-runs in containers of its own with its role's credentials; the event source mappings and the
-HTTP API are played as the template declares them. The data is uploaded to `raw/` as the
-deployer, which triggers the ETL exactly as S3 does in the cloud (the ETL is never called
-directly); once loaded, the API is served until Ctrl-C or SIGTERM.
+database logins in Secrets Manager, the EMR Serverless application and every function's role and
+the Spark job's, with IAM enforced. Every function runs in containers of its own with its role's
+credentials; the event source mappings, the HTTP API, and the Spark job runs with the EventBridge
+rule their completion triggers (local.emr_serverless) are played as the template declares them.
+The data is uploaded to `raw/` as the deployer, which triggers the ETL exactly as S3 does in the
+cloud (the ETL is never called directly); once loaded, the API is served until Ctrl-C or SIGTERM.
 """
 
 import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from local import docker_proxy, postgres, s3
 from local.api_gateway import ApiGateway, http_routes
 from local.cloud import STATE_FILE, DatabaseLogin, LocalCloud, provision
+from local.emr_serverless import JobRunner
 from local.functions import (
     FunctionPool,
     container_environment,
@@ -36,7 +40,7 @@ from local.functions import (
 from local.iam import client
 from local.ports import HOST, bound_port, bound_socket, moto_port
 from local.sam_local import docker_socket, remove_sam_files, write_sam_files
-from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template
+from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template, resources_of_type
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
 from streamcat.s3_layout import S3Layout
@@ -391,6 +395,33 @@ def start_triggers(
     return triggers
 
 
+def start_job_runner(
+    stack: ExitStack, cloud: LocalCloud, local_stack: LocalStack, pools: dict[str, FunctionPool]
+) -> JobRunner | None:
+    """The job runs of the template's EMR Serverless application, run on this machine (each in
+    a scratch folder removed at exit); None when the template has no application."""
+    if not resources_of_type(local_stack.template, "AWS::EMRServerless::Application"):
+        return None
+    workdir = Path(tempfile.mkdtemp(prefix="streamcat-emr-serverless-"))
+    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    functions = {name: pool.invoke for name, pool in pools.items()}
+    memory = get_settings().spark_local_driver_memory
+    runner = JobRunner(cloud, local_stack, functions, workdir, memory)
+    stack.callback(runner.stop)
+    return runner.start()
+
+
+def wait_for_jobs(runner: JobRunner) -> None:
+    """After the queues: the Spark job runs a training started, and their completion."""
+    runner.wait_until_idle(LOAD_TIMEOUT_S)
+    for run in runner.finished:
+        print(
+            f"  Spark job run {run.job_run_id} ({run.name}): {run.state} in {run.seconds:.1f} s, "
+            f"spark-submit peak {run.peak_rss_mb:,.0f} MB",
+            flush=True,
+        )
+
+
 def api_socket(stack: ExitStack, port: int) -> socket.socket:
     """The API's port, bound before anything starts: a taken one fails at once, and with 0 the
     kernel's choice is known before the state file names it. uvicorn listens on it once the
@@ -473,8 +504,9 @@ def run(
         local_stack = cloud.stack(template)
         pools = function_pools(stack, cloud, local_stack)
         triggers = start_triggers(stack, cloud, local_stack, pools)
+        jobs = start_job_runner(stack, cloud, local_stack, pools)
         if upload_data:
-            _load(cloud, files or generated_data(n_ratings), triggers, database.url, port)
+            _load(cloud, files or generated_data(n_ratings), triggers, jobs, database.url, port)
         functions = {name: pool.invoke for name, pool in pools.items()}
         serve(ApiGateway(http_routes(local_stack), functions, local_stack.account_id), listener)
         print("Shutting down ...", flush=True)
@@ -497,7 +529,12 @@ def _serve_docker_proxy(stack: ExitStack, path: Path) -> None:
 
 
 def _load(
-    cloud: LocalCloud, files: DataFiles, triggers: list[SqsTrigger], database_url: str, port: int
+    cloud: LocalCloud,
+    files: DataFiles,
+    triggers: list[SqsTrigger],
+    jobs: JobRunner | None,
+    database_url: str,
+    port: int,
 ) -> None:
     """Upload as the deployer and wait until the data path has run to the end."""
     bucket = cloud.outputs["DataBucketName"]
@@ -506,6 +543,8 @@ def _load(
     print(f"Uploading to s3://{bucket}/{layout.raw} ...", flush=True)
     upload(deployer_s3, bucket, files.uploads(layout))
     wait_for_loads(triggers)
+    if jobs is not None:
+        wait_for_jobs(jobs)
     print_summary(deployer_s3, bucket, database_url, port)
 
 

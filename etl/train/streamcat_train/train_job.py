@@ -1,0 +1,1 @@
+../../spark/train_job.py
