@@ -10,7 +10,7 @@ from streamcat.memory import peak_rss_mb
 from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.storage import s3_client
-from streamcat.training_input import part_keys, read_training_ratings, version_of
+from streamcat.training_input import read_manifest, read_training_ratings, version_of
 from streamcat_train.artifact import publish, published_version
 from streamcat_train.catalog_titles import read_catalog
 from streamcat_train.model import train
@@ -51,7 +51,8 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
     def read(key: str) -> bytes:
         return s3.get_object(Bucket=settings.data_bucket, Key=key)["Body"].read()
 
-    ratings = read_training_ratings(part_keys(read(interactions_key)), read, catalog.ids)
+    manifest = read_manifest(read(interactions_key))
+    ratings = read_training_ratings(manifest.parts, read, catalog.ids)
     timings["interactions_s"] = time.perf_counter() - started - sum(timings.values())
     model = train(catalog, ratings)
     timings["train_s"] = time.perf_counter() - started - sum(timings.values())
