@@ -121,7 +121,7 @@ def submitted_job(job_driver: Mapping[str, Any]) -> SubmittedJob:
         raise JobDriverError(f"the job's arguments need exactly one {OUTPUT_FLAG} <s3:// URI>")
     arguments = [values[i] if i == outputs[0] else _argument(values[i]) for i in range(len(values))]
     return SubmittedJob(
-        S3Location.parse(submit["entryPoint"]),
+        _input(submit["entryPoint"]),
         arguments,
         S3Location.parse(values[outputs[0]]),
         _conf(parameters),
@@ -131,8 +131,16 @@ def submitted_job(job_driver: Mapping[str, Any]) -> SubmittedJob:
 def _argument(value: str) -> str | S3Location:
     """A URI or a path must be an s3:// one: a job on EMR reads nothing of this machine's."""
     if "://" in value or value.startswith(("/", "file:", "~")):
-        return S3Location.parse(value)
+        return _input(value)
     return value
+
+
+def _input(uri: str) -> S3Location:
+    """An object to stage: a prefix (a key ending in /) would be a folder of unknown files."""
+    location = S3Location.parse(uri)
+    if location.key.endswith("/"):
+        raise JobDriverError(f"{uri!r}: an input must name an object, not a prefix")
+    return location
 
 
 def _conf(parameters: str) -> list[str]:

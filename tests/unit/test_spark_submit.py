@@ -68,10 +68,11 @@ def test_inputs_outputs_and_plain_values_are_told_apart() -> None:
         "s3://data",
         "s3://data/",
         "s3://No_Such_Bucket/x",
+        "s3://data/curated/ratings/",
     ],
 )
-def test_an_input_that_is_not_a_plain_s3_location_is_refused(uri: str) -> None:
-    with pytest.raises(JobDriverError, match=r"s3://|bucket name|relative path"):
+def test_an_input_that_is_not_a_plain_s3_object_is_refused(uri: str) -> None:
+    with pytest.raises(JobDriverError, match=r"s3://|bucket name|relative path|not a prefix"):
         submitted_job(_driver("--titles", uri, "--output", "s3://data/out/"))
 
 
