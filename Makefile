@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 IS_313 := import sys; sys.exit(sys.version_info[:2] != (3, 13))
 VENV_IS_313 := $(shell $(BIN)/python -c '$(IS_313)' >/dev/null 2>&1 && echo yes)
 
-.PHONY: setup lock upgrade browser build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
+.PHONY: setup lock upgrade browser java build-host run e2e test lint typecheck pytest invoke build package-sizes db-start db-stop \
 	bench readme readme-check bench-etl bench-queries bench-recommendations bench-relevance bench-scale evaluate load-test clean \
 	venv-not-313
 
@@ -37,7 +37,7 @@ $(INSTALLED): pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --compile-bytecode --python $(BIN)/python
 	touch $@
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) java
 
 ## After editing pyproject.toml's dependencies: uv.lock again, changing no other pin.
 lock: setup
@@ -58,6 +58,20 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 		else echo "$(CHROMIUM_MISSING)" >&2; exit 1; fi; \
+	fi
+
+# The Spark training job (etl/spark/train_job.py) runs locally in pyspark's Spark, on a Java 17
+# runtime: Debian's openjdk-17-jre-headless, installed here when no java is found where apt-get
+# runs as root; elsewhere the message says what to install.
+JAVA = $(or $(wildcard $(JAVA_HOME)/bin/java),$(shell command -v java 2>/dev/null))
+JAVA_MISSING := the Spark training job needs a Java 17 runtime: install Debian's \
+	openjdk-17-jre-headless (apt-get install openjdk-17-jre-headless) or set JAVA_HOME to a Java 17
+java:
+	@if [ -z "$(JAVA)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				openjdk-17-jre-headless; \
+		else echo "$(JAVA_MISSING)" >&2; exit 1; fi; \
 	fi
 
 ## The local stack with data loaded and the API serving at http://127.0.0.1:8000 (DATA=<folder> for real files).

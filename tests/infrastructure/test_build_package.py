@@ -138,7 +138,8 @@ def test_the_stripped_training_function_trains_from_the_build_output_alone(
     part = layout.training_part(1)
     s3.put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
     key = layout.training_manifest(1)
-    etag = s3.put_object(Bucket=bucket, Key=key, Body=manifest_bytes("test", [part]))["ETag"]
+    manifest = manifest_bytes("test", [part], [layout.ratings_parquet(1)], len(data.ratings.user))
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=manifest)["ETag"]
     event = tmp_path / "event.json"
     event.write_text(json.dumps(sqs_event(bucket, Upload(key, etag.strip('"'), "1"))))
     built = next(f for f in built_functions(build_dir) if f.logical_id == "TrainFunction")

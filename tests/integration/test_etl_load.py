@@ -2,8 +2,6 @@
 it in; partial uploads reload just their part; scores come from every ratings file; artifacts follow
 the catalog."""
 
-import json
-
 import psycopg2
 import pyarrow as pa
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from local.notifications import sqs_event
 from streamcat.platforms import Platform
 from streamcat.s3_layout import S3Layout
-from streamcat.training_input import read_training_ratings
+from streamcat.training_input import read_manifest, read_training_ratings
 from streamcat_etl import catalog_store
 from streamcat_etl.titles import clean_titles
 from tests.support.etl import Etl, ratings_csv, titles_csv
@@ -204,10 +202,13 @@ def test_training_input_names_every_ratings_file_of_the_new_version(etl: Etl) ->
 
     ratings = zip(columns["userId"], columns["movieId"], columns["rating"], strict=True)
     assert sorted(ratings) == [(7, "ns2", 4.5), (8, "nope", 1.0), (9, "ns1", 2.0)]
-    manifest = json.loads(etl.read(etl.layout.training_manifest(2)))
-    assert manifest["training"] == [etl.layout.training_part(1), etl.layout.training_part(2)]
+    manifest = read_manifest(etl.read(etl.layout.training_manifest(2)))
+    assert manifest.parts == [etl.layout.training_part(1), etl.layout.training_part(2)]
+    assert manifest.parquet == [etl.layout.ratings_parquet(1), etl.layout.ratings_parquet(2)]
+    assert manifest.parquet == etl.keys(etl.layout.ratings_parquet_prefix), "each one exists"
+    assert manifest.ratings == 3, "every rating of both files, the unmatched one too"
     catalog = [row[0] for row in etl.rows("SELECT id FROM catalog.titles ORDER BY id")]
-    trained_on = read_training_ratings(manifest["training"], etl.read, catalog)
+    trained_on = read_training_ratings(manifest.parts, etl.read, catalog)
     assert sorted(zip(trained_on.user.tolist(), trained_on.item.tolist(), strict=True)) == [
         (7, 1),
         (9, 0),

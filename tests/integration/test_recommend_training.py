@@ -41,7 +41,8 @@ def uploaded(database_url: str, bucket: str, data: RatedCatalog) -> str:
     s3 = deployer_s3()
     s3.put_object(Bucket=bucket, Key=part, Body=data.training_part_bytes())
     key = layout.training_manifest(VERSION)
-    s3.put_object(Bucket=bucket, Key=key, Body=manifest_bytes("test", [part]))
+    manifest = manifest_bytes("test", [part], [layout.ratings_parquet(1)], len(data.ratings.user))
+    s3.put_object(Bucket=bucket, Key=key, Body=manifest)
     act_as("TrainFunction")
     return key
 

@@ -16,7 +16,7 @@ from local.lambda_context import LocalLambdaContext
 from local.notifications import Upload, sqs_event
 from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
-from streamcat.training_input import PART_ARRAYS
+from streamcat.training_input import PART_ARRAYS, read_manifest
 from streamcat_etl.handler import lambda_handler
 from tests.support.cloud import act_as, deployer_s3
 from tests.support.titles import csv_bytes, title_row
@@ -111,9 +111,9 @@ class Etl:
     def interactions(self, version: int) -> dict[str, list[Any]]:
         """Every rating the training input of `version` names, as columns, unmatched movieIds
         included (the trainer drops those)."""
-        manifest = json.loads(self.read(self.layout.training_manifest(version)))
+        manifest = read_manifest(self.read(self.layout.training_manifest(version)))
         columns: dict[str, list[Any]] = {"userId": [], "movieId": [], "rating": []}
-        for key in manifest["training"]:
+        for key in manifest.parts:
             with np.load(io.BytesIO(self.read(key))) as part:
                 movie_ids, counts, user, rating2 = (part[name] for name in PART_ARRAYS)
             columns["userId"] += user.tolist()

@@ -9,7 +9,9 @@ import pytest
 from bench.recommenders import popularity_lists, seed_kmeans_lists
 from local.catalog_fixtures import RatedCatalog, generated_rated_catalog
 from local.ratings_generator import true_item_factors
-from streamcat_train.model import TrainedModel, families, train
+from streamcat_train.collaborative import RatingsModel, ratings_factors
+from streamcat_train.model import RATINGS_DIMS, TrainedModel, families, train, train_from_factors
+from streamcat_train.model import SEED as MODEL_SEED
 from tests.support.recommend import subset_titles_dir
 
 SEED = 11
@@ -68,3 +70,26 @@ def test_popular_titles_get_lists_of_their_own(data: RatedCatalog, model: Traine
 def test_training_is_deterministic(data: RatedCatalog, model: TrainedModel) -> None:
     again = train(data.catalog, data.ratings)
     np.testing.assert_array_equal(again.neighbours, model.neighbours)
+
+
+def test_factors_from_elsewhere_train_the_same_model(
+    data: RatedCatalog, model: TrainedModel
+) -> None:
+    """The Spark path hands its factors to `train_from_factors`: given the Lambda's own, the
+    model is the Lambda's, so nothing after the factorisation depends on the engine."""
+    n = len(data.catalog)
+    factors = ratings_factors(data.ratings, n, RATINGS_DIMS, MODEL_SEED)
+    votes = np.bincount(data.ratings.item, minlength=n)
+
+    given = train_from_factors(data.catalog, factors, votes, len(data.ratings.user))
+
+    np.testing.assert_array_equal(given.neighbours, model.neighbours)
+    assert given.n_ratings == model.n_ratings
+
+
+def test_factors_of_another_catalog_are_refused(data: RatedCatalog) -> None:
+    n = len(data.catalog)
+    factors = RatingsModel(np.ones(2, np.float32), np.ones((n - 1, 2), np.float32))
+
+    with pytest.raises(ValueError, match="one row per catalog title"):
+        train_from_factors(data.catalog, factors, np.ones(n, np.int64), n)

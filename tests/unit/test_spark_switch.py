@@ -11,14 +11,12 @@ from local.functions import FunctionError
 from local.template import LocalStack, load_template
 from streamcat.settings import Settings
 from streamcat.training_input import TrainingManifest
-from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.handler import JobRunEventError, ended_job_run
 from streamcat_train.spark_jobs import (
     JobRun,
     SparkJobError,
     client_token,
     job_driver,
-    titles_jsonl,
     uses_spark,
 )
 
@@ -89,15 +87,6 @@ def test_a_runs_version_is_its_name() -> None:
         _ = JobRun(APPLICATION, JOB_RUN, "someone-elses-job", "SUCCESS", "").version
 
 
-def test_the_titles_file_numbers_the_catalogs_titles_in_its_order() -> None:
-    catalog = _catalog(["as1", "ns2", "hs3"])
-    assert titles_jsonl(catalog).decode().splitlines() == [
-        '{"item": 0, "movie_id": "as1"}',
-        '{"item": 1, "movie_id": "ns2"}',
-        '{"item": 2, "movie_id": "hs3"}',
-    ]
-
-
 def test_the_job_driver_names_every_input_its_output_and_the_jobs_size() -> None:
     manifest = TrainingManifest("load", ["t/1.npz", "t/2.npz"], ["p/1.parquet", "p/2.parquet"], 9)
     settings = Settings(spark_driver_memory="6g", spark_executor_cores=2)
@@ -149,23 +138,3 @@ def test_an_asynchronous_invocation_is_tried_three_times() -> None:
     assert invoke_async(recovering, {}, "rule -> f", sleep=lambda _: None) == {
         "status": "published"
     }
-
-
-def _catalog(ids: list[str]) -> CatalogTitles:
-    import numpy as np
-
-    n = len(ids)
-    return CatalogTitles(
-        version=1,
-        ids=ids,
-        platforms=["amazon"] * n,
-        types=["movie"] * n,
-        titles=ids,
-        directors=[[]] * n,
-        cast=[[]] * n,
-        countries=[[]] * n,
-        genres=[[]] * n,
-        descriptions=[""] * n,
-        scores=np.full(n, np.nan),
-        votes=np.zeros(n, dtype=np.int64),
-    )

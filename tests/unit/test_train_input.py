@@ -1,5 +1,6 @@
-"""The training input: a manifest naming each ratings file's training part, read one part at a
-time and matched to the catalog's order; ratings of ids the catalog lacks are dropped."""
+"""The training input: a manifest naming each ratings file's training part and Parquet and
+their number of ratings; the parts read one at a time and matched to the catalog's order, the
+ratings of ids the catalog lacks dropped."""
 
 import io
 import json
@@ -10,8 +11,10 @@ import pytest
 
 from streamcat.training_input import (
     InteractionsError,
+    TrainingManifest,
+    manifest_bytes,
     part_bytes,
-    part_keys,
+    read_manifest,
     read_training_ratings,
     version_of,
 )
@@ -49,18 +52,44 @@ def test_every_part_maps_to_catalog_order_and_unknown_ids_drop() -> None:
     assert sorted(triples) == [(1, 1, 4.5), (3, 0, 2.0), (4, 1, 0.5)]
 
 
-def test_the_manifest_names_the_parts_and_its_key_the_version() -> None:
-    manifest = json.dumps({"training": ["x/1.npz"]}).encode()
-    assert part_keys(manifest) == ["x/1.npz"]
+def test_the_manifest_reads_back_as_written_and_its_key_names_the_version() -> None:
+    written = manifest_bytes("load-1", ["t/1.npz", "t/2.npz"], ["r/1.parquet", "r/2.parquet"], 7)
+
+    assert read_manifest(written) == TrainingManifest(
+        "load-1", ["t/1.npz", "t/2.npz"], ["r/1.parquet", "r/2.parquet"], 7
+    )
     assert version_of("curated/interactions/v4.json") == 4
 
 
+_GOOD = {"load_id": "l", "training": ["t/1.npz"], "parquet": ["r/1.parquet"], "ratings": 3}
+
+
 @pytest.mark.parametrize(
-    "manifest", [b"not json", b"{}", b'{"training": "x"}', b'{"training": [1]}']
+    ("fields", "message"),
+    [
+        ({k: v for k, v in _GOOD.items() if k != "parquet"}, "lacks parquet"),
+        ({k: v for k, v in _GOOD.items() if k != "ratings"}, "lacks ratings"),
+        ({**_GOOD, "load_id": 5}, "`load_id` must be a string"),
+        ({**_GOOD, "training": "t/1.npz"}, "`training` must be a list of keys"),
+        ({**_GOOD, "training": [1]}, "`training` must be a list of keys"),
+        ({**_GOOD, "parquet": [None]}, "`parquet` must be a list of keys"),
+        ({**_GOOD, "parquet": []}, "one file per training part"),
+        ({**_GOOD, "ratings": -1}, "`ratings` must be a count"),
+        ({**_GOOD, "ratings": 2.5}, "`ratings` must be a count"),
+        ({**_GOOD, "ratings": True}, "`ratings` must be a count"),
+        ([_GOOD], "must be a JSON object"),
+    ],
 )
-def test_a_broken_manifest_is_an_interactions_error(manifest: bytes) -> None:
-    with pytest.raises(InteractionsError):
-        part_keys(manifest)
+def test_a_malformed_manifest_is_an_interactions_error_saying_what(
+    fields: object, message: str
+) -> None:
+    with pytest.raises(InteractionsError, match=message):
+        read_manifest(json.dumps(fields).encode())
+
+
+def test_a_manifest_that_is_not_json_is_an_interactions_error() -> None:
+    with pytest.raises(InteractionsError, match="unreadable interactions manifest"):
+        read_manifest(b"not json")
 
 
 def test_a_part_that_is_not_one_is_named_in_the_error() -> None:

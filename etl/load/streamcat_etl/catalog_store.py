@@ -154,11 +154,14 @@ def score_titles(cursor: Cursor) -> None:
     _analyze(cursor, "titles", "score", "votes")
 
 
-def rating_sources(cursor: Cursor, schema: str = STAGING) -> list[str]:
-    """The ratings files whose sums a catalog holds."""
-    query = sql.SQL("SELECT DISTINCT source FROM {}.rating_stats ORDER BY source")
+def rating_counts(cursor: Cursor, schema: str = STAGING) -> dict[str, int]:
+    """The ratings files whose sums a catalog holds, each with its number of ratings (every
+    rating of the file, whether its movieId matches a title or not)."""
+    query = sql.SQL(
+        "SELECT source, sum(votes) FROM {}.rating_stats GROUP BY source ORDER BY source"
+    )
     cursor.execute(query.format(sql.Identifier(schema)))
-    return [row[0] for row in cursor.fetchall()]
+    return {source: int(count) for source, count in cursor.fetchall()}
 
 
 def index_staging(cursor: Cursor) -> None:

@@ -1,7 +1,8 @@
 """Step 4 of a load, publish, after the swap committed: each staged ratings file's Parquet and
 training part copied from the load's staging prefix into curated/ (a copy inside S3: the
 uploads happened while the catalog was staged), then the training manifest of the new catalog
-version, whose upload triggers training. Nothing reaches curated/ before the catalog commits,
+version, whose upload triggers training: every ratings file's part and Parquet (this load's and
+earlier ones') and their number of ratings. Nothing reaches curated/ before the catalog commits,
 so a failed load publishes no partial artifact; what it staged expires with the bucket's
 lifecycle rule. Returns the manifest's key."""
 
@@ -44,17 +45,18 @@ def publish(
         for copy in done:
             copy.result()
     manifest = None
-    numbers = sorted(n for n in map(RatingsFile.number_of, staged.sources) if n is not None)
+    counts = {RatingsFile.number_of(source): count for source, count in staged.sources.items()}
+    numbers = sorted(n for n in counts if n is not None)
     if numbers and staged.titles:
         manifest = layout.training_manifest(version)
-        parts = [layout.training_part(n) for n in numbers]
+        body = manifest_bytes(
+            load_id,
+            [layout.training_part(n) for n in numbers],
+            [layout.ratings_parquet(n) for n in numbers],
+            sum(counts[n] for n in numbers),
+        )
         with timings.timed("publish_manifest"):
-            s3.put_object(
-                Bucket=name,
-                Key=manifest,
-                Body=manifest_bytes(load_id, parts),
-                ContentType="application/json",
-            )
+            s3.put_object(Bucket=name, Key=manifest, Body=body, ContentType="application/json")
     with timings.timed("clear_staging"):
         keys: list[ObjectIdentifierTypeDef] = [{"Key": source} for source, _ in copies]
         if keys:

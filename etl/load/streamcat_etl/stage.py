@@ -40,8 +40,8 @@ class StagedCatalog:
     load, and then no staging schema is left behind."""
     ratings: dict[int, StagedRatings] = field(default_factory=dict)
     """This load's ratings files, by number, whose outputs wait to be published."""
-    sources: list[str] = field(default_factory=list)
-    """Every ratings file it holds, this load's and earlier ones'."""
+    sources: dict[str, int] = field(default_factory=dict)
+    """Every ratings file it holds, this load's and earlier ones', with its number of ratings."""
     titles: int | None = None
 
 
@@ -83,7 +83,7 @@ def stage(cursor: Cursor, plan: Plan, bucket: Bucket, timings: Timings) -> Stage
         _settled(plan, outcomes),
         loaded,
         {number: result for number, (_, _, result) in staged.items()},
-        catalog_store.rating_sources(cursor, STAGING),
+        catalog_store.rating_counts(cursor, STAGING),
         len(ids),
     )
 

@@ -118,14 +118,30 @@ def ratings_sides(factors: Matrix, trust: Matrix, gamma: float) -> tuple[Matrix,
 
 
 def signals(catalog: CatalogTitles, ratings: Ratings) -> Signals:
+    """The signals with the ratings factorised here (the Lambda's own randomized SVD)."""
     n = len(catalog)
-    content, content_model = content_embedding(catalog, CONTENT_DIMS, SEED)
     ratings_model = ratings_factors(ratings, n, RATINGS_DIMS, SEED)
+    return factor_signals(catalog, ratings_model, np.bincount(ratings.item, minlength=n))
+
+
+def factor_signals(
+    catalog: CatalogTitles, ratings_model: RatingsModel, votes: npt.NDArray[np.int64]
+) -> Signals:
+    """The signals around given item factors and votes per title (from `ratings_factors`, or
+    from the Spark job for more ratings than a Lambda holds): everything but the factorisation
+    is the same code whichever engine factorised."""
+    n = len(catalog)
+    if ratings_model.item_factors.shape[0] != n or votes.shape != (n,):
+        raise ValueError(
+            f"item factors {ratings_model.item_factors.shape} and votes {votes.shape} must have "
+            f"one row per catalog title ({n})"
+        )
+    content, content_model = content_embedding(catalog, CONTENT_DIMS, SEED)
     return Signals(
         content,
         content_model,
         ratings_model,
-        np.bincount(ratings.item, minlength=n),
+        votes,
         quality_prior(catalog.scores, catalog.votes),
         families(catalog.titles),
     )
@@ -153,8 +169,24 @@ def blend(
 def train(
     catalog: CatalogTitles, ratings: Ratings, weights: BlendWeights = DEFAULT_WEIGHTS
 ) -> TrainedModel:
-    parts = signals(catalog, ratings)
+    return _trained(catalog, signals(catalog, ratings), len(ratings.user), weights)
+
+
+def train_from_factors(
+    catalog: CatalogTitles,
+    ratings_model: RatingsModel,
+    votes: npt.NDArray[np.int64],
+    n_ratings: int,
+    weights: BlendWeights = DEFAULT_WEIGHTS,
+) -> TrainedModel:
+    """The model around item factors factorised elsewhere (the Spark job's): `votes` per title
+    as `np.bincount` of the ratings' items, `n_ratings` all the ratings factorised."""
+    parts = factor_signals(catalog, ratings_model, votes)
+    return _trained(catalog, parts, n_ratings, weights)
+
+
+def _trained(
+    catalog: CatalogTitles, parts: Signals, n_ratings: int, weights: BlendWeights
+) -> TrainedModel:
     neighbours = blend(parts, weights)
-    return TrainedModel(
-        catalog, neighbours, parts.content_model, parts.ratings_model, len(ratings.user)
-    )
+    return TrainedModel(catalog, neighbours, parts.content_model, parts.ratings_model, n_ratings)

@@ -7,7 +7,6 @@ already started, never a second one."""
 
 import hashlib
 import importlib.resources
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from streamcat.storage import not_found
 from streamcat.training_input import TrainingManifest
 from streamcat_train.catalog_titles import CatalogTitles
 from streamcat_train.model import RATINGS_DIMS
+from streamcat_train.spark_input import titles_lines
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -79,12 +79,6 @@ def checked_load_id(load_id: str) -> str:
             f"load id {load_id!r} cannot name a Spark training (letters, digits, -_)"
         )
     return load_id
-
-
-def titles_jsonl(catalog: CatalogTitles) -> bytes:
-    """One line per title in the catalog's order: the job's item numbers are these lines'."""
-    lines = (json.dumps({"item": i, "movie_id": m}) for i, m in enumerate(catalog.ids))
-    return "".join(f"{line}\n" for line in lines).encode()
 
 
 def job_script() -> bytes:
@@ -147,7 +141,7 @@ def start_job_run(
     bucket, layout = settings.data_bucket, S3Layout.of(settings)
     load_id = checked_load_id(manifest.load_id)
     titles_key = layout.spark_titles(version, load_id)
-    s3.put_object(Bucket=bucket, Key=titles_key, Body=titles_jsonl(catalog))
+    s3.put_object(Bucket=bucket, Key=titles_key, Body=titles_lines(catalog.ids))
     script_key = stage_script(s3, bucket, layout, job_script())
     output = layout.spark_output(version, load_id)
     started = emr.start_job_run(

@@ -1,10 +1,12 @@
 """The training input, written by the ETL and read by the trainer: per ratings file a part
 (`.npz`, plain numpy arrays: the file's `movie_ids`, the `counts` of ratings of each, then every
 rating's `user` and `rating2` (half stars) grouped by movie in that order, 5 bytes a rating),
-and per catalog version a manifest naming the parts of its ratings files, whose upload triggers
-training. numpy alone reads them: pyarrow does not fit beside scikit-learn and SciPy in the
-trainer's 250 MB. Parts are read one at a time and mapped onto the catalog's order through their
-few thousand ids, so memory holds the compact arrays and one part."""
+and per catalog version a manifest whose upload triggers training: the parts of its ratings
+files, the same files' curated Parquet (what a Spark job reads instead), and their number of
+ratings (which decides where training runs). numpy alone reads the parts: pyarrow does not fit
+beside scikit-learn and SciPy in the trainer's 250 MB. Parts are read one at a time and mapped
+onto the catalog's order through their few thousand ids, so memory holds the compact arrays and
+one part."""
 
 import io
 import json
@@ -56,8 +58,21 @@ def part_bytes(
     return part.getvalue()
 
 
-def manifest_bytes(load_id: str, parts: list[str]) -> bytes:
-    return json.dumps({"load_id": load_id, "training": parts}).encode()
+@dataclass(frozen=True)
+class TrainingManifest:
+    """One catalog version's training input: per ratings file its part and its Parquet, in the
+    same order, and the ratings the ETL counted in all of them (unmatched movieIds included)."""
+
+    load_id: str
+    parts: list[str]
+    parquet: list[str]
+    ratings: int
+
+
+def manifest_bytes(load_id: str, parts: list[str], parquet: list[str], ratings: int) -> bytes:
+    return json.dumps(
+        {"load_id": load_id, "training": parts, "parquet": parquet, "ratings": ratings}
+    ).encode()
 
 
 def version_of(key: str) -> int:
@@ -68,14 +83,30 @@ def version_of(key: str) -> int:
     return version
 
 
-def part_keys(manifest: bytes) -> list[str]:
+def read_manifest(data: bytes) -> TrainingManifest:
+    """Raises InteractionsError naming what is missing or wrong."""
     try:
-        keys = json.loads(manifest)["training"]
-    except (ValueError, KeyError, TypeError) as error:
+        fields = json.loads(data)
+    except ValueError as error:
         raise InteractionsError(f"unreadable interactions manifest: {error}") from error
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise InteractionsError("the manifest's `training` must be a list of keys")
-    return keys
+    if not isinstance(fields, dict):
+        raise InteractionsError("the interactions manifest must be a JSON object")
+    missing = [name for name in ("load_id", "training", "parquet", "ratings") if name not in fields]
+    if missing:
+        raise InteractionsError(f"the interactions manifest lacks {', '.join(missing)}")
+    load_id, parts, parquet, ratings = (
+        fields[name] for name in ("load_id", "training", "parquet", "ratings")
+    )
+    if not isinstance(load_id, str):
+        raise InteractionsError("the manifest's `load_id` must be a string")
+    for name, keys in (("training", parts), ("parquet", parquet)):
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise InteractionsError(f"the manifest's `{name}` must be a list of keys")
+    if len(parquet) != len(parts):
+        raise InteractionsError("the manifest's `parquet` must name one file per training part")
+    if isinstance(ratings, bool) or not isinstance(ratings, int) or ratings < 0:
+        raise InteractionsError("the manifest's `ratings` must be a count (an integer >= 0)")
+    return TrainingManifest(load_id, parts, parquet, ratings)
 
 
 def read_training_ratings(
