@@ -60,7 +60,8 @@ class EventRule:
     targets: list[str]
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        return bool(EventPattern.load(json.dumps(self.pattern)).matches_event(dict(event)))
+        message: Any = dict(event)
+        return bool(EventPattern.load(json.dumps(self.pattern)).matches_event(message))
 
 
 def event_rules(stack: LocalStack) -> list[EventRule]:

@@ -148,9 +148,9 @@ def _authorise_s3(
     self._authenticate_and_authorize_action(_S3Request, f"arn:aws:s3:::{arn}")
 
 
-def _string_like(expected: list[str] | str, actual: str) -> bool:
-    patterns = [expected] if isinstance(expected, str) else expected
-    return any(fnmatch.fnmatchcase(actual, pattern) for pattern in patterns)
+def _string_like(expected_value: list[str] | str, actual_value: str) -> bool:
+    patterns = [expected_value] if isinstance(expected_value, str) else expected_value
+    return any(fnmatch.fnmatchcase(actual_value, pattern) for pattern in patterns)
 
 
 def _delete_keys_each_authorised(
@@ -309,12 +309,12 @@ class _WithJobRunStates:
 SecretsManagerResponse._determine_resource = _requested_secret_arn  # type: ignore[attr-defined]
 SQSResponse._authenticate_and_authorize_normal_action = _authorise_sqs  # type: ignore[assignment]
 S3Response._bucket_response_delete_keys = _delete_keys_each_authorised  # type: ignore[method-assign]
-S3Response._authenticate_and_authorize_s3_action = _authorise_s3  # type: ignore[method-assign]
+S3Response._authenticate_and_authorize_s3_action = _authorise_s3  # type: ignore[method-assign,assignment]
 policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
 EMRServerlessResponse._authenticate_and_authorize_normal_action = _authorise_emr_serverless  # type: ignore[assignment]
 EMRServerlessResponse._determine_resource = _emr_serverless_resource  # type: ignore[attr-defined]
 EMRServerlessResponse.start_job_run = _start_job_run_passing_its_role  # type: ignore[method-assign]
-EMRServerlessBackend.start_job_run = _start_job_run_once  # type: ignore[method-assign]
+EMRServerlessBackend.start_job_run = _start_job_run_once  # type: ignore[method-assign,assignment]
 
 
 def serve(fd: int) -> None:

@@ -121,6 +121,15 @@ def test_every_handler_imports_from_the_build_output_alone(
         assert [m for m in imported if m.split(".")[0] in HEAVY_MODULES] == []
 
 
+def test_the_training_function_ships_the_spark_job_it_starts(build_dir: Path) -> None:
+    """streamcat_train.spark_jobs uploads the job script from its own package: the build holds
+    the script itself (the source tree's link replaced by the file), byte for byte."""
+    built = next(f for f in built_functions(build_dir) if f.logical_id == "TrainFunction")
+    script = built.code_dir / "streamcat_train" / "train_job.py"
+    assert script.is_file() and not script.is_symlink()
+    assert script.read_bytes() == (REPO / "etl" / "spark" / "train_job.py").read_bytes()
+
+
 def test_the_stripped_training_function_trains_from_the_build_output_alone(
     build_dir: Path,
     lambda_runtime_dir: Path,

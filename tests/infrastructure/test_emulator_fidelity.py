@@ -190,7 +190,7 @@ def test_a_batch_of_sqs_calls_needs_the_single_calls_permission(
 
 
 ROLE = "arn:aws:iam::123456789012:role/job"
-PASS_THE_ROLE = {
+PASS_THE_ROLE: dict[str, object] = {
     "Effect": "Allow",
     "Action": "iam:PassRole",
     "Resource": ROLE,
@@ -209,8 +209,16 @@ def spark() -> Iterator[tuple[str, str, dict[str, Credentials]]]:
             name="fidelity", releaseLabel="emr-7.11.0", type="SPARK", clientToken="fidelity"
         )
         arn = application["arn"]
-        start = {"Effect": "Allow", "Action": "emr-serverless:StartJobRun", "Resource": arn}
-        read = {"Effect": "Allow", "Action": "emr-serverless:GetJobRun", "Resource": f"{arn}/*"}
+        start: dict[str, object] = {
+            "Effect": "Allow",
+            "Action": "emr-serverless:StartJobRun",
+            "Resource": arn,
+        }
+        read: dict[str, object] = {
+            "Effect": "Allow",
+            "Action": "emr-serverless:GetJobRun",
+            "Resource": f"{arn}/*",
+        }
         users = {
             "starter": _user(server.endpoint, "starter", [start, read, PASS_THE_ROLE]),
             "no-pass": _user(server.endpoint, "no-pass", [start, read]),

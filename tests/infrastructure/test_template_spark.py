@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scale import crossing, fit, project
+from local.spark_submit import EMR_RELEASE_LABEL
 from local.template import load_template
 from streamcat.settings import Settings
 
@@ -77,11 +78,9 @@ def test_the_application_runs_spark_on_graviton_within_its_bounds_and_stops_when
 
 
 def test_the_application_runs_the_spark_the_job_is_tested_with() -> None:
-    """EMR 7.11 and 7.12 run Spark 3.5.6, the pyspark of the local runs (spark-submit)."""
-    import pyspark
-
-    assert PARAMETERS["SparkReleaseLabel"]["Default"] in {"emr-7.11.0", "emr-7.12.0"}
-    assert pyspark.__version__ == "3.5.6"
+    """The release whose Spark is the local runs' pyspark (local.spark_submit holds the two
+    together)."""
+    assert PARAMETERS["SparkReleaseLabel"]["Default"] == EMR_RELEASE_LABEL
 
 
 def test_the_function_gets_the_application_its_role_and_the_threshold_of_the_settings() -> None:

@@ -22,7 +22,10 @@ from streamcat_train.spark_jobs import (
 
 APPLICATION = "00fabcd1234"
 JOB_RUN = "00fjobrun5678"
-CONFIGURED = {"spark_application_id": APPLICATION, "spark_job_role_arn": "arn:aws:iam::1:role/j"}
+CONFIGURED: dict[str, Any] = {
+    "spark_application_id": APPLICATION,
+    "spark_job_role_arn": "arn:aws:iam::1:role/j",
+}
 
 
 def _run(state: str, application_id: str = APPLICATION) -> dict[str, Any]:
