@@ -164,13 +164,12 @@ class JobRunner:
             self._stopping.wait(self._poll_s)
 
     def _submitted(self) -> list[tuple[str, str]]:
-        return [
-            (application_id, run["id"])
-            for application_id in self._applications
-            for run in self._emr.list_job_runs(applicationId=application_id, states=["SUBMITTED"])[
-                "jobRuns"
-            ]
-        ]
+        """(application id, job run id) of every SUBMITTED run, oldest first."""
+        found = []
+        for application_id in self._applications:
+            listing = self._emr.list_job_runs(applicationId=application_id, states=["SUBMITTED"])
+            found += [(application_id, run["id"]) for run in listing["jobRuns"]]
+        return found
 
     def _execute(self, application_id: str, job_run_id: str) -> None:
         run = self._emr.get_job_run(applicationId=application_id, jobRunId=job_run_id)["jobRun"]

@@ -31,6 +31,7 @@ corrected to AWS's.
   same clientToken a second run. Here a run is SUBMITTED until the local stack's job runner
   (local.emr_serverless) runs it and sets its state through `JOB_RUN_STATE_PATH`, the service's
   side, which no client of the API reaches; a repeated clientToken gets the run it started.
+  Listing the runs of an application that has none yet is an empty list (moto: not found).
 
 Everything else is moto's own server. tests/infrastructure/test_emulator_fidelity.py holds the
 first two and the EMR Serverless ones; tests/integration/test_etl_load.py's
@@ -280,6 +281,17 @@ def _start_job_run_once(
     return run
 
 
+_list_job_runs: Callable[..., list[JobRun]] = EMRServerlessBackend.list_job_runs
+
+
+def _list_job_runs_of_any_application(
+    self: EMRServerlessBackend, application_id: str, **filters: Any
+) -> list[JobRun]:
+    self.get_application(application_id)  # an application that does not exist is not found
+    self.job_runs.setdefault(application_id, [])
+    return _list_job_runs(self, application_id=application_id, **filters)
+
+
 def _set_job_run_state(request: dict[str, Any]) -> dict[str, Any]:
     backend = emrserverless_backends[request.get("account", "123456789012")][request["region"]]
     run = backend.get_job_run(request["applicationId"], request["jobRunId"])
@@ -315,6 +327,7 @@ EMRServerlessResponse._authenticate_and_authorize_normal_action = _authorise_emr
 EMRServerlessResponse._determine_resource = _emr_serverless_resource  # type: ignore[attr-defined]
 EMRServerlessResponse.start_job_run = _start_job_run_passing_its_role  # type: ignore[method-assign]
 EMRServerlessBackend.start_job_run = _start_job_run_once  # type: ignore[method-assign,assignment]
+EMRServerlessBackend.list_job_runs = _list_job_runs_of_any_application  # type: ignore[method-assign,assignment]
 
 
 def serve(fd: int) -> None:

@@ -289,6 +289,22 @@ def test_reading_a_job_run_needs_a_grant_on_its_job_runs(
     assert _denied(starter_only.get_job_run, **arguments)
 
 
+def test_an_application_without_runs_lists_none() -> None:
+    """AWS: ListJobRuns of an application that has run nothing is an empty list; of one that
+    does not exist, ResourceNotFoundException."""
+    server = start_moto()
+    try:
+        emr = client("emr-serverless", server.endpoint, REGION, BOOTSTRAP)
+        application = emr.create_application(
+            name="idle", releaseLabel="emr-7.11.0", type="SPARK", clientToken="idle"
+        )
+        assert emr.list_job_runs(applicationId=application["applicationId"])["jobRuns"] == []
+        with pytest.raises(emr.exceptions.ResourceNotFoundException):
+            emr.list_job_runs(applicationId="00fnosuchapp")
+    finally:
+        server.stop()
+
+
 def test_a_job_run_waits_submitted_and_its_client_token_starts_it_once(
     spark: tuple[str, str, dict[str, Credentials]],
 ) -> None:

@@ -211,7 +211,7 @@ def test_a_job_run_that_did_not_succeed_is_reported_and_publishes_nothing(
     assert failure.levelname == "ERROR" and failure.__dict__["state_details"] == details
 
 
-def test_a_run_of_another_application_or_not_ended_is_not_published_from(
+def test_a_run_not_ended_not_a_training_or_of_another_application_is_not_published_from(
     manifest: Manifest,
     bucket: str,
     template_cloud: LocalCloud,
@@ -223,7 +223,19 @@ def test_a_run_of_another_application_or_not_ended_is_not_published_from(
     running = _end(template_cloud, run, "RUNNING", "")
     claimed_success = {**running, "detail": {**running["detail"], "state": "SUCCESS"}}
     foreign = {**running, "detail": {**running["detail"], "applicationId": "00fsomeoneelse"}}
+    cloud = template_cloud
+    emr = client("emr-serverless", cloud.endpoint_url, cloud.region, cloud.deployer)
+    adhoc = emr.start_job_run(
+        applicationId=run["applicationId"],
+        clientToken=f"adhoc-{manifest.load_id}",
+        executionRoleArn=run["executionRole"],
+        name="an-operators-query",
+        jobDriver=run["jobDriver"],
+    )
+    (other,) = [r for r in _job_runs(template_cloud) if r["jobRunId"] == adhoc["jobRunId"]]
 
     assert lambda_handler(claimed_success, CONTEXT)["reason"] == "the job run has not ended"
     assert lambda_handler(foreign, CONTEXT)["reason"] == "not this stack's Spark application"
+    ended_other = _end(template_cloud, other, "SUCCESS", "")
+    assert lambda_handler(ended_other, CONTEXT)["reason"] == "not a training"
     assert _published(bucket) == []

@@ -86,8 +86,8 @@ def test_a_runs_client_token_is_its_version_and_load() -> None:
 
 def test_a_runs_version_is_its_name() -> None:
     assert JobRun(APPLICATION, JOB_RUN, "streamcat-train-v12", "SUCCESS", "").version == 12
-    with pytest.raises(SparkJobError, match="not a training"):
-        _ = JobRun(APPLICATION, JOB_RUN, "someone-elses-job", "SUCCESS", "").version
+    for name in ("someone-elses-job", "streamcat-train-v12-retry", ""):
+        assert JobRun(APPLICATION, JOB_RUN, name, "SUCCESS", "").version is None
 
 
 def test_the_job_driver_names_every_input_its_output_and_the_jobs_size() -> None:

@@ -33,7 +33,7 @@ _LOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class SparkJobError(RuntimeError):
-    """A job run that is not this function's to read, or a manifest it cannot start one for."""
+    """A manifest the function cannot start a Spark training for."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,11 @@ class JobRun:
     state_details: str
 
     @property
-    def version(self) -> int:
-        """The catalog version the run trains, from its name."""
+    def version(self) -> int | None:
+        """The catalog version the run trains, from its name; None for a run that is not a
+        training (another job of the application)."""
         found = _JOB_NAME.fullmatch(self.name)
-        if found is None:
-            raise SparkJobError(f"job run {self.job_run_id} ({self.name!r}) is not a training")
-        return int(found.group(1))
+        return int(found.group(1)) if found else None
 
 
 def uses_spark(ratings: int, settings: Settings) -> bool:

@@ -79,8 +79,9 @@ def publish_job_output(application_id: str, job_run_id: str) -> dict[str, Any]:
             extra={"application_id": application_id, "job_run_id": job_run_id},
         )
         return {"status": "ignored", "reason": "not this stack's Spark application"}
-    s3, layout = s3_client(), S3Layout.of(settings)
     run = describe_job_run(emr_client(settings), application_id, job_run_id)
+    if run.version is None:
+        return {"status": "ignored", "reason": "not a training", "job_run_id": job_run_id}
     outcome = {"version": run.version, "job_run_id": job_run_id, "state": run.state}
     if run.state not in TERMINAL_STATES:
         return {"status": "ignored", "reason": "the job run has not ended", **outcome}
@@ -88,9 +89,16 @@ def publish_job_output(application_id: str, job_run_id: str) -> dict[str, Any]:
         failed = {"status": "failed", **outcome, "state_details": run.state_details}
         logger.error("training job failed", extra=failed)
         return failed
+    return _publish_from_job(run.version, job_run_id, settings)
+
+
+def _publish_from_job(version: int, job_run_id: str, settings: Settings) -> dict[str, Any]:
+    """The model around a succeeded run's factors, under the same skip rules as a training
+    here: its output is found through the manifest's load."""
+    s3, layout = s3_client(), S3Layout.of(settings)
     started = time.perf_counter()
     catalog = _catalog()
-    skipped = _skipped(run.version, catalog, settings, layout)
+    skipped = _skipped(version, catalog, settings, layout)
     if skipped is not None:
         return {**skipped, "job_run_id": job_run_id}
     timings = {"catalog_s": time.perf_counter() - started}
@@ -98,8 +106,8 @@ def publish_job_output(application_id: str, job_run_id: str) -> dict[str, Any]:
     def read(key: str) -> bytes:
         return s3.get_object(Bucket=settings.data_bucket, Key=key)["Body"].read()
 
-    manifest = read_manifest(read(layout.training_manifest(run.version)))
-    output = layout.spark_output(run.version, checked_load_id(manifest.load_id))
+    manifest = read_manifest(read(layout.training_manifest(version)))
+    output = layout.spark_output(version, checked_load_id(manifest.load_id))
     keys = output_keys(s3, settings.data_bucket, output)
     ratings_model, votes = read_job_output(read, keys, len(catalog))
     timings["job_output_s"] = time.perf_counter() - started - sum(timings.values())
