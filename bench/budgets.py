@@ -2,6 +2,7 @@
 held to into its output, so results.json, the comparisons and the rendered figures agree."""
 
 from local.package_sizes import LAMBDA_UNZIPPED_LIMIT_BYTES
+from streamcat.settings import Settings
 
 MB = 1024 * 1024
 
@@ -36,3 +37,6 @@ PACKAGE_BYTES = LAMBDA_UNZIPPED_LIMIT_BYTES
 SCALE_ETL_PEAK_RSS_MB = 2048.0
 LAMBDA_TIMEOUT_S = 900.0
 LAMBDA_MEMORY_MB = 10240.0
+
+# A Spark training's limit: the timeout its job run is started with (the settings' default).
+SPARK_JOB_TIMEOUT_S = 60.0 * Settings.model_fields["spark_job_timeout_minutes"].default

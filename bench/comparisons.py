@@ -155,13 +155,15 @@ def snapstart(out: dict[str, Any]) -> list[Comparison]:
 
 
 def scale(out: dict[str, Any]) -> list[Comparison]:
-    """Per factor k: ETL seconds against k times the 1x seconds (linear growth), ETL and
-    training peak memory against their budgets, training seconds against Lambda's 15 minutes.
-    A peak no source measured has no row."""
-    factors = sorted(out["factors"], key=lambda f: f["factor"])
-    first, found, c = factors[0], [], partial(Comparison, "scale")
-    for f in factors:
-        x = f"{f['factor']}x"
+    """Per run: ETL seconds against the first run's times the factor (linear growth), ETL and
+    training peak memory against their budgets, training seconds against its engine's limit
+    (Lambda's 15 minutes; a Spark job's timeout). Where one factor ran on both engines, the
+    Spark engine's training seconds and peak memory against the Lambda engine's. A peak no
+    source measured has no row."""
+    first, found, c = out["factors"][0], [], partial(Comparison, "scale")
+    both = {f["factor"] for f in out["factors"] if f.get("forced")}
+    for f in out["factors"]:
+        x = f"{f['factor']}x" + (f" {f['engine']}" if f["factor"] in both else "")
         if f is not first:
             times = f["factor"] / first["factor"]
             linear = f"{times:g} {TIMES} {first['factor']}x"
@@ -170,12 +172,42 @@ def scale(out: dict[str, Any]) -> list[Comparison]:
             found.append(
                 c(f"ETL peak RSS {x}", "MB", peak, "budget", budgets.SCALE_ETL_PEAK_RSS_MB)
             )
-        found.append(
-            c(f"training seconds {x}", "s", f["train_s"], "Lambda 15 min", budgets.LAMBDA_TIMEOUT_S)
-        )
+        limit = ("Spark job timeout", budgets.SPARK_JOB_TIMEOUT_S)
+        if f["engine"] == "lambda":
+            limit = ("Lambda 15 min", budgets.LAMBDA_TIMEOUT_S)
+        found.append(c(f"training seconds {x}", "s", f["train_s"], *limit))
         if (peak := f.get("train_peak_rss_mb")) is not None:
             found.append(
                 c(f"training peak RSS {x}", "MB", peak, "Lambda 10 GB", budgets.LAMBDA_MEMORY_MB)
+            )
+    return found + engines(out["factors"])
+
+
+def engines(factors: list[dict[str, Any]]) -> list[Comparison]:
+    """The Spark engine against the Lambda engine on the same data."""
+    by_engine = {(f["factor"], f["engine"]): f for f in factors if f.get("forced")}
+    found, c = [], partial(Comparison, "scale")
+    for (factor, engine), spark in by_engine.items():
+        if engine != "spark" or (lam := by_engine.get((factor, "lambda"))) is None:
+            continue
+        found.append(
+            c(
+                f"Spark training seconds {factor}x",
+                "s",
+                spark["train_s"],
+                "Lambda engine",
+                lam["train_s"],
+            )
+        )
+        if spark.get("spark_peak_rss_mb") and lam.get("train_peak_rss_mb"):
+            found.append(
+                c(
+                    f"Spark JVM peak RSS {factor}x",
+                    "MB",
+                    spark["spark_peak_rss_mb"],
+                    "Lambda engine",
+                    lam["train_peak_rss_mb"],
+                )
             )
     return found
 

@@ -1,14 +1,18 @@
-"""How the data path grows with the data: ETL and training, end to end, at 1x, 3x and 10x.
+"""How the data path grows with the data: ETL and training, end to end, at 1x to 30x, on both
+training engines.
 
-For each factor k: k * base ratings in k * files-per-base files, a fresh local stack
+For each run `k` or `k:engine`: k * base ratings in k * files-per-base files, a fresh local stack
 (`python -m local.stack --no-upload`: an empty database, a new moto S3, every function with its
 role), the titles then the ratings uploaded to `raw/` as the deployer uploads them, and two
 clocks from the first upload: ETL time, until every ratings file is loaded per the load reports
 (`reports/loads/<load id>.json`), then training time, until `models/recommender/latest.json`
 names the final catalog version. Peak memory is what the functions report (the load reports,
-the training's log line). Writes the JSON (`--out`) with its projections: a power law fitted to
-the measured factors, projected to 100x and 1,000x the base and to where it meets Lambda's
-limits.
+the training's log line, and for a Spark job the job runner's line of its spark-submit). A bare
+factor trains on the engine the template's SparkTrainingThreshold picks; `:lambda` and `:spark`
+force one (the stack's `--parameter-overrides`), so one run measures both engines on the same
+data. Writes the JSON (`--out`) with its projections: a power law fitted to each engine's
+measured factors, projected to 100x and 1,000x the base, to where it meets Lambda's limits, and
+for Spark to what EMR Serverless would bill.
 """
 
 import json
@@ -37,6 +41,8 @@ from local.stack import DataFiles
 from local.stack_process import StackProcess, running_stack
 
 ETL_FUNCTION, TRAIN_FUNCTION = "EtlFunction", "TrainFunction"
+ENGINE_THRESHOLDS = {"lambda": str(10**15), "spark": "0"}
+"""The SparkTrainingThreshold that makes every upload train on that engine."""
 STACK_START_TIMEOUT_S = 300.0
 PHASE_TIMEOUT_S = 4 * 3600.0
 POLL_S = 0.5
@@ -47,6 +53,17 @@ ROW_COUNTS = ("rows_read", "rows_kept", "ratings_dropped_unmatched")
 FILE_FIELDS = ("key", "kind", "status", *ROW_COUNTS, "seconds")
 """What the output keeps of each file of a load report."""
 PROJECTED = (100, 1000)
+EMR_SERVERLESS_PRICES = {"vcpu_hour": 0.042094, "gb_hour": 0.004628}
+"""EMR Serverless's us-east-1 arm64 list prices as assumed here (per vCPU-hour, per GB-hour;
+the 20 GB of disk a worker gets free is enough for the job)."""
+SPARK_WORKER_GB_PER_VCPU = 4.0
+"""The template's Spark workers: 4 vCPUs and 14 GB of memory plus Spark's overhead, 16 GB."""
+SPARK_DRIVER_MEMORY = "12g"
+"""The local Spark driver's heap (SPARK_LOCAL_DRIVER_MEMORY) in these runs: half this 24 GB
+machine, so 30x's cached matrix rows stay in memory rather than spilling to disk."""
+DEFAULT_RUNS = "1,3,10:lambda,10:spark,30"
+"""The Lambda engine's growth from 1x to 10x, both engines on the same 10x, and the Spark path
+end to end at 30x, where the Lambda's memory runs out."""
 TRAIN_BYTES_PER_RATING = 8 + 8 + 4
 """Training holds user and item as int64 and the rating as float32 for every rating."""
 LIMITS: dict[str, float | None] = {
@@ -115,6 +132,8 @@ def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
     etl_s = until(all_loaded, "the ETL")
     final = max(int(r.get("catalog_version") or 0) for r in reports.values())
     end_s = until(lambda: published_version() >= final, "the training")
+    final = published_version()  # the loads' reports read so far may not name the last one
+    until(lambda: training_recorded(stack.log_text(), final), "the training's log lines")
     return summarize(
         data=data,
         reports=sorted(reports.values(), key=lambda r: str(r.get("started_at"))),
@@ -126,6 +145,20 @@ def measure(data: DataFiles, stack: StackProcess) -> dict[str, Any]:
 
 INVOKING = re.compile(r"(\S+): invoking (\S+) with \d+ messages")
 HANDLED = re.compile(r"(\S+): handled \d+, failed \d+ in ([0-9.]+) s")
+
+
+def training_recorded(log: str, version: int) -> bool:
+    """The training's log lines reach the log just after `latest.json` does: the function's
+    "model published" and, when the version was trained on Spark, the job runner's line of
+    the run, written once EventBridge's event has been delivered."""
+    if not any(t.get("version") == version for t in logged(log, "model published")):
+        return False
+    started = any(j.get("version") == version for j in logged(log, "training job started"))
+    return not started or bool(spark_jobs(log, version))
+
+
+def spark_jobs(log: str, version: int) -> list[dict[str, Any]]:
+    return [j for j in logged(log, "spark job run") if j.get("name", "").endswith(f"-v{version}")]
 
 
 def invocations(log: str, function: str) -> tuple[int, list[float]]:
@@ -183,6 +216,9 @@ def summarize(
     }
     read, kept, dropped = (sum(int(f.get(n) or 0) for f in latest.values()) for n in ROW_COUNTS)
     trainings = [t for t in logged(log, "model published") if t.get("version") == final_version]
+    jobs = [
+        j for j in logged(log, "spark job run") if j.get("name", "").endswith(f"-v{final_version}")
+    ]
     training = {
         k: v
         for k, v in (trainings[-1] if trainings else {}).items()
@@ -221,6 +257,9 @@ def summarize(
         "etl_peak_source": _source(etl_peak, "load reports"),
         "train_peak_rss_mb": train_peak,
         "train_peak_source": _source(train_peak, "training log"),
+        "engine": training.get("engine"),
+        "spark_job_s": jobs[-1].get("seconds") if jobs else None,
+        "spark_peak_rss_mb": jobs[-1].get("peak_rss_mb") if jobs else None,
         "steps_s": summed((r.get("timings_s") or {} for r in reports), 3),
         "file_steps_s": summed(
             (f.get("seconds") or {} for r in reports for f in r.get("files", [])), 3
@@ -257,41 +296,121 @@ def crossing(fitted: tuple[float, float] | None, limit: float) -> float | None:
     return math.exp((math.log(limit) - fitted[0]) / fitted[1])
 
 
-def series(out: Mapping[str, Any], key: str) -> list[tuple[float, float]]:
-    found = (f for f in out["factors"] if isinstance(f.get(key), int | float))
+def series(
+    out: Mapping[str, Any], key: str, engine: str | None = None
+) -> list[tuple[float, float]]:
+    """(ratings, figure) of every run, or of the runs that trained on `engine`."""
+    found = (
+        f
+        for f in out["factors"]
+        if isinstance(f.get(key), int | float) and engine in (None, f["engine"])
+    )
     return [(float(f["ratings"]), float(f[key])) for f in found]
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _projection(
+    fitted: tuple[float, float] | None, base: float, limit: float | None
+) -> dict[str, Any]:
+    return {
+        "exponent": round(fitted[1], 3) if fitted else None,
+        "projected": {f"{k}x": _rounded(project(fitted, k * base)) for k in PROJECTED},
+        "limit": limit,
+        "limit_at_ratings": _rounded(crossing(fitted, limit)) if limit else None,
+    }
+
+
+def spark_cost(seconds: float, cores: int) -> dict[str, float]:
+    """What EMR Serverless would bill for a job doing this machine's `cores` x `seconds` of
+    work on workers of `SPARK_WORKER_GB_PER_VCPU`, at `EMR_SERVERLESS_PRICES`."""
+    vcpu_hours = seconds * cores / 3600
+    gb_hours = vcpu_hours * SPARK_WORKER_GB_PER_VCPU
+    prices = EMR_SERVERLESS_PRICES
+    dollars = vcpu_hours * prices["vcpu_hour"] + gb_hours * prices["gb_hour"]
+    return {
+        "seconds": round(seconds, 1),
+        "vcpu_hours": round(vcpu_hours, 4),
+        "gb_hours": round(gb_hours, 4),
+        "usd": round(dollars, 4),
+    }
+
+
 def projections(out: Mapping[str, Any]) -> dict[str, Any]:
-    """Each figure of `LIMITS` fitted against ratings, projected, and the size where it meets
-    its limit; the training arrays' size, which is exactly linear."""
-
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 1)
-
-    found: dict[str, Any] = {}
+    """Each figure of `LIMITS` fitted against ratings (training figures over the Lambda
+    engine's runs), projected, and the size where it meets its limit; the Spark engine's time
+    and memory likewise, its cost per training, and where the engines cross: where the
+    training function's own memory runs out, and where Spark's time falls below Lambda's."""
+    base, found = out["base"], dict[str, Any]()
     for name, limit in LIMITS.items():
-        fitted = fit(series(out, name))
-        found[name] = {
-            "exponent": round(fitted[1], 3) if fitted else None,
-            "projected": {f"{k}x": rounded(project(fitted, k * out["base"])) for k in PROJECTED},
-            "limit": limit,
-            "limit_at_ratings": rounded(crossing(fitted, limit)) if limit else None,
-        }
+        engine = "lambda" if name.startswith("train_") else None
+        found[name] = _projection(fit(series(out, name, engine)), base, limit)
     found["train_arrays_mb"] = {
-        f"{k}x": round(k * out["base"] * TRAIN_BYTES_PER_RATING / MB, 1) for k in PROJECTED
+        f"{k}x": round(k * base * TRAIN_BYTES_PER_RATING / MB, 1) for k in PROJECTED
     }
     found["train_arrays_limit_at_ratings"] = int(LAMBDA_MEMORY_MB * MB / TRAIN_BYTES_PER_RATING)
+    spark_time = fit(series(out, "spark_job_s", "spark"))
+    found["spark_train_s"] = _projection(fit(series(out, "train_s", "spark")), base, None)
+    found["spark_job_s"] = _projection(spark_time, base, None)
+    found["spark_peak_rss_mb"] = _projection(
+        fit(series(out, "spark_peak_rss_mb", "spark")), base, None
+    )
+    job_seconds = {f"{k}x": project(spark_time, k * base) for k in (1, 10, *PROJECTED)}
+    found["spark_prices"] = {**EMR_SERVERLESS_PRICES, "gb_per_vcpu": SPARK_WORKER_GB_PER_VCPU}
+    found["spark_cost"] = {
+        size: spark_cost(seconds, out["cores"]) if seconds else None
+        for size, seconds in job_seconds.items()
+    }
+    lambda_time = fit(series(out, "train_s", "lambda"))
+    function_mb = out["template"][TRAIN_FUNCTION]["memory_mb"]
+    found["crossover"] = {
+        "function_memory_mb": function_mb,
+        "lambda_memory_at_ratings": _rounded(
+            crossing(fit(series(out, "train_peak_rss_mb", "lambda")), function_mb)
+        ),
+        "spark_faster_at_ratings": _rounded(
+            meeting(lambda_time, fit(series(out, "train_s", "spark")))
+        ),
+    }
     return found
 
 
-def run_factor(factor: int, base: int, files_per_base: int, env: Mapping[str, str]) -> Any:
+def meeting(first: tuple[float, float] | None, second: tuple[float, float] | None) -> float | None:
+    """Where two fitted curves meet, past which `second` is the lower (None if never)."""
+    if not first or not second or first[1] <= second[1]:
+        return None
+    return math.exp((second[0] - first[0]) / (first[1] - second[1]))
+
+
+def run_factor(
+    factor: int, engine: str | None, base: int, files_per_base: int, env: Mapping[str, str]
+) -> Any:
     data = data_files(factor * base, factor * files_per_base)
+    forced = ENGINE_THRESHOLDS[engine] if engine else None
+    overrides = ["--parameter-overrides", f"SparkTrainingThreshold={forced}"] if forced else []
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch,
-        running_stack(["--no-upload"], env, Path(scratch), STACK_START_TIMEOUT_S) as stack,
+        running_stack(
+            ["--no-upload", *overrides], env, Path(scratch), STACK_START_TIMEOUT_S
+        ) as stack,
     ):
-        return measure(data, stack) | {"factor": factor, "generated_ratings": factor * base}
+        measured = measure(data, stack)
+    if engine and measured["engine"] != engine:
+        raise RuntimeError(f"{factor}x:{engine} trained on {measured['engine']}")
+    return measured | {"factor": factor, "generated_ratings": factor * base, "forced": engine}
+
+
+def runs(spec: str) -> list[tuple[int, str | None]]:
+    """`1,3,10:lambda,10:spark,30` as (factor, forced engine or None), in that order."""
+    found = []
+    for item in spec.split(","):
+        factor, _, engine = item.strip().partition(":")
+        if engine and engine not in ENGINE_THRESHOLDS:
+            raise ValueError(f"{item!r}: the engine is one of {sorted(ENGINE_THRESHOLDS)}")
+        found.append((int(factor), engine or None))
+    return found
 
 
 def template_settings() -> dict[str, Any]:
@@ -317,17 +436,20 @@ def template_settings() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arguments("scale", __doc__, argv, base=11_000_000, factors="1,3,10", files_per_base=8)
-    env = database_env()
+    args = arguments(
+        "scale", __doc__, argv, base=11_000_000, factors=DEFAULT_RUNS, files_per_base=8
+    )
+    env = database_env() | {"SPARK_LOCAL_DRIVER_MEMORY": SPARK_DRIVER_MEMORY}
     out: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "base": args.base,
         "files_per_base": args.files_per_base,
+        "spark_driver_memory": SPARK_DRIVER_MEMORY,
         "template": template_settings(),
         "factors": [
-            run_factor(k, args.base, args.files_per_base, env)
-            for k in sorted({int(k) for k in args.factors.split(",")})
+            run_factor(k, engine, args.base, args.files_per_base, env)
+            for k, engine in runs(args.factors)
         ],
     }
     out["projections"] = projections(out)

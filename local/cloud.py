@@ -11,6 +11,7 @@ end-to-end tests reach the same resources.
 import json
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,17 @@ class LocalCloud:
     function_overrides: dict[str, str] = field(default_factory=dict)
     # The roles EMR Serverless runs jobs as, by their logical ids (local.emr_serverless).
     job_roles: dict[str, Credentials] = field(default_factory=dict)
+    # The template parameters given values other than their defaults, as `sam deploy
+    # --parameter-overrides` gives them.
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def stack(self, template: dict[str, Any]) -> LocalStack:
-        return LocalStack(template=template, region=self.region, resources=self.resources)
+        return LocalStack(
+            template=template,
+            region=self.region,
+            parameters=self.parameters,
+            resources=self.resources,
+        )
 
     def save(self, path: Path = STATE_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,16 +88,22 @@ class LocalCloud:
             functions={name: Credentials(**c) for name, c in data["functions"].items()},
             function_overrides=data.get("function_overrides", {}),
             job_roles={name: Credentials(**c) for name, c in data.get("job_roles", {}).items()},
+            parameters=data.get("parameters", {}),
         )
 
 
 def provision(
-    template: dict[str, Any], endpoint_url: str, region: str, database: DatabaseLogin
+    template: dict[str, Any],
+    endpoint_url: str,
+    region: str,
+    database: DatabaseLogin,
+    parameters: Mapping[str, str] | None = None,
 ) -> LocalCloud:
-    """Create the template's bucket, queues, secrets and roles; then turn IAM on."""
+    """Create the template's bucket, queues, secrets and roles; then turn IAM on. `parameters`
+    override the template's defaults."""
     if not is_local_endpoint(endpoint_url):
         raise LocalS3Error(f"refusing to provision {endpoint_url!r}: not a loopback endpoint")
-    stack = LocalStack(template=template, region=region)
+    stack = LocalStack(template=template, region=region, parameters=dict(parameters or {}))
     stack = _queues(stack, endpoint_url)
     stack = _secrets(stack, endpoint_url, database)
     stack = _database(stack, database)
@@ -112,6 +127,7 @@ def provision(
         deployer=deployer,
         functions={name: sessions[name] for name in of_functions},
         job_roles={name: sessions[name] for name in of_jobs},
+        parameters=dict(stack.parameters),
     )
 
 

@@ -20,7 +20,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,7 +40,15 @@ from local.functions import (
 from local.iam import client
 from local.ports import HOST, bound_port, bound_socket, moto_port
 from local.sam_local import docker_socket, remove_sam_files, write_sam_files
-from local.template import DEFAULT_TEMPLATE, REPO, LocalStack, load_template, resources_of_type
+from local.template import (
+    DEFAULT_TEMPLATE,
+    REPO,
+    LocalStack,
+    TemplateError,
+    load_template,
+    parameter_overrides,
+    resources_of_type,
+)
 from local.trigger import SqsTrigger, event_source_mappings
 from streamcat.platforms import TITLES_FILES
 from streamcat.s3_layout import S3Layout
@@ -475,8 +483,10 @@ def run(
     upload_data: bool = True,
     state: Path = STATE_FILE,
     template_path: Path = DEFAULT_TEMPLATE,
+    parameters: Mapping[str, str] | None = None,
 ) -> None:
-    """Provision, load (unless `upload_data` is off: then whoever holds `state` uploads), serve."""
+    """Provision, load (unless `upload_data` is off: then whoever holds `state` uploads), serve.
+    `parameters` override the template's defaults."""
     files = find_data(data) if data else None
     _stop_on_sigterm()
     _stop_with_the_parent()
@@ -489,7 +499,7 @@ def run(
         _forget_earlier_loads(database.url)
         region = get_settings().aws_region
         cloud = _for_this_machine(
-            provision(template, endpoint, region, database.login), database, port
+            provision(template, endpoint, region, database.login, parameters), database, port
         )
         cloud.save(state)
         stack.callback(state.unlink, missing_ok=True)
@@ -593,9 +603,21 @@ def main(argv: list[str] | None = None) -> int:
         default=STATE_FILE,
         help="where to write the stack's outputs and credentials (default %(default)s)",
     )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as sam deploy takes them (SparkTrainingThreshold=0 trains "
+        "every upload on Spark)",
+    )
     args = parser.parse_args(argv)
     if args.ratings < 1:
         parser.error("--ratings must be positive")
+    try:
+        parameters = parameter_overrides(load_template(args.template), args.parameter_overrides)
+    except TemplateError as error:
+        parser.error(str(error))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         run(
@@ -605,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
             upload_data=args.upload,
             state=args.state,
             template_path=args.template,
+            parameters=parameters,
         )
     except (DataFolderError, ApiPortError, postgres.PostgresError, s3.LocalS3Error) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -74,6 +74,38 @@ def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
         raise TemplateError(f"{path}: {error}") from error
 
 
+def parameter_overrides(template: Mapping[str, Any], pairs: list[str]) -> dict[str, str]:
+    """`Name=Value` pairs, as `sam deploy --parameter-overrides` takes them, checked as
+    CloudFormation checks them: a parameter of the template, within its constraints."""
+    declared, values = template.get("Parameters") or {}, {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or name not in declared:
+            known = ", ".join(sorted(declared))
+            raise TemplateError(
+                f"{pair!r}: not Name=Value for a parameter of the template ({known})"
+            )
+        values[name] = _checked_parameter(name, declared[name], value)
+    return values
+
+
+def _checked_parameter(name: str, declared: Mapping[str, Any], value: str) -> str:
+    allowed, pattern = declared.get("AllowedValues"), declared.get("AllowedPattern")
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        raise TemplateError(f"{name}={value!r}: not one of {allowed}")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise TemplateError(f"{name}={value!r}: does not match {pattern}")
+    if declared.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise TemplateError(f"{name}={value!r}: not a number") from None
+        low, high = declared.get("MinValue"), declared.get("MaxValue")
+        if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+            raise TemplateError(f"{name}={value!r}: outside [{low}, {high}]")
+    return value
+
+
 def expand_sam(template: Mapping[str, Any], region: str) -> dict[str, Any]:
     """The CloudFormation that SAM's own translator makes of the template: each function's
     execution role with its policy templates expanded, exactly as `sam deploy` creates it.

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.scale import crossing, fit, project
+from bench.scale import crossing, fit, project, series
 from local.spark_submit import EMR_RELEASE_LABEL
 from local.template import load_template
 from streamcat.settings import Settings
@@ -117,7 +117,7 @@ def test_the_threshold_leaves_a_fifth_of_the_functions_memory_by_the_measured_gr
     them: the threshold's projected peak is at most 80% of TrainFunction's memory, and the
     threshold is not far below that point (where the function would give up work it can do)."""
     scale = json.loads((REPO / "bench" / "results.json").read_text())["benches"]["scale"]
-    fitted = fit([(f["ratings"], f["train_peak_rss_mb"]) for f in scale["output"]["factors"]])
+    fitted = fit(series(scale["output"], "train_peak_rss_mb", engine="lambda"))
     threshold = PARAMETERS["SparkTrainingThreshold"]["Default"]
     budget = MEMORY_SHARE * TRAIN["MemorySize"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.template import LocalStack, TemplateError, load_template
+from local.template import LocalStack, TemplateError, load_template, parameter_overrides
 
 TEMPLATE = {
     "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
@@ -70,3 +70,25 @@ def test_the_real_template_names_its_bucket_after_the_stack() -> None:
     )
 
     assert name == "streamcat-local"
+
+
+def test_parameter_overrides_are_checked_as_cloudformation_checks_them() -> None:
+    template = load_template()
+    found = parameter_overrides(template, ["SparkTrainingThreshold=0", "Architecture=x86_64"])
+    assert found == {"SparkTrainingThreshold": "0", "Architecture": "x86_64"}
+    for bad, why in [
+        ("Nope=1", "not Name=Value for a parameter"),
+        ("SparkTrainingThreshold", "not Name=Value"),
+        ("SparkTrainingThreshold=-1", "outside"),
+        ("SparkTrainingThreshold=many", "not a number"),
+        ("Architecture=sparc", "not one of"),
+        ("SparkReleaseLabel=7.11", "does not match"),
+    ]:
+        with pytest.raises(TemplateError, match=why):
+            parameter_overrides(template, [bad])
+
+
+def test_an_overridden_parameter_is_what_ref_resolves_to() -> None:
+    stack = LocalStack(load_template(), parameters={"SparkTrainingThreshold": "0"})
+    assert stack.resolve({"Ref": "SparkTrainingThreshold"}) == "0"
+    assert LocalStack(load_template()).resolve({"Ref": "SparkTrainingThreshold"}) == "50000000"

@@ -20,7 +20,15 @@ from local.stack import DataFiles
 DOCS = REPO / "docs" / "scaling.md"
 
 
-def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dict[str, Any]:
+def _factor(
+    k: int,
+    etl_s: float,
+    train_s: float,
+    etl_peak: float | None,
+    engine: str = "lambda",
+    forced: str | None = None,
+) -> dict[str, Any]:
+    spark = engine == "spark"
     return {
         "factor": k,
         "ratings": k * 1_000_000,
@@ -35,6 +43,10 @@ def _factor(k: int, etl_s: float, train_s: float, etl_peak: float | None) -> dic
         "etl_peak_source": "reported by the function (load reports: peak_rss_mb)",
         "train_peak_rss_mb": 400.0 * k,
         "train_peak_source": "reported by the function (training log: peak_rss_mb)",
+        "engine": engine,
+        "forced": forced,
+        "spark_job_s": 0.8 * train_s if spark else None,
+        "spark_peak_rss_mb": 6000.0 if spark else None,
     }
 
 
@@ -44,10 +56,14 @@ def _sample() -> dict[str, Any]:
         "cores": 2,
         "base": 1_000_000,
         "files_per_base": 8,
+        "spark_driver_memory": "12g",
+        "template": {TRAIN_FUNCTION: {"memory_mb": 3008}},
         "factors": [
             _factor(1, 10.0, 5.0, 300.0),
             _factor(3, 27.0, 16.0, 310.0),
-            _factor(10, 120.0, 60.0, None),
+            _factor(10, 120.0, 60.0, None, "lambda", "lambda"),
+            _factor(10, 120.0, 300.0, None, "spark", "spark"),
+            _factor(30, 400.0, 900.0, None, "spark"),
         ],
     }
     sample["projections"] = scale.projections(sample)
@@ -63,7 +79,7 @@ def test_etl_seconds_are_compared_with_linear_growth_from_1x() -> None:
     three = found[("ETL seconds 3x", "3 \u00d7 1x")]
     assert (three.value, three.baseline, three.better) == (27.0, 30.0, "lower")
     assert three.wins
-    ten = found[("ETL seconds 10x", "10 \u00d7 1x")]
+    ten = found[("ETL seconds 10x lambda", "10 \u00d7 1x")]
     assert (ten.value, ten.baseline, ten.wins) == (120.0, 100.0, False)
     assert not any(what == "ETL seconds 1x" for what, _ in found)
 
@@ -71,11 +87,12 @@ def test_etl_seconds_are_compared_with_linear_growth_from_1x() -> None:
 def test_peaks_and_training_are_compared_with_their_budgets() -> None:
     found = _comparisons()
     assert found[("ETL peak RSS 1x", "budget")].baseline == 2048.0
-    assert ("ETL peak RSS 10x", "budget") not in found  # not measured: no row
-    assert found[("training seconds 10x", "Lambda 15 min")].baseline == 900.0
+    assert ("ETL peak RSS 10x lambda", "budget") not in found  # not measured: no row
+    assert found[("training seconds 10x lambda", "Lambda 15 min")].baseline == 900.0
     peak = found[("training peak RSS 3x", "Lambda 10 GB")]
     assert (peak.value, peak.baseline, peak.unit) == (1200.0, 10240.0, "MB")
     assert all(c.bench == "scale" and c.better == "lower" for c in found.values())
+    assert found[("training seconds 30x", "Spark job timeout")].baseline == 10800.0
 
 
 def test_make_bench_leaves_the_scale_bench_out() -> None:
@@ -211,3 +228,48 @@ def test_a_changed_scale_figure_is_detected(tmp_path: Path) -> None:
     results.write_text(json.dumps(sample))
     assert main(["--check", "--results", str(results), str(docs)]) == 1
     assert "| 10x | 10,000,000 | 80 | 248 | 456.0 |" in render(docs.read_text(), sample)
+
+
+def test_runs_name_a_factor_and_the_engine_it_is_forced_onto() -> None:
+    assert scale.runs("1, 10:lambda,10:spark,30") == [
+        (1, None),
+        (10, "lambda"),
+        (10, "spark"),
+        (30, None),
+    ]
+    with pytest.raises(ValueError, match="the engine is one of"):
+        scale.runs("10:emr")
+
+
+def test_training_figures_are_fitted_per_engine_and_the_engines_compared() -> None:
+    sample = _sample()
+    projected = sample["projections"]
+    lambda_peaks = scale.series(sample, "train_peak_rss_mb", engine="lambda")
+    assert [x for x, _ in lambda_peaks] == [1e6, 3e6, 1e7]  # the Spark runs are not in the fit
+    assert projected["train_peak_rss_mb"]["exponent"] == pytest.approx(1.0)
+    assert projected["crossover"]["lambda_memory_at_ratings"] == pytest.approx(3008 / 400 * 1e6)
+    assert projected["spark_job_s"]["exponent"] == pytest.approx(1.0)
+    cost = projected["spark_cost"]["100x"]
+    assert cost["vcpu_hours"] == pytest.approx(cost["seconds"] * 2 / 3600, rel=1e-3)
+    engines = {(c.what, c.baseline_name): c for c in comparisons.scale(sample)}
+    spark_time = engines[("Spark training seconds 10x", "Lambda engine")]
+    assert (spark_time.value, spark_time.baseline, spark_time.wins) == (300.0, 60.0, False)
+    assert ("training seconds 10x spark", "Spark job timeout") in engines
+    assert ("training seconds 30x", "Spark job timeout") in engines
+
+
+def test_curves_meet_only_where_the_second_grows_slower() -> None:
+    assert scale.meeting((0.0, 2.0), (math.log(100.0), 1.0)) == pytest.approx(100.0)
+    assert scale.meeting((0.0, 1.0), (0.0, 2.0)) is None
+
+
+def test_a_spark_trained_version_waits_for_the_job_runners_line() -> None:
+    started = json.dumps({"message": "training job started", "version": 2})
+    published = json.dumps({"message": "model published", "version": 2, "engine": "spark"})
+    job = "x local.emr_serverless " + json.dumps(
+        {"message": "spark job run", "name": "streamcat-train-v2", "seconds": 30.0}
+    )
+    assert not scale.training_recorded(started, 2)
+    assert not scale.training_recorded(f"{started}\n{published}", 2)
+    assert scale.training_recorded(f"{started}\n{published}\n{job}", 2)
+    assert scale.training_recorded(published.replace("spark", "lambda"), 2)
