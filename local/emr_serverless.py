@@ -173,6 +173,8 @@ class JobRunner:
 
     def _execute(self, application_id: str, job_run_id: str) -> None:
         run = self._emr.get_job_run(applicationId=application_id, jobRunId=job_run_id)["jobRun"]
+        if run["state"] != "SUBMITTED":  # cancelled since the poll listed it
+            return
         self._move(run, "SCHEDULED")
         self._move(run, "RUNNING")
         workdir = self._workdir / job_run_id

@@ -138,16 +138,21 @@ def test_a_job_runs_end_brings_the_function_back() -> None:
     }
 
 
-def test_the_function_starts_and_reads_runs_of_its_application_only() -> None:
+def test_the_function_starts_lists_reads_and_cancels_runs_of_its_application_only() -> None:
     statements = _train_statements()
     (start,) = _statements(statements, "emr-serverless:StartJobRun")
     assert start["Resource"] == {"Fn::GetAtt": ["SparkApplication", "Arn"]}
-    (read,) = _statements(statements, "emr-serverless:GetJobRun")
-    assert read["Resource"] == {"Fn::Sub": "${SparkApplication.Arn}/jobruns/*"}
+    (listing,) = _statements(statements, "emr-serverless:ListJobRuns")
+    assert listing["Resource"] == {"Fn::GetAtt": ["SparkApplication", "Arn"]}
+    for action in ("emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"):
+        (run,) = _statements(statements, action)
+        assert run["Resource"] == {"Fn::Sub": "${SparkApplication.Arn}/jobruns/*"}
     granted = {a for s in statements for a in _as_list(s["Action"])}
     assert {a for a in granted if a.startswith("emr-serverless:")} == {
         "emr-serverless:StartJobRun",
+        "emr-serverless:ListJobRuns",
         "emr-serverless:GetJobRun",
+        "emr-serverless:CancelJobRun",
     }
 
 

@@ -239,3 +239,33 @@ def test_a_run_not_ended_not_a_training_or_of_another_application_is_not_publish
     ended_other = _end(template_cloud, other, "SUCCESS", "")
     assert lambda_handler(ended_other, CONTEXT)["reason"] == "not a training"
     assert _published(bucket) == []
+
+
+def test_a_newer_catalogs_run_cancels_the_older_runs_that_have_not_ended(
+    manifest: Manifest,
+    bucket: str,
+    template_cloud: LocalCloud,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _switch_at(monkeypatch, template_cloud, 0)
+    cloud = template_cloud
+    emr = client("emr-serverless", cloud.endpoint_url, cloud.region, cloud.deployer)
+    older = emr.start_job_run(
+        applicationId=cloud.resources["SparkApplication"]["Ref"],
+        clientToken=f"older-{manifest.load_id}",
+        executionRoleArn=cloud.resources["SparkJobRole"]["Arn"],
+        name=f"streamcat-train-v{VERSION - 1}",
+        jobDriver={"sparkSubmit": {"entryPoint": "s3://elsewhere/job.py"}},
+    )
+
+    started = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)  # as TrainFunction
+
+    assert started["cancelled"] == [older["jobRunId"]]
+    runs = {r["jobRunId"]: r for r in _job_runs(cloud)}
+    assert runs[older["jobRunId"]]["state"] == "CANCELLED"
+    assert runs[started["job_run_id"]]["state"] == "SUBMITTED"
+    ended = state_change_event(
+        runs[older["jobRunId"]], "CANCELLED", "SUBMITTED", "123456789012", cloud.region
+    )
+    assert lambda_handler(ended, CONTEXT)["status"] == "superseded"
+    assert _published(bucket) == []

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 JOB_SCRIPT = "train_job.py"
 """Shipped in this package (etl/train/Makefile copies etl/spark/train_job.py in)."""
 TERMINAL_STATES = frozenset({"SUCCESS", "FAILED", "CANCELLED"})
+ACTIVE_STATES = ["SUBMITTED", "PENDING", "SCHEDULED", "RUNNING", "QUEUED"]
+"""A run in one of these still costs (or will): the states before an end."""
 _JOB_NAME = re.compile(r"streamcat-train-v(\d{1,18})")
 _LOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 """What a load id may be to name a key and a client token (the ETL's: `20261208T015000Z-1a2b`)."""
@@ -153,6 +155,20 @@ def start_job_run(
     )
     job_run_id: str = started["jobRunId"]
     return job_run_id
+
+
+def cancel_superseded(emr: Any, application_id: str, version: int) -> list[str]:
+    """Cancel the training runs of older catalog versions that have not ended: a newer catalog
+    is loaded, so their models would never be published (the completion step skips them), and
+    while they run the newest waits behind them for capacity. The ids cancelled."""
+    active = emr.list_job_runs(applicationId=application_id, states=ACTIVE_STATES)["jobRuns"]
+    cancelled = []
+    for run in active:
+        older = _JOB_NAME.fullmatch(run.get("name") or "")
+        if older and int(older.group(1)) < version:
+            emr.cancel_job_run(applicationId=application_id, jobRunId=run["id"])
+            cancelled.append(run["id"])
+    return cancelled
 
 
 def emr_client(settings: Settings) -> Any:

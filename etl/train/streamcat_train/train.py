@@ -21,6 +21,7 @@ from streamcat_train.catalog_titles import CatalogTitles, read_catalog
 from streamcat_train.model import TrainedModel, train, train_from_factors
 from streamcat_train.spark_jobs import (
     TERMINAL_STATES,
+    cancel_superseded,
     checked_load_id,
     describe_job_run,
     emr_client,
@@ -58,8 +59,15 @@ def train_and_publish(interactions_key: str) -> dict[str, Any]:
 
     manifest = read_manifest(read(interactions_key))
     if uses_spark(manifest.ratings, settings):
-        job_run_id = start_job_run(emr_client(settings), s3, settings, version, manifest, catalog)
-        info = {"status": "job started", "version": version, "job_run_id": job_run_id}
+        emr = emr_client(settings)
+        job_run_id = start_job_run(emr, s3, settings, version, manifest, catalog)
+        cancelled = cancel_superseded(emr, str(settings.spark_application_id), version)
+        info = {
+            "status": "job started",
+            "version": version,
+            "job_run_id": job_run_id,
+            "cancelled": cancelled,
+        }
         logger.info("training job started", extra={**info, "ratings": manifest.ratings})
         return info
     ratings = read_training_ratings(manifest.parts, read, catalog.ids)
@@ -85,6 +93,9 @@ def publish_job_output(application_id: str, job_run_id: str) -> dict[str, Any]:
     outcome = {"version": run.version, "job_run_id": job_run_id, "state": run.state}
     if run.state not in TERMINAL_STATES:
         return {"status": "ignored", "reason": "the job run has not ended", **outcome}
+    if run.state == "CANCELLED" and run.version < _catalog().version:
+        logger.info("training job superseded", extra=outcome)  # cancelled for a newer catalog
+        return {"status": "superseded", **outcome}
     if run.state != "SUCCESS":
         failed = {"status": "failed", **outcome, "state_details": run.state_details}
         logger.error("training job failed", extra=failed)
