@@ -58,9 +58,9 @@ EMR_SERVERLESS_PRICES = {"vcpu_hour": 0.042094, "gb_hour": 0.004628}
 the 20 GB of disk a worker gets free is enough for the job)."""
 SPARK_WORKER_GB_PER_VCPU = 4.0
 """The template's Spark workers: 4 vCPUs and 14 GB of memory plus Spark's overhead, 16 GB."""
-SPARK_DRIVER_MEMORY = "12g"
-"""The local Spark driver's heap (SPARK_LOCAL_DRIVER_MEMORY) in these runs: half this 24 GB
-machine, so 30x's cached matrix rows stay in memory rather than spilling to disk."""
+SPARK_DRIVER_MEMORY = "14g"
+"""The local Spark driver's heap (SPARK_LOCAL_DRIVER_MEMORY) in these runs: the template's
+Spark workers' 14 GB, so 30x's cached matrix rows stay in memory rather than spilling to disk."""
 DEFAULT_RUNS = "1,3,10:lambda,10:spark,30"
 """The Lambda engine's growth from 1x to 10x, both engines on the same 10x, and the Spark path
 end to end at 30x, where the Lambda's memory runs out."""

@@ -226,12 +226,27 @@ def spark_home() -> Path:
     return Path(spec.submodule_search_locations[0])
 
 
+WORKER_SIZES = frozenset(
+    {
+        "spark.driver.memory",
+        "spark.driver.cores",
+        "spark.executor.memory",
+        "spark.executor.cores",
+        "spark.executor.instances",
+    }
+)
+"""The job's EMR worker sizes: local mode has one driver, sized by `driver_memory` (a job's
+`spark.driver.memory` would otherwise win over it and take the machine's memory)."""
+
+
 def spark_submit_command(
     entry_point: Path, arguments: list[str], conf: list[str], workdir: Path, driver_memory: str
 ) -> list[str]:
     """Local mode on every core, Spark's scratch space in `workdir`, no web UI (a second job
-    would need another port), warnings and errors only in the log. spark-submit's own options
-    come before the script: what follows it is the script's."""
+    would need another port), warnings and errors only in the log; the job's conf but its
+    worker sizes. spark-submit's own options come before the script: what follows it is the
+    script's."""
+    conf = [pair for pair in conf if pair.partition("=")[0] not in WORKER_SIZES]
     local = [
         f"spark.local.dir={workdir / 'spark-local'}",
         "spark.ui.enabled=false",

@@ -134,15 +134,15 @@ def test_a_location_stages_below_its_bucket_folder() -> None:
 
 
 def test_spark_submit_gets_local_mode_memory_and_conf_before_the_script(tmp_path: Path) -> None:
-    command = spark_submit_command(
-        tmp_path / "job.py", ["--dims", "40"], ["spark.executor.cores=2"], tmp_path, "3g"
-    )
+    conf = ["spark.driver.memory=14g", "spark.executor.cores=4", "spark.sql.shuffle.partitions=8"]
+    command = spark_submit_command(tmp_path / "job.py", ["--dims", "40"], conf, tmp_path, "3g")
 
     script = command.index(str(tmp_path / "job.py"))
     options = command[1:script]
     assert command[0].endswith("/bin/spark-submit")
     assert options[:4] == ["--master", "local[*]", "--driver-memory", "3g"]
-    assert options[4:6] == ["--conf", "spark.executor.cores=2"]
+    assert options[4:6] == ["--conf", "spark.sql.shuffle.partitions=8"]
+    assert not any(o.startswith(("spark.driver.memory", "spark.executor.")) for o in options)
     assert f"spark.local.dir={tmp_path / 'spark-local'}" in options
     assert command[script + 1 :] == ["--dims", "40"]
 
