@@ -27,7 +27,6 @@ from local.postgres import OwnServer
 from local.ratings_generator import generate_ratings
 from local.stack import DataFiles, upload
 from local.stack_process import StackProcess, running_stack
-from local.template import load_template
 from streamcat.platforms import TITLES_FILES
 from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
@@ -124,14 +123,6 @@ class SparkStack:
         return found
 
 
-def _template(path: Path) -> Path:
-    """template.yaml with the threshold under the test's ratings (JSON is YAML)."""
-    template = load_template()
-    template["Parameters"]["SparkTrainingThreshold"]["Default"] = THRESHOLD
-    path.write_text(json.dumps(template))
-    return path
-
-
 @pytest.fixture(scope="module")
 def spark_stack(
     own_server: OwnServer,
@@ -148,7 +139,8 @@ def spark_stack(
     with fresh_database(admin_url, "streamcat_spark") as database_url:
         environment = stack_environment(database_url, own_server.ca_cert_path)
         environment["SPARK_LOCAL_DRIVER_MEMORY"] = "2g"
-        arguments = ["--no-upload", "--template", str(_template(scratch / "template.yaml"))]
+        threshold = f"SparkTrainingThreshold={THRESHOLD}"  # under the test's ratings
+        arguments = ["--no-upload", "--parameter-overrides", threshold]
         with running_stack(arguments, environment, scratch, timeout=180) as stack:
             yield SparkStack(stack, database_url, data)
 

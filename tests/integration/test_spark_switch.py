@@ -21,6 +21,7 @@ from local.emr_serverless import state_change_event
 from local.iam import client
 from local.lambda_context import LocalLambdaContext
 from local.moto_server import JOB_RUN_STATE_PATH
+from local.notifications import Upload, sqs_event
 from streamcat.s3_layout import S3Layout
 from streamcat.settings import get_settings
 from streamcat.training_input import manifest_bytes
@@ -71,19 +72,8 @@ def _switch_at(monkeypatch: pytest.MonkeyPatch, cloud: LocalCloud, threshold: in
     get_settings.cache_clear()
 
 
-def _sqs_event(bucket: str, key: str) -> dict[str, Any]:
-    notification = {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {"bucket": {"name": bucket}, "object": {"key": key, "sequencer": "0A"}},
-            }
-        ]
-    }
-    return {
-        "Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": json.dumps(notification)}]
-    }
+def _manifest_event(bucket: str, key: str) -> dict[str, Any]:
+    return sqs_event(bucket, Upload(key, etag="", sequencer="0A"))
 
 
 def _job_runs(cloud: LocalCloud) -> list[dict[str, Any]]:
@@ -91,6 +81,20 @@ def _job_runs(cloud: LocalCloud) -> list[dict[str, Any]]:
     application_id = cloud.resources["SparkApplication"]["Ref"]
     runs = emr.list_job_runs(applicationId=application_id)["jobRuns"]
     return [emr.get_job_run(applicationId=application_id, jobRunId=r["id"])["jobRun"] for r in runs]
+
+
+def _start_as_deployer(cloud: LocalCloud, name: str, token: str) -> str:
+    """A run of the application started by someone else than TrainFunction; its id."""
+    emr = client("emr-serverless", cloud.endpoint_url, cloud.region, cloud.deployer)
+    started = emr.start_job_run(
+        applicationId=cloud.resources["SparkApplication"]["Ref"],
+        clientToken=token,
+        executionRoleArn=cloud.resources["SparkJobRole"]["Arn"],
+        name=name,
+        jobDriver={"sparkSubmit": {"entryPoint": "s3://elsewhere/job.py"}},
+    )
+    run_id: str = started["jobRunId"]
+    return run_id
 
 
 def _published(bucket: str) -> list[str]:
@@ -127,8 +131,8 @@ def test_past_the_threshold_a_job_run_is_started_once_and_nothing_is_trained_her
     ratings = len(data.ratings.user)
     _switch_at(monkeypatch, template_cloud, ratings - 1)
 
-    result = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)
-    again = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)  # SQS delivers it again
+    result = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)
+    again = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)  # SQS delivers it again
 
     assert result["status"] == "job started" and result["version"] == VERSION
     assert again == result
@@ -171,7 +175,7 @@ def test_at_the_threshold_the_function_trains_itself(
     started = len(_job_runs(template_cloud))
     _switch_at(monkeypatch, template_cloud, len(data.ratings.user))
 
-    result = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)
+    result = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)
 
     assert (result["status"], result["engine"], result["version"]) == (
         "published",
@@ -193,7 +197,7 @@ def test_a_job_run_that_did_not_succeed_is_reported_and_publishes_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _switch_at(monkeypatch, template_cloud, 0)
-    started = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)
+    started = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)
     (run,) = [r for r in _job_runs(template_cloud) if r["jobRunId"] == started["job_run_id"]]
     details = "Job failed: JobInputError: no ratings of any catalog title"
 
@@ -218,21 +222,13 @@ def test_a_run_not_ended_not_a_training_or_of_another_application_is_not_publish
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _switch_at(monkeypatch, template_cloud, 0)
-    started = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)
+    started = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)
     (run,) = [r for r in _job_runs(template_cloud) if r["jobRunId"] == started["job_run_id"]]
     running = _end(template_cloud, run, "RUNNING", "")
     claimed_success = {**running, "detail": {**running["detail"], "state": "SUCCESS"}}
     foreign = {**running, "detail": {**running["detail"], "applicationId": "00fsomeoneelse"}}
-    cloud = template_cloud
-    emr = client("emr-serverless", cloud.endpoint_url, cloud.region, cloud.deployer)
-    adhoc = emr.start_job_run(
-        applicationId=run["applicationId"],
-        clientToken=f"adhoc-{manifest.load_id}",
-        executionRoleArn=run["executionRole"],
-        name="an-operators-query",
-        jobDriver=run["jobDriver"],
-    )
-    (other,) = [r for r in _job_runs(template_cloud) if r["jobRunId"] == adhoc["jobRunId"]]
+    adhoc = _start_as_deployer(template_cloud, "an-operators-query", f"adhoc-{manifest.load_id}")
+    (other,) = [r for r in _job_runs(template_cloud) if r["jobRunId"] == adhoc]
 
     assert lambda_handler(claimed_success, CONTEXT)["reason"] == "the job run has not ended"
     assert lambda_handler(foreign, CONTEXT)["reason"] == "not this stack's Spark application"
@@ -249,23 +245,16 @@ def test_a_newer_catalogs_run_cancels_the_older_runs_that_have_not_ended(
 ) -> None:
     _switch_at(monkeypatch, template_cloud, 0)
     cloud = template_cloud
-    emr = client("emr-serverless", cloud.endpoint_url, cloud.region, cloud.deployer)
-    older = emr.start_job_run(
-        applicationId=cloud.resources["SparkApplication"]["Ref"],
-        clientToken=f"older-{manifest.load_id}",
-        executionRoleArn=cloud.resources["SparkJobRole"]["Arn"],
-        name=f"streamcat-train-v{VERSION - 1}",
-        jobDriver={"sparkSubmit": {"entryPoint": "s3://elsewhere/job.py"}},
+    older = _start_as_deployer(
+        cloud, f"streamcat-train-v{VERSION - 1}", f"older-{manifest.load_id}"
     )
 
-    started = lambda_handler(_sqs_event(bucket, manifest.key), CONTEXT)  # as TrainFunction
+    started = lambda_handler(_manifest_event(bucket, manifest.key), CONTEXT)  # as TrainFunction
 
-    assert started["cancelled"] == [older["jobRunId"]]
+    assert started["cancelled"] == [older]
     runs = {r["jobRunId"]: r for r in _job_runs(cloud)}
-    assert runs[older["jobRunId"]]["state"] == "CANCELLED"
+    assert runs[older]["state"] == "CANCELLED"
     assert runs[started["job_run_id"]]["state"] == "SUBMITTED"
-    ended = state_change_event(
-        runs[older["jobRunId"]], "CANCELLED", "SUBMITTED", "123456789012", cloud.region
-    )
+    ended = state_change_event(runs[older], "CANCELLED", "SUBMITTED", "123456789012", cloud.region)
     assert lambda_handler(ended, CONTEXT)["status"] == "superseded"
     assert _published(bucket) == []
